@@ -1,0 +1,196 @@
+"""The ``evosim`` command line (click): run, show, tasks, config show."""
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+import tomli_w
+
+from evosim import config as cfg
+from evosim.io import RunFileError, load
+from evosim.tasks import TASKS
+
+
+class UserError(click.ClickException):
+    """A one-line error for the user, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+@click.group()
+@click.version_option(package_name="evosim")
+def main() -> None:
+    """Evolve NAND circuits under fixed and modularly varying goals; record modularity to HDF5."""
+
+
+@main.command()
+@click.argument("target", required=False)
+@click.option("--mvg", "schedule", flag_value="mvg", help="Modularly varying goals (G1 <-> G2).")
+@click.option("--rmvg", "schedule", flag_value="rmvg",
+              help="Random modularly varying goals: a new F(x^y, z^w) at each switch.")
+@click.option("--random-goals", "schedule", flag_value="random",
+              help="Control: a new random truth table at each switch.")
+@click.option("--goal", help="Fixed goal by name (see `evosim tasks`).")
+@click.option("--generations", type=int, help="Generations after the initial population.")
+@click.option("--population", type=int, help="Population size.")
+@click.option("--period", type=int, help="Generations between goal switches.")
+@click.option("--seed", type=int, help="Seed of the run.")
+@click.option("--engine", type=click.Choice(["numba", "numpy"]), help="Backend.")
+@click.option("--mode", type=click.Choice(["evolution"]), help="evolution (gradient: to come).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override any config key, e.g. --set variation.mutation_rate=0.5")
+@click.option("--out", type=click.Path(dir_okay=False), help="Run file (default runs/...h5).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@click.option("--resume", type=click.Path(dir_okay=False), help="Continue an interrupted run.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(target, schedule, goal, generations, population, period, seed, engine, mode, assignments,
+        out, force, resume, quiet) -> None:
+    """Run TARGET: a task name (logic-gates) or a config file (configs/*.toml)."""
+    from evosim import runner  # imported here so `evosim --help` stays instant
+
+    try:
+        if resume:
+            result = _with_progress(lambda cb: runner.resume(resume, progress=cb), resume, quiet)
+        else:
+            if not target:
+                raise UserError("run: give a task (e.g. logic-gates) or a config file, "
+                                "or --resume FILE")
+            config = _build_config(target, schedule, goal, generations, population, period, seed,
+                                   engine, mode, assignments)
+            label = out or "runs/"
+            result = _with_progress(
+                lambda cb: runner.run(config, out, force=force, progress=cb), label, quiet,
+                total=config.run.generations + 1)
+    except (cfg.ConfigError, runner.RunError, RunFileError) as err:
+        raise UserError(str(err)) from None
+    if result.status == "interrupted":
+        click.echo(f"interrupted at generation {result.generation}; "
+                   f"continue with: evosim run --resume {result.path}", err=True)
+        sys.exit(130)
+    click.echo(f"wrote {result.path} ({result.status})")
+
+
+def _build_config(target, schedule, goal, generations, population, period, seed, engine, mode,
+                  assignments) -> cfg.Config:
+    path = Path(target)
+    if target.endswith(".toml") or path.is_file():
+        config = cfg.load(path)
+    else:
+        config = cfg.Config().replace(**{"task.name": target})
+    overrides: dict = {}
+    if schedule:
+        overrides["schedule.kind"] = schedule
+    if goal:
+        if schedule:
+            raise cfg.ConfigError(f"--goal {goal} names a fixed goal; it cannot go with --{schedule}")
+        overrides.update({"schedule.kind": "fixed", "schedule.goal": goal})
+    for flag, key in ((generations, "run.generations"), (population, "run.population"),
+                      (period, "schedule.period"), (seed, "run.seed"), (engine, "run.engine"),
+                      (mode, "run.mode")):
+        if flag is not None:
+            overrides[key] = flag
+    overrides.update(cfg.parse_assignment(a) for a in assignments)
+    return config.replace(**overrides)
+
+
+def _with_progress(start, label, quiet, total=None):
+    if quiet:
+        return start(None)
+    if total is None:  # resuming: the total is in the file
+        total = cfg.loads(load(label).config_toml).run.generations + 1
+    with click.progressbar(length=total, label=f"evosim -> {label}", show_pos=True,
+                           item_show_func=_describe, file=sys.stderr) as bar:
+        seen = [0]
+
+        def update(p):
+            done = p.generation + 1
+            bar.update(done - seen[0], current_item=p)
+            seen[0] = done
+        return start(update)
+
+
+def _describe(p) -> str:
+    if p is None:
+        return ""
+    return f"gen {p.generation}  best {p.fitness_best:.3f}  goal {p.goal}  Q {p.q_best:.3f}"
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--config/--no-config", "show_config", default=True, help="Print the config too.")
+def show(path, show_config) -> None:
+    """Summarise a run file: settings, solve times per goal, final Q and Qm, status."""
+    try:
+        h = load(path)
+    except RunFileError as err:
+        raise UserError(str(err)) from None
+    a = h.attrs
+    click.echo(f"{path}")
+    click.echo(f"  task {a['task']}  mode {a['mode']}  engine {a.get('engine', '?')}  "
+               f"seed {a['seed']}  status {a['status']}")
+    if len(h) == 0:
+        click.echo("  no generations recorded yet")
+        return
+    gen = h["generation"]
+    click.echo(f"  generations {gen[0]}..{gen[-1]} ({len(h)} rows)  goals {', '.join(h.goal_names)}")
+    first = h.first_solved()
+    click.echo("  first solved: " + ", ".join(
+        f"{name} at {g}" if g is not None else f"{name} never" for name, g in first.items()))
+    click.echo(f"  best fitness: final {h['fitness_best'][-1]:.4f}, "
+               f"solved in {h['solved'].mean():.1%} of generations")
+    q = h["q_best"]
+    if np.isfinite(q).any():
+        last = q[np.isfinite(q)]
+        click.echo(f"  Q of the best: final {last[-1]:.4f}, mean over the last 1000 generations "
+                   f"{last[-1000:].mean():.4f}  ({a.get('q_method', '')})")
+    qm = h["qm_best"]
+    if np.isfinite(qm).any():
+        i = np.flatnonzero(np.isfinite(qm))[-1]
+        click.echo(f"  Qm of the best: {qm[i]:.4f} at generation {gen[i]}  "
+                   f"(null model {a.get('qm_null_model', '')})")
+    if show_config:
+        click.echo("config:")
+        click.echo("\n".join("  " + line for line in h.config_toml.strip().splitlines()))
+
+
+@main.command()
+def tasks() -> None:
+    """List the tasks and their goals."""
+    from evosim.tasks import get_task
+
+    for name, description in TASKS.items():
+        task = get_task(cfg.TaskSection(name=name))
+        click.echo(f"{name}: {description}")
+        click.echo(f"  goals: {', '.join(task.goal_names())}")
+        click.echo(f"  schedules: fixed, mvg, rmvg, random")
+
+
+@main.group("config")
+def config_group() -> None:
+    """Inspect configurations."""
+
+
+@config_group.command("show")
+@click.argument("target")
+def config_show(target) -> None:
+    """Print the default config of a task (or a config file) as annotated TOML."""
+    try:
+        config = cfg.load(target) if target.endswith(".toml") else cfg.Config().replace(
+            **{"task.name": target})
+    except cfg.ConfigError as err:
+        raise UserError(str(err)) from None
+    for section in dataclasses.fields(config):
+        values = getattr(config, section.name)
+        click.echo(f"[{section.name}]")
+        for f in dataclasses.fields(values):
+            value = getattr(values, f.name)
+            line = tomli_w.dumps({f.name: list(value) if isinstance(value, tuple) else value})
+            doc = f.metadata.get("doc", "")
+            click.echo(f"{line.strip():<40} # {cfg.describe(type(values), f.name)}; {doc}")
+        click.echo()

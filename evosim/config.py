@@ -1,0 +1,272 @@
+"""Typed, validated run configuration <-> TOML.
+
+A config is a tree of frozen dataclasses, one section per module. Every field says what it accepts in
+its metadata (``choices`` or a numeric range), so one validator gives every bad value the same kind of
+one-line error: the dotted key, the value and what is allowed. Defaults follow SCIENCE.md's
+Kashtan & Alon (2005) logic-gate card; the unverified ones are named in ``UNVERIFIED_DEFAULTS``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+
+class ConfigError(ValueError):
+    """A bad config value, key or file; the message is one line meant for the user."""
+
+
+def _choice(default: str, *choices: str, doc: str = "") -> Any:
+    return field(default=default, metadata={"choices": choices, "doc": doc})
+
+
+def _num(default: Any, low: float | None = None, high: float | None = None, doc: str = "") -> Any:
+    return field(default=default, metadata={"low": low, "high": high, "doc": doc})
+
+
+@dataclass(frozen=True)
+class RunSection:
+    seed: int = _num(0, 0, 2**63 - 1, "the run's seed: with the config it fixes the whole history")
+    generations: int = _num(20000, 1, None, "generations after the initial population (rows 0..N)")
+    population: int = _num(1000, 4, None, "individuals (unverified K&A default; some use 5000)")
+    engine: str = _choice("numba", "numba", "numpy", doc="numba kernels or the NumPy reference")
+    mode: str = _choice("evolution", "evolution", doc="evolution (gradient mode: issue 6)")
+
+
+@dataclass(frozen=True)
+class TaskSection:
+    name: str = _choice("logic-gates", "logic-gates", doc="what is evolved")
+    n_inputs: int = _num(4, 2, 10, "circuit inputs (4: x, y, z, w)")
+    max_gates: int = _num(12, 2, 200, "two-input NAND gates per circuit (unverified K&A default)")
+
+
+@dataclass(frozen=True)
+class ScheduleSection:
+    kind: str = _choice("fixed", "fixed", "mvg", "rmvg", "random",
+                        doc="fixed goal, modularly varying, random modularly varying, random control")
+    goal: str = _num("G1", doc="the goal of a fixed schedule")
+    goals: tuple[str, ...] = _num(("G1", "G2"), doc="the goals an MVG schedule alternates between")
+    period: int = _num(20, 1, None, "generations between goal switches (K&A: E = 20)")
+
+
+@dataclass(frozen=True)
+class SelectionSection:
+    scheme: str = _choice("elitist", "elitist", "tournament",
+                          doc="elitist: K&A truncation; tournament: k-tournaments fill the non-elite")
+    elite_fraction: float = _num(0.3, 0.0, 0.5, "top fraction passed on unchanged (unverified K&A)")
+    tournament_size: int = _num(2, 1, None, "tournament size for scheme = tournament")
+
+
+@dataclass(frozen=True)
+class VariationSection:
+    mutation_rate: float = _num(0.3, 0.0, 1.0, "probability per genome of rewiring one gene")
+    crossover_rate: float = _num(0.5, 0.0, 1.0, "probability per pair of one-point crossover")
+
+
+@dataclass(frozen=True)
+class ModularitySection:
+    every: int = _num(1, 0, None, "record exact max Q of the best every this many generations (0: never)")
+    directed: bool = _num(False, doc="Leicht-Newman directed Q instead of undirected Newman Q")
+    exact_limit: int = _num(24, 1, 64, "largest graph solved exactly; above it a heuristic, recorded")
+    qm_every: int = _num(1000, 0, None, "record Qm of the best every this many generations (0: never)")
+    qm_samples: int = _num(20, 1, None, "degree-preserving random networks for Q_rand")
+
+
+@dataclass(frozen=True)
+class OutputSection:
+    snapshot_every: int = _num(100, 1, None, "store the best genome every this many generations")
+    flush_every: int = _num(100, 1, None, "write buffered rows and a checkpoint this often")
+
+
+@dataclass(frozen=True)
+class Config:
+    run: RunSection = field(default_factory=RunSection)
+    task: TaskSection = field(default_factory=TaskSection)
+    schedule: ScheduleSection = field(default_factory=ScheduleSection)
+    selection: SelectionSection = field(default_factory=SelectionSection)
+    variation: VariationSection = field(default_factory=VariationSection)
+    modularity: ModularitySection = field(default_factory=ModularitySection)
+    output: OutputSection = field(default_factory=OutputSection)
+
+    def replace(self, **overrides: Any) -> "Config":
+        """A copy with dotted-key overrides applied, e.g. ``replace(**{"run.seed": 3})``."""
+        return from_dict(_merge(to_dict(self), _nest(overrides)))
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(to_dict(self))
+
+
+UNVERIFIED_DEFAULTS = ("run.population", "task.max_gates", "selection.elite_fraction",
+                       "variation.crossover_rate")
+
+
+def to_dict(config: Config) -> dict[str, dict[str, Any]]:
+    return {f.name: {k: list(v) if isinstance(v, tuple) else v
+                     for k, v in dataclasses.asdict(getattr(config, f.name)).items()}
+            for f in dataclasses.fields(config)}
+
+
+def from_dict(data: dict[str, Any]) -> Config:
+    """Build and validate a Config; any bad key or value raises ConfigError naming it."""
+    if not isinstance(data, dict):
+        raise ConfigError("config: expected a table of sections")
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    built = {}
+    for name, values in data.items():
+        if name not in sections:
+            raise ConfigError(f"unknown section '{name}'; allowed: {', '.join(sections)}")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{name}: expected a table of keys, got {values!r}")
+        built[name] = _build_section(name, sections[name].default_factory, values)
+    config = Config(**built)
+    _check_combinations(config)
+    return config
+
+
+def load(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read config file ({err.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML ({err})") from None
+    return from_dict(data)
+
+
+def loads(text: str) -> Config:
+    try:
+        return from_dict(tomllib.loads(text))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config: not valid TOML ({err})") from None
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Parse ``section.key=value`` from the command line; the value is read as TOML if it can be."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or key.count(".") != 1:
+        raise ConfigError(f"--set {text!r}: expected section.key=value, e.g. run.seed=3")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def describe(section_cls: type, key: str) -> str:
+    """What a field allows, for error messages and ``evosim config show``."""
+    f = {f.name: f for f in dataclasses.fields(section_cls)}[key]
+    meta = f.metadata
+    if meta.get("choices"):
+        return "one of " + ", ".join(meta["choices"])
+    low, high = meta.get("low"), meta.get("high")
+    kind = _type_name(_field_type(section_cls, key))
+    if low is not None and high is not None:
+        return f"{kind} in [{low}, {high}]"
+    if low is not None:
+        return f"{kind} >= {low}"
+    return kind
+
+
+def _build_section(name: str, cls: type, values: dict[str, Any]):
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    clean = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise ConfigError(f"unknown key '{name}.{key}'; allowed: {', '.join(fields)}")
+        clean[key] = _check_value(name, cls, key, value)
+    return cls(**clean)
+
+
+def _check_value(section: str, cls: type, key: str, value: Any) -> Any:
+    where = f"{section}.{key}"
+    expected = _field_type(cls, key)
+    allowed = describe(cls, key)
+    value = _coerce(value, expected)
+    if value is None:
+        raise ConfigError(f"{where}: wrong type; allowed: {allowed}")
+    meta = {f.name: f for f in dataclasses.fields(cls)}[key].metadata
+    if meta.get("choices") and value not in meta["choices"]:
+        raise ConfigError(f"{where}: {value!r} is not allowed; allowed: {allowed}")
+    low, high = meta.get("low"), meta.get("high")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(f"{where}: {value!r} is out of range; allowed: {allowed}")
+    return value
+
+
+def _coerce(value: Any, expected: Any) -> Any:
+    """Return value as the expected type, or None if it is not one."""
+    if expected is bool:
+        return value if isinstance(value, bool) else None
+    if expected is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if expected is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return float(value) if ok else None
+    if expected is str:
+        return value if isinstance(value, str) else None
+    if typing.get_origin(expected) is tuple:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        ok = isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value)
+        return tuple(value) if ok else None
+    raise TypeError(f"unsupported config type {expected}")
+
+
+def _field_type(cls: type, key: str) -> Any:
+    return typing.get_type_hints(cls)[key]
+
+
+def _type_name(t: Any) -> str:
+    if typing.get_origin(t) is tuple:
+        return "list of strings"
+    if isinstance(t, types.GenericAlias):
+        return str(t)
+    return {bool: "true/false", int: "integer", float: "number", str: "string"}.get(t, str(t))
+
+
+def _check_combinations(config: Config) -> None:
+    from evosim.tasks import get_task  # the task knows its own goal names
+
+    task = get_task(config.task)
+    names = task.goal_names()
+    schedule = config.schedule
+    if schedule.kind == "fixed" and schedule.goal not in names:
+        raise ConfigError(f"schedule.goal: {schedule.goal!r} is not a goal of {config.task.name}; "
+                          f"allowed: {', '.join(names)}")
+    if schedule.kind == "mvg":
+        bad = [g for g in schedule.goals if g not in names]
+        if bad:
+            raise ConfigError(f"schedule.goals: {bad[0]!r} is not a goal of {config.task.name}; "
+                              f"allowed: {', '.join(names)}")
+        if len(set(schedule.goals)) < 2:
+            raise ConfigError("schedule.goals: an mvg schedule needs at least two different goals")
+    if schedule.kind == "rmvg" and not task.supports_rmvg():
+        raise ConfigError(f"schedule.kind: rmvg needs a task whose goals share sub-goals; "
+                          f"{config.task.name} with {config.task.n_inputs} inputs has none")
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    nested: dict[str, dict[str, Any]] = {}
+    for dotted, value in flat.items():
+        section, _, key = dotted.partition(".")
+        if not key:
+            raise ConfigError(f"{dotted!r}: expected section.key")
+        nested.setdefault(section, {})[key] = value
+    return nested
+
+
+def _merge(base: dict[str, dict[str, Any]], extra: dict[str, dict[str, Any]]) -> dict:
+    merged = {name: dict(values) for name, values in base.items()}
+    for name, values in extra.items():
+        merged.setdefault(name, {}).update(values)
+    return merged

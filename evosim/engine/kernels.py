@@ -1,0 +1,140 @@
+"""Selection and variation kernels (Numba) shared by every task's fused generation loop.
+
+Random numbers come from ``counter_rng`` streams keyed by (run key, generation, stream id), so the
+NumPy reference in ``reference.py`` draws exactly the same numbers in vectorised form.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from evosim.counter_rng import below, bounded, draw, stream_state
+
+# Stream ids: one independent stream per random decision of a generation.
+S_PERM, S_XO_DO, S_XO_CUT, S_MUT_DO, S_MUT_POS, S_MUT_VAL, S_TOURN, S_RANK = 1, 2, 3, 4, 5, 6, 7, 8
+ELITIST, TOURNAMENT = 0, 1
+# rank keys: 16 bits of (SCORE_MAX - score) above 32 random bits that break ties
+SCORE_MAX, TIE_BITS, TIE_DROP, RANK_KEY_BITS = 2**16 - 1, np.uint64(32), np.uint64(32), 48
+
+
+@njit(cache=True)
+def stable_order(keys, n_bits) -> np.ndarray:
+    """Indices that sort ``keys`` (uint64 below 2**n_bits) ascending, ties in index order.
+
+    An LSD radix sort, one byte a pass, skipping bytes all keys share: several times faster than
+    Numba's np.sort for the ~1000 keys of a generation. Equal to ``np.argsort(keys, kind="stable")``.
+    """
+    n = keys.size
+    order = np.arange(n)
+    spare = np.empty(n, dtype=np.int64)
+    count = np.empty(257, dtype=np.int64)
+    for shift in range(0, n_bits, 8):
+        count[:] = 0
+        for i in range(n):
+            count[((keys[i] >> np.uint64(shift)) & np.uint64(255)) + 1] += 1
+        if count.max() == n:
+            continue
+        for d in range(1, 257):
+            count[d] += count[d - 1]
+        for i in range(n):
+            j = order[i]
+            d = (keys[j] >> np.uint64(shift)) & np.uint64(255)
+            spare[count[d]] = j
+            count[d] += 1
+        order, spare = spare, order
+    return order
+
+
+@njit(cache=True)
+def rank_by_score(scores, key, generation) -> np.ndarray:
+    """Indices from best to worst score, ties in random order.
+
+    Random tie-breaking matters: with ties kept in index order the elite of a fitness plateau never
+    changes, and neutral drift (how these circuits cross plateaus) stops. One exception: slot 0,
+    the incumbent best (elites pass unchanged into slot 0), wins its ties, so the recorded best
+    changes only when something better appears. Scores are integers in [0, 2**16) (rows correct).
+    """
+    state = stream_state(key, generation, S_RANK)
+    keys = np.empty(scores.size, dtype=np.uint64)
+    for i in range(scores.size):
+        tie = (draw(state, i) >> TIE_DROP) if i else np.uint64(0)
+        keys[i] = (np.uint64(SCORE_MAX - scores[i]) << TIE_BITS) | tie
+    return stable_order(keys, RANK_KEY_BITS)
+
+
+@njit(cache=True)
+def select_parents(order, n_elite, scheme, tournament_size, key, generation, parents) -> None:
+    """Fill parents[j]: the index whose genome slot j of the next generation starts from.
+
+    Slots 0 .. n_elite - 1 take the elite in rank order (they pass unchanged). Elitist (K&A): the
+    middle keep their place and the worst n_elite slots take copies of the elite. Tournament: each
+    non-elite slot takes the best-ranked of ``tournament_size`` uniform picks.
+    """
+    n = order.size
+    for j in range(n_elite):
+        parents[j] = order[j]
+    if scheme == ELITIST:
+        for j in range(n_elite, n - n_elite):
+            parents[j] = order[j]
+        for j in range(n_elite):
+            parents[n - n_elite + j] = order[j]
+    else:
+        rank = np.empty(n, dtype=np.int64)
+        for i in range(n):
+            rank[order[i]] = i
+        state = stream_state(key, generation, S_TOURN)
+        for j in range(n_elite, n):
+            best = n
+            for t in range(tournament_size):
+                pick = bounded(draw(state, (j - n_elite) * tournament_size + t), n)
+                best = min(best, rank[pick])
+            parents[j] = order[best]
+
+
+@njit(cache=True)
+def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
+    """One-point crossover on random pairs of the non-elite slots, each pair with probability p."""
+    m = pop.shape[0] - n_elite
+    length = pop.shape[1]
+    s_perm = stream_state(key, generation, S_PERM)
+    keys = np.empty(m, dtype=np.uint64)
+    for j in range(m):
+        keys[j] = draw(s_perm, j) >> np.uint64(32)
+    perm = stable_order(keys, 32)
+    s_do = stream_state(key, generation, S_XO_DO)
+    s_cut = stream_state(key, generation, S_XO_CUT)
+    for k in range(m // 2):
+        if below(draw(s_do, k), xo_thresh):
+            a, b = n_elite + perm[2 * k], n_elite + perm[2 * k + 1]
+            for i in range(1 + bounded(draw(s_cut, k), length - 1), length):
+                pop[a, i], pop[b, i] = pop[b, i], pop[a, i]
+
+
+@njit(cache=True)
+def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size) -> None:
+    """With probability p per non-elite genome, set one random gene to a different valid value."""
+    s_do = stream_state(key, generation, S_MUT_DO)
+    s_pos = stream_state(key, generation, S_MUT_POS)
+    s_val = stream_state(key, generation, S_MUT_VAL)
+    length = pop.shape[1]
+    for j in range(pop.shape[0] - n_elite):
+        if below(draw(s_do, j), mut_thresh):
+            slot = n_elite + j
+            pos = bounded(draw(s_pos, j), length)
+            r = bounded(draw(s_val, j), gene_size[pos] - 1)
+            current = pop[slot, pos] - gene_low[pos]
+            pop[slot, pos] = gene_low[pos] + r + (1 if r >= current else 0)
+
+
+@njit(cache=True)
+def next_generation(genomes, spare, order, params, key, generation, gene_low, gene_size) -> None:
+    """Select from ``genomes`` (ranked by ``order``) into ``spare``, then vary ``spare`` in place."""
+    n_elite, scheme, tournament_size = params[0], params[1], params[2]
+    xo_thresh, mut_thresh = np.uint64(params[3]), np.uint64(params[4])
+    parents = np.empty(order.size, dtype=np.int64)
+    select_parents(order, n_elite, scheme, tournament_size, key, generation, parents)
+    for j in range(order.size):  # element loops: row slicing costs more than the copy
+        for i in range(genomes.shape[1]):
+            spare[j, i] = genomes[parents[j], i]
+    crossover(spare, n_elite, key, generation, xo_thresh)
+    mutate_rewire(spare, n_elite, key, generation, mut_thresh, gene_low, gene_size)

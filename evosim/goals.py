@@ -1,0 +1,157 @@
+"""Goals (target truth tables) and the schedules that say which goal holds in each generation.
+
+A schedule is computed once for the whole run from its own random stream, so every backend, a
+resumed run and an analysis script all see the same goal sequence. Row convention (DESIGN.md):
+``target[r]`` is the wanted output for input row r, where input i is ``(r >> i) & 1``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+SCHEDULE_KINDS = ("fixed", "mvg", "rmvg", "random")
+
+# The ten two-input Boolean functions that depend on both arguments: RMVG's choices of F.
+BINARY_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "AND": lambda a, b: a & b,
+    "OR": lambda a, b: a | b,
+    "NAND": lambda a, b: 1 - (a & b),
+    "NOR": lambda a, b: 1 - (a | b),
+    "XOR": lambda a, b: a ^ b,
+    "XNOR": lambda a, b: 1 - (a ^ b),
+    "ANDNOT": lambda a, b: a & (1 - b),
+    "NOTAND": lambda a, b: (1 - a) & b,
+    "ORNOT": lambda a, b: a | (1 - b),
+    "NOTOR": lambda a, b: (1 - a) | b,
+}
+
+
+def input_bits(n_inputs: int) -> np.ndarray:
+    """uint8[n_inputs, 2**n_inputs]: the value of each input in each row."""
+    rows = np.arange(2**n_inputs)
+    return ((rows[None, :] >> np.arange(n_inputs)[:, None]) & 1).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which goal holds in each generation, and the table of goals used."""
+
+    kind: str
+    period: int
+    names: tuple[str, ...]          # one per row of targets
+    targets: np.ndarray             # uint8[n_goals, n_rows]
+    goal_index: np.ndarray          # int32[n_generations]: row of targets in force
+
+    def goal_at(self, generation: int) -> int:
+        return int(self.goal_index[generation])
+
+    def switches(self) -> np.ndarray:
+        """Generations at which the goal changes."""
+        return np.flatnonzero(np.diff(self.goal_index)) + 1
+
+
+def make_schedule(kind: str, family: "GoalFamily", n_generations: int, *, period: int = 20,
+                  goal: str = "G1", goals: Sequence[str] = ("G1", "G2"),
+                  rng: np.random.Generator | None = None) -> Schedule:
+    """Build the schedule of a run over generations 0 .. n_generations - 1.
+
+    fixed: ``goal`` throughout. mvg: cycle through ``goals``, switching every ``period``.
+    rmvg: at each switch a different member of the family's shared-sub-goal set (F(x^y, z^w)).
+    random: at each switch a different uniformly random truth table (no shared sub-goals).
+    """
+    epochs = np.arange(n_generations) // period
+    n_epochs = int(epochs[-1]) + 1 if n_generations else 0
+    if kind == "fixed":
+        names, per_epoch = [goal], np.zeros(n_epochs, dtype=np.int64)
+    elif kind == "mvg":
+        names = list(dict.fromkeys(goals))
+        per_epoch = np.array([names.index(goals[e % len(goals)]) for e in range(n_epochs)],
+                             dtype=np.int64)
+    elif kind == "rmvg":
+        names = family.rmvg_names()
+        start = names.index(goal) if goal in names else 0
+        per_epoch = _walk_without_repeats(rng, len(names), n_epochs, start)
+    elif kind == "random":
+        names, per_epoch = _random_tables(rng, family.n_rows, n_epochs)
+    else:
+        raise ValueError(f"schedule kind {kind!r}; allowed: {', '.join(SCHEDULE_KINDS)}")
+    targets = np.stack([family.target(name) for name in names])
+    used = np.unique(per_epoch)
+    remap = np.full(len(names), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    return Schedule(kind=kind, period=period, names=tuple(names[i] for i in used),
+                    targets=targets[used], goal_index=remap[per_epoch[epochs]].astype(np.int32))
+
+
+def _walk_without_repeats(rng: np.random.Generator, n: int, n_epochs: int, start: int) -> np.ndarray:
+    """A sequence of choices from range(n), uniform among those differing from the previous."""
+    out = np.empty(n_epochs, dtype=np.int64)
+    current = start
+    for e in range(n_epochs):
+        if e:
+            step = int(rng.integers(1, n))
+            current = (current + step) % n
+        out[e] = current
+    return out
+
+
+def _random_tables(rng: np.random.Generator, n_rows: int, n_epochs: int):
+    names: list[str] = []
+    index: dict[str, int] = {}
+    per_epoch = np.empty(n_epochs, dtype=np.int64)
+    previous = None
+    for e in range(n_epochs):
+        while True:
+            bits = rng.integers(0, 2, size=n_rows, dtype=np.uint8)
+            name = "table:" + "".join(map(str, bits[::-1]))
+            if name != previous:
+                break
+        previous = name
+        per_epoch[e] = index.setdefault(name, len(names))
+        if per_epoch[e] == len(names):
+            names.append(name)
+    return names, per_epoch
+
+
+class GoalFamily:
+    """The goals a task with boolean inputs knows, by name."""
+
+    def __init__(self, n_inputs: int, named: dict[str, Callable[[np.ndarray], np.ndarray]],
+                 rmvg: Sequence[str] = ()):
+        self.n_inputs = n_inputs
+        self.n_rows = 2**n_inputs
+        self._named = named
+        self._rmvg = list(rmvg)
+
+    def names(self) -> list[str]:
+        return list(self._named)
+
+    def rmvg_names(self) -> list[str]:
+        return list(self._rmvg)
+
+    def target(self, name: str) -> np.ndarray:
+        if name.startswith("table:"):
+            bits = np.array([int(c) for c in name[6:][::-1]], dtype=np.uint8)
+            if bits.size != self.n_rows:
+                raise ValueError(f"goal {name!r} has {bits.size} rows, expected {self.n_rows}")
+            return bits
+        if name not in self._named:
+            raise ValueError(f"unknown goal {name!r}; allowed: {', '.join(self._named)}")
+        return np.asarray(self._named[name](input_bits(self.n_inputs)), dtype=np.uint8)
+
+
+def logic_goal_family(n_inputs: int) -> GoalFamily:
+    """Goals over inputs x, y, z, w (inputs 0..3): the F(x^y, z^w) family, with K&A's
+    G1 = AND(x^y, z^w) and G2 = OR(x^y, z^w) under their paper names; XOR (x^y) and PARITY."""
+    named: dict[str, Callable[[np.ndarray], np.ndarray]] = {}
+    rmvg: list[str] = []
+    if n_inputs >= 4:
+        for fname, fn in BINARY_FUNCTIONS.items():
+            name = {"AND": "G1", "OR": "G2"}.get(fname, f"{fname}(x^y,z^w)")
+            named[name] = lambda b, fn=fn: fn(b[0] ^ b[1], b[2] ^ b[3])
+            rmvg.append(name)
+    named["XOR"] = lambda b: b[0] ^ b[1]
+    named["PARITY"] = lambda b: np.bitwise_xor.reduce(b, axis=0)
+    return GoalFamily(n_inputs, named, rmvg)

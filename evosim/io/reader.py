@@ -1,0 +1,80 @@
+"""Reading run files into plain arrays, without importing any task or engine code."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from evosim.io.schema import SCHEMA_VERSION
+
+
+class RunFileError(ValueError):
+    """A run file that is missing, unreadable or from a newer schema; the message is for users."""
+
+
+@dataclass
+class History:
+    """One run: its attributes, history columns, goals and snapshots as NumPy arrays."""
+
+    path: Path
+    attrs: dict
+    columns: dict[str, np.ndarray]
+    goal_names: list[str]
+    goal_targets: np.ndarray
+    snapshot_generation: np.ndarray
+    snapshot_genome: np.ndarray
+    checkpoint_generation: int = field(default=-1)
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return self.columns[column]
+
+    def __len__(self) -> int:
+        return len(self.columns["generation"])
+
+    @property
+    def config_toml(self) -> str:
+        return self.attrs["config"]
+
+    def first_solved(self) -> dict[str, int | None]:
+        """For each goal, the first generation in which the best individual solved it."""
+        solved, goal, gen = self["solved"], self["goal"], self["generation"]
+        out: dict[str, int | None] = {}
+        for index, name in enumerate(self.goal_names):
+            hits = np.flatnonzero(solved & (goal == index))
+            out[name] = int(gen[hits[0]]) if hits.size else None
+        return out
+
+
+def load(path: str | Path) -> History:
+    """Load a run file written by evosim (complete, interrupted or still running)."""
+    path = Path(path)
+    if not path.exists():
+        raise RunFileError(f"{path}: no such run file")
+    try:
+        with h5py.File(path, "r") as f:
+            version = int(f.attrs.get("schema_version", -1))
+            if version > SCHEMA_VERSION:
+                raise RunFileError(f"{path}: schema version {version} is newer than this evosim "
+                                   f"reads ({SCHEMA_VERSION}); upgrade evosim")
+            if version < 1 or "history" not in f:
+                raise RunFileError(f"{path}: not an evosim run file")
+            attrs = {k: _plain(v) for k, v in f.attrs.items()}
+            columns = {k: v[()] for k, v in f["history"].items()}
+            names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["goals/name"][()]]
+            return History(path=path, attrs=attrs, columns=columns, goal_names=names,
+                           goal_targets=f["goals/target"][()],
+                           snapshot_generation=f["snapshots/generation"][()],
+                           snapshot_genome=f["snapshots/genome"][()],
+                           checkpoint_generation=int(f["checkpoint/generation"][0]))
+    except OSError as err:
+        raise RunFileError(f"{path}: cannot read as HDF5 ({err})") from None
+
+
+def _plain(value):
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,197 @@
+"""NAND logic circuits (Kashtan & Alon 2005): genomes, bit-parallel evaluation, functional graphs.
+
+Genome: int16[2 * max_gates + 1]. Genes 2g and 2g + 1 are the source addresses of gate g; the last
+gene is the address of the gate that drives the output. Addresses 0 .. n_inputs - 1 are the inputs,
+n_inputs + g is gate g. Circuits are feed-forward: gate g reads inputs or gates below g, so every gene
+has a fixed range of valid values (``gene_low`` + 0 .. ``gene_size`` - 1) and any gene-wise crossover
+keeps a genome valid.
+
+Evaluation is bit-parallel: the truth table of every signal over all 2**n_inputs rows is packed into
+uint64 words (bit r of word r // 64 is row r), so one gate over all rows is ``~(a & b)``.
+"""
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+from numba import njit
+
+from evosim import counter_rng as crng
+from evosim.goals import GoalFamily, input_bits, logic_goal_family
+
+INPUT_NAMES = "xyzwuv"
+INIT_STREAM = 0xB17
+
+
+class LogicTask:
+    """The logic-gate task for one circuit size; all arrays it hands out are read-only facts."""
+
+    name = "logic-gates"
+    directed_graph = False  # K&A record Q of the undirected circuit graph
+
+    def __init__(self, n_inputs: int = 4, max_gates: int = 12):
+        self.n_inputs = n_inputs
+        self.max_gates = max_gates
+        self.n_rows = 2**n_inputs
+        self.n_words = (self.n_rows + 63) // 64
+        self.genome_length = 2 * max_gates + 1
+        self.goals: GoalFamily = logic_goal_family(n_inputs)
+        sources = n_inputs + np.repeat(np.arange(max_gates), 2)
+        self.gene_low = np.concatenate([np.zeros(2 * max_gates), [n_inputs]]).astype(np.int64)
+        self.gene_size = np.concatenate([sources, [max_gates]]).astype(np.int64)
+        self.input_words = self.pack(input_bits(n_inputs))
+        self.row_mask = self.pack(np.ones((1, self.n_rows), dtype=np.uint8))[0]
+
+    def goal_names(self) -> list[str]:
+        return self.goals.names()
+
+    def supports_rmvg(self) -> bool:
+        return bool(self.goals.rmvg_names())
+
+    def pack(self, tables: np.ndarray) -> np.ndarray:
+        """uint8[k, n_rows] truth tables -> uint64[k, n_words] bit-packed."""
+        tables = np.atleast_2d(np.asarray(tables, dtype=np.uint64))
+        padded = np.zeros((tables.shape[0], self.n_words * 64), dtype=np.uint64)
+        padded[:, : self.n_rows] = tables
+        weights = np.left_shift(np.uint64(1), np.arange(64, dtype=np.uint64))
+        return (padded.reshape(tables.shape[0], self.n_words, 64) * weights).sum(
+            axis=2, dtype=np.uint64)
+
+    def random_genomes(self, n: int, key: np.uint64) -> np.ndarray:
+        """n genomes with every gene uniform over its valid range (counter-based, so reproducible)."""
+        state = crng.stream_state_array(key, 0, INIT_STREAM)
+        draws = crng.draw_array(state, np.arange(n * self.genome_length)).reshape(n, -1)
+        return (self.gene_low + crng.bounded_array(draws, self.gene_size)).astype(np.int16)
+
+    def performance(self, genomes: np.ndarray, target_words: np.ndarray) -> np.ndarray:
+        """Fraction of rows each circuit gets right (the card's fitness)."""
+        correct = np.empty(len(genomes), dtype=np.int64)
+        count_correct(genomes, self.n_inputs, self.input_words, target_words, self.row_mask, correct)
+        return correct / self.n_rows
+
+    def functional_network(self, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(nodes, edges) of the part that reaches the output: sorted addresses, and (source, gate)
+        pairs, one per distinct wire (a gate reading one source twice gives one edge)."""
+        return functional_network(np.asarray(genome, dtype=np.int64), self.n_inputs)
+
+    def adjacency(self, genome: np.ndarray, directed: bool = False) -> np.ndarray:
+        """0/1 adjacency of the functional network, nodes in address order."""
+        nodes, edges = self.functional_network(genome)
+        return edges_to_adjacency(nodes, edges, directed)
+
+    def graph(self, genome: np.ndarray) -> nx.DiGraph:
+        """The functional network with node attributes kind, layer and label."""
+        genome = np.asarray(genome, dtype=np.int64)
+        nodes, edges = self.functional_network(genome)
+        out = int(genome[-1])
+        g = nx.DiGraph()
+        layer: dict[int, int] = {}
+        for node in nodes:  # addresses ascend, so sources come before the gates that read them
+            node = int(node)
+            if node < self.n_inputs:
+                layer[node] = 0
+                label = INPUT_NAMES[node] if self.n_inputs <= len(INPUT_NAMES) else f"in{node}"
+                g.add_node(node, kind="input", layer=0, label=label)
+            else:
+                gate = node - self.n_inputs
+                layer[node] = 1 + max(layer[int(s)] for s in genome[2 * gate: 2 * gate + 2])
+                g.add_node(node, kind="output" if node == out else "gate", layer=layer[node],
+                           label=f"g{gate}")
+        g.add_edges_from((int(a), int(b)) for a, b in edges)
+        return g
+
+
+def edges_to_adjacency(nodes: np.ndarray, edges: np.ndarray, directed: bool) -> np.ndarray:
+    index = np.full(int(nodes.max()) + 1 if nodes.size else 0, -1, dtype=np.int64)
+    index[nodes] = np.arange(nodes.size)
+    adj = np.zeros((nodes.size, nodes.size), dtype=np.uint8)
+    if edges.size:
+        src, dst = index[edges[:, 0]], index[edges[:, 1]]
+        adj[src, dst] = 1
+        if not directed:
+            adj[dst, src] = 1
+    return adj
+
+
+@njit(cache=True)
+def functional_network(genome: np.ndarray, n_inputs: int) -> tuple[np.ndarray, np.ndarray]:
+    n_gates = (genome.size - 1) // 2
+    reached = np.zeros(n_inputs + n_gates, dtype=np.bool_)
+    reached[genome[-1]] = True
+    n_edges = 0
+    for gate in range(n_gates - 1, -1, -1):  # feed-forward: sources are below their gate
+        if reached[n_inputs + gate]:
+            a, b = genome[2 * gate], genome[2 * gate + 1]
+            reached[a] = True
+            reached[b] = True
+            n_edges += 1 if a == b else 2
+    nodes = np.flatnonzero(reached)
+    edges = np.empty((n_edges, 2), dtype=np.int64)
+    k = 0
+    for gate in range(n_gates):
+        if reached[n_inputs + gate]:
+            a, b = genome[2 * gate], genome[2 * gate + 1]
+            edges[k, 0], edges[k, 1] = min(a, b), n_inputs + gate
+            k += 1
+            if a != b:
+                edges[k, 0], edges[k, 1] = max(a, b), n_inputs + gate
+                k += 1
+    return nodes, edges
+
+
+@njit(cache=True, inline="always")
+def popcount64(x: np.uint64) -> int:
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(cache=True)
+def count_correct(genomes, n_inputs, input_words, target_words, row_mask, out) -> None:
+    """out[i] = rows on which circuit i equals the target: one NAND per gate over packed words."""
+    if row_mask.size == 1:  # up to 6 inputs: every signal is one word
+        _count_correct_1word(genomes, n_inputs, input_words[:, 0], target_words[0], row_mask[0], out)
+        return
+    n, length = genomes.shape
+    n_gates = (length - 1) // 2
+    n_words = row_mask.size
+    signal = np.empty((n_inputs + n_gates, n_words), dtype=np.uint64)
+    signal[:n_inputs] = input_words
+    for i in range(n):
+        g = genomes[i]
+        for gate in range(n_gates):
+            a, b = g[2 * gate], g[2 * gate + 1]
+            for w in range(n_words):
+                signal[n_inputs + gate, w] = ~(signal[a, w] & signal[b, w])
+        total = 0
+        o = g[length - 1]
+        for w in range(n_words):
+            total += popcount64(~(signal[o, w] ^ target_words[w]) & row_mask[w])
+        out[i] = total
+
+
+@njit(cache=True)
+def _count_correct_1word(genomes, n_inputs, inputs, target, mask, out) -> None:
+    n, length = genomes.shape
+    n_gates = (length - 1) // 2
+    signal = np.empty(n_inputs + n_gates, dtype=np.uint64)
+    signal[:n_inputs] = inputs
+    for i in range(n):
+        for gate in range(n_gates):
+            signal[n_inputs + gate] = ~(signal[genomes[i, 2 * gate]] & signal[genomes[i, 2 * gate + 1]])
+        out[i] = popcount64(~(signal[genomes[i, length - 1]] ^ target) & mask)
+
+
+def count_correct_numpy(genomes, n_inputs, input_words, target_words, row_mask) -> np.ndarray:
+    """The vectorised NumPy reference of ``count_correct`` (whole population per gate)."""
+    n, length = genomes.shape
+    n_gates = (length - 1) // 2
+    rows = np.arange(n)
+    signal = np.empty((n, n_inputs + n_gates, row_mask.size), dtype=np.uint64)
+    signal[:, :n_inputs] = input_words
+    for gate in range(n_gates):
+        a = signal[rows, genomes[:, 2 * gate]]
+        b = signal[rows, genomes[:, 2 * gate + 1]]
+        signal[:, n_inputs + gate] = ~(a & b)
+    out = signal[rows, genomes[:, -1]]
+    return np.bitwise_count(~(out ^ target_words) & row_mask).sum(axis=1).astype(np.int64)

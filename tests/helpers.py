@@ -1,0 +1,23 @@
+"""Comparing run files dataset by dataset."""
+import h5py
+import numpy as np
+
+
+def datasets(path) -> dict[str, np.ndarray]:
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+def assert_same_run_files(a, b) -> None:
+    """Every dataset equal (NaN == NaN), every attribute but the creation time equal."""
+    da, db = datasets(a), datasets(b)
+    assert sorted(da) == sorted(db)
+    for name in da:
+        assert np.array_equal(da[name], db[name], equal_nan=da[name].dtype.kind == "f"), name
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        attrs_a = {k: v for k, v in fa.attrs.items() if k != "created"}
+        attrs_b = {k: v for k, v in fb.attrs.items() if k != "created"}
+        assert attrs_a == attrs_b

@@ -1,0 +1,80 @@
+import h5py
+import numpy as np
+import pytest
+
+from evosim.io import HISTORY_COLUMNS, RunFileError, RunWriter, load
+
+
+def _rows(start, stop):
+    n = stop - start
+    rows = {name: np.zeros(n, dtype=dtype) for name, dtype in HISTORY_COLUMNS.items()}
+    rows["generation"][:] = np.arange(start, stop)
+    rows["fitness_best"][:] = np.linspace(0.5, 1.0, n)
+    rows["q_best"][:] = 0.25
+    return rows
+
+
+def _create(path, genomes):
+    return RunWriter.create(path, task="logic-gates", mode="evolution", seed=4, config_toml="x = 1",
+                            engine="numba", goal_names=["G1", "G2"],
+                            goal_targets=np.eye(2, 16, dtype=np.uint8), genome_shape=genomes.shape,
+                            genome_dtype=genomes.dtype)
+
+
+def test_write_and_load_round_trip(tmp_path):
+    path = tmp_path / "run.h5"
+    genomes = np.arange(30, dtype=np.int16).reshape(3, 10)
+    writer = _create(path, genomes)
+    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2], 50, genomes)
+    writer.write_block(_rows(50, 80), np.array([50, 75]), genomes[1:], 80, genomes + 1)
+    writer.close("complete")
+    h = load(path)
+    assert len(h) == 80 and np.array_equal(h["generation"], np.arange(80))
+    assert set(h.columns) == set(HISTORY_COLUMNS)
+    assert h.attrs["status"] == "complete" and h.attrs["seed"] == 4 and h.attrs["task"] == "logic-gates"
+    assert h.goal_names == ["G1", "G2"] and h.goal_targets.shape == (2, 16)
+    assert np.array_equal(h.snapshot_generation, [0, 25, 50, 75])
+    assert np.array_equal(h.snapshot_genome[2:], genomes[1:])
+    assert h.checkpoint_generation == 80
+
+
+def test_resume_cuts_rows_written_after_the_checkpoint(tmp_path):
+    path = tmp_path / "run.h5"
+    genomes = np.ones((3, 10), dtype=np.int16)
+    writer = _create(path, genomes)
+    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2], 50, genomes * 7)
+    # a crash in the middle of the next block: rows and a snapshot on disk, no checkpoint yet
+    for name, values in _rows(50, 70).items():
+        column = writer.file["history"][name]
+        column.resize((70,))
+        column[50:] = values
+    snaps = writer.file["snapshots/generation"]
+    snaps.resize((3,))
+    snaps[2] = 50
+    writer.file.close()
+    writer, generation, state = RunWriter.resume(path)
+    writer.close("interrupted")
+    h = load(path)
+    assert generation == 50 and np.array_equal(state, genomes * 7)
+    assert len(h) == 50 and np.array_equal(h.snapshot_generation, [0, 25])
+    assert h.snapshot_genome.shape == (2, 10)
+
+
+def test_load_errors_are_one_line_and_name_the_file(tmp_path):
+    with pytest.raises(RunFileError, match="no such run file"):
+        load(tmp_path / "none.h5")
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all")
+    with pytest.raises(RunFileError, match="junk.h5: cannot read as HDF5"):
+        load(junk)
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f.create_dataset("x", data=[1])
+    with pytest.raises(RunFileError, match="not an evosim run file"):
+        load(other)
+    newer = tmp_path / "newer.h5"
+    with h5py.File(newer, "w") as f:
+        f.attrs["schema_version"] = 99
+        f.create_group("history")
+    with pytest.raises(RunFileError, match="schema version 99 is newer"):
+        load(newer)

@@ -1,0 +1,62 @@
+import numpy as np
+from click.testing import CliRunner
+
+from evosim.cli import main
+from evosim.io import load
+
+SMALL = ["--generations", "120", "--population", "100", "--set", "output.flush_every=40",
+         "--set", "modularity.qm_samples=3", "--quiet"]
+
+
+def test_run_then_show(tmp_path):
+    cli = CliRunner()
+    out = tmp_path / "r.h5"
+    result = cli.invoke(main, ["run", "logic-gates", "--mvg", "--period", "10", "--seed", "5",
+                               "--out", str(out), *SMALL])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out} (complete)" in result.output
+    h = load(out)
+    assert len(h) == 121 and h.attrs["seed"] == 5
+    assert np.array_equal(np.flatnonzero(np.diff(h["goal"])) + 1, np.arange(10, 121, 10))
+    shown = cli.invoke(main, ["show", str(out)])
+    assert shown.exit_code == 0
+    for text in ("status complete", "first solved: G1", "Q of the best", "Qm of the best",
+                 "seed 5", "[schedule]"):
+        assert text in shown.output
+
+
+def test_run_a_config_file_with_fixed_goal(tmp_path):
+    result = CliRunner().invoke(main, ["run", "configs/ka2005-logic-mvg.toml", "--goal", "G2",
+                                       "--out", str(tmp_path / "g2.h5"), *SMALL])
+    assert result.exit_code == 0, result.output
+    h = load(tmp_path / "g2.h5")
+    assert h.goal_names == ["G2"] and not h["goal"].any()
+
+
+def test_bad_input_is_one_line_with_exit_code_2(tmp_path):
+    cli = CliRunner()
+    cases = [
+        (["run", "logic-gates", "--set", "run.sed=3"], "unknown key 'run.sed'"),
+        (["run", "logic-gates", "--set", "variation.mutation_rate=2"], "out of range"),
+        (["run", "retina-x"], "task.name: 'retina-x' is not allowed"),
+        (["run", "logic-gates", "--goal", "G9"], "schedule.goal: 'G9'"),
+        (["run", "logic-gates", "--mvg", "--goal", "G1"], "cannot go with --mvg"),
+        (["run", str(tmp_path / "missing.toml")], "cannot read config file"),
+        (["show", str(tmp_path / "none.h5")], "no such run file"),
+        (["run", "--resume", str(tmp_path / "none.h5")], "no such run file"),
+    ]
+    for args, message in cases:
+        result = cli.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_tasks_and_config_show():
+    cli = CliRunner()
+    tasks = cli.invoke(main, ["tasks"])
+    assert tasks.exit_code == 0 and "logic-gates" in tasks.output and "G1, G2" in tasks.output
+    shown = cli.invoke(main, ["config", "show", "logic-gates"])
+    assert shown.exit_code == 0
+    assert 'kind = "fixed"' in shown.output and "one of fixed, mvg, rmvg, random" in shown.output

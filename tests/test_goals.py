@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from evosim.goals import BINARY_FUNCTIONS, logic_goal_family, make_schedule
+
+
+def _table(fn):
+    """Truth table by plain iteration over rows: input i of row r is (r >> i) & 1."""
+    return np.array([fn(*[(r >> i) & 1 for i in range(4)]) for r in range(16)], dtype=np.uint8)
+
+
+def test_g1_g2_truth_tables():
+    family = logic_goal_family(4)
+    assert np.array_equal(family.target("G1"), _table(lambda x, y, z, w: (x ^ y) & (z ^ w)))
+    assert np.array_equal(family.target("G2"), _table(lambda x, y, z, w: (x ^ y) | (z ^ w)))
+    assert family.target("G1").sum() == 4 and family.target("G2").sum() == 12
+
+
+def test_rmvg_family_is_the_ten_functions_of_both_xors():
+    family = logic_goal_family(4)
+    names = family.rmvg_names()
+    assert len(names) == 10 and "G1" in names and "G2" in names
+    tables = {tuple(family.target(n)) for n in names}
+    assert len(tables) == 10
+    for fn in BINARY_FUNCTIONS.values():
+        outs = np.array([[fn(np.uint8(a), np.uint8(b)) for b in (0, 1)] for a in (0, 1)])
+        assert (outs[0] != outs[1]).any() and (outs[:, 0] != outs[:, 1]).any()
+
+
+def test_mvg_switches_exactly_every_period():
+    family = logic_goal_family(4)
+    s = make_schedule("mvg", family, 1001, period=20, goals=("G1", "G2"))
+    assert list(s.names) == ["G1", "G2"]
+    assert np.array_equal(s.switches(), np.arange(20, 1001, 20))
+    assert s.goal_at(0) == 0 and s.goal_at(19) == 0 and s.goal_at(20) == 1 and s.goal_at(40) == 0
+
+
+@pytest.mark.parametrize("kind", ["rmvg", "random"])
+def test_varying_schedules_change_goal_at_every_switch(kind):
+    family = logic_goal_family(4)
+    s = make_schedule(kind, family, 2001, period=10, rng=np.random.default_rng(1))
+    per_epoch = s.goal_index[::10]
+    assert np.all(per_epoch[1:] != per_epoch[:-1])
+    assert np.array_equal(s.switches(), np.arange(10, 2001, 10))
+    if kind == "rmvg":
+        assert set(s.names) <= set(family.rmvg_names()) and len(s.names) == 10
+    else:
+        assert len(s.names) > 150  # fresh random tables, nearly never repeated
+    for name, target in zip(s.names, s.targets):
+        assert np.array_equal(family.target(name), target)
+
+
+def test_fixed_schedule_and_unknown_goal():
+    family = logic_goal_family(4)
+    s = make_schedule("fixed", family, 50, goal="G2")
+    assert s.names == ("G2",) and not s.goal_index.any()
+    with pytest.raises(ValueError, match="unknown goal"):
+        family.target("G3")

@@ -1,0 +1,77 @@
+import igraph
+import numpy as np
+import pytest
+
+from evosim import runner
+from evosim.io import load
+from evosim.tasks.logic import LogicTask
+from helpers import assert_same_run_files, datasets
+
+
+def test_same_seed_same_file_and_backends_agree(tmp_path, small_config):
+    a = runner.run(small_config, tmp_path / "a.h5")
+    b = runner.run(small_config, tmp_path / "b.h5")
+    c = runner.run(small_config.replace(**{"run.engine": "numpy"}), tmp_path / "c.h5")
+    assert a.status == b.status == c.status == "complete"
+    assert_same_run_files(a.path, b.path)
+    h = load(a.path)
+    assert load(c.path).attrs["engine"] == "numpy"
+    for name, values in datasets(c.path).items():
+        assert np.array_equal(values, datasets(a.path)[name], equal_nan=values.dtype.kind == "f")
+    other = runner.run(small_config.replace(**{"run.seed": 1}), tmp_path / "d.h5")
+    assert not np.array_equal(load(other.path)["fitness_mean"], h["fitness_mean"])
+
+
+def test_history_columns_and_goal_switches(tmp_path, small_config):
+    result = runner.run(small_config, tmp_path / "r.h5")
+    h = load(result.path)
+    n = small_config.run.generations + 1
+    assert len(h) == n and np.array_equal(h["generation"], np.arange(n))
+    switches = np.flatnonzero(np.diff(h["goal"])) + 1
+    assert np.array_equal(switches, np.arange(20, n, 20))
+    assert h.goal_names == ["G1", "G2"]
+    assert np.isfinite(h["q_best"]).all() and h["q_exact"].all()
+    assert np.array_equal(np.flatnonzero(np.isfinite(h["qm_best"])), [0, 100, 200, 300])
+    assert np.array_equal(h["solved"], h["fitness_best"] == 1.0)
+    assert np.array_equal(h.snapshot_generation, np.arange(0, n, 25))
+    assert h.attrs["q_method"] and h.attrs["qm_null_model"]
+    assert (h["n_edges_best"] >= h["n_nodes_best"] - 1).all()  # a connected functional network
+
+
+def test_recorded_q_is_the_exact_maximum_of_the_best_circuit(tmp_path, small_config):
+    """Oracle: igraph's exact ILP on the snapshot genomes' functional networks."""
+    h = load(runner.run(small_config, tmp_path / "q.h5").path)
+    task = LogicTask()
+    for generation, genome in zip(h.snapshot_generation, h.snapshot_genome):
+        adjacency = task.adjacency(genome)
+        graph = igraph.Graph.Adjacency(adjacency.tolist(), mode="undirected")
+        expected = graph.community_optimal_modularity().modularity
+        assert h["q_best"][generation] == pytest.approx(expected, abs=1e-9)
+        assert h["n_nodes_best"][generation] == adjacency.shape[0]
+
+
+def test_interrupted_run_resumes_to_the_same_file(tmp_path, small_config):
+    whole = runner.run(small_config, tmp_path / "whole.h5")
+
+    def stop_at_170(progress):
+        if progress.generation >= 170:
+            raise KeyboardInterrupt
+
+    cut = runner.run(small_config, tmp_path / "cut.h5", progress=stop_at_170)
+    assert cut.status == "interrupted"
+    h = load(cut.path)
+    assert h.attrs["status"] == "interrupted" and len(h) == 200  # the block in flight is lost only
+    resumed = runner.resume(cut.path)
+    assert resumed.status == "complete"
+    assert_same_run_files(whole.path, resumed.path)
+
+
+def test_output_is_never_overwritten_silently(tmp_path, small_config):
+    config = small_config.replace(**{"run.generations": 10})
+    path = runner.run(config, tmp_path / "x.h5").path
+    with pytest.raises(runner.RunError, match="exists; choose another --out"):
+        runner.run(config, path)
+    assert runner.run(config, path, force=True).status == "complete"
+    first = runner.default_path(config, tmp_path)
+    first.touch()
+    assert runner.default_path(config, tmp_path).name.endswith("-2.h5")

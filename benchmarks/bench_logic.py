@@ -36,29 +36,11 @@ def engine_only(config: Config) -> float:
 
 def full_run(config: Config, folder: Path) -> tuple[float, dict[str, float]]:
     """Seconds for a whole recorded run, and where they went."""
-    split = {"engine": 0.0, "q": 0.0, "hdf5": 0.0}
-    original_measure = runner.BestNetworkMeter.measure
-    original_write = runner.RunWriter.write_block
-
-    def measure(self, block):
-        t = time.perf_counter()
-        rows = original_measure(self, block)
-        split["q"] += time.perf_counter() - t
-        return rows
-
-    def write(self, *args, **kwargs):
-        t = time.perf_counter()
-        original_write(self, *args, **kwargs)
-        split["hdf5"] += time.perf_counter() - t
-
-    runner.BestNetworkMeter.measure, runner.RunWriter.write_block = measure, write
-    try:
-        start = time.perf_counter()
-        runner.run(config, folder / f"bench-{time.monotonic_ns()}.h5")
-        total = time.perf_counter() - start
-    finally:
-        runner.BestNetworkMeter.measure, runner.RunWriter.write_block = original_measure, original_write
-    split["engine"] = total - split["q"] - split["hdf5"]
+    split: dict[str, float] = {}
+    start = time.perf_counter()
+    runner.run(config, folder / f"bench-{time.monotonic_ns()}.h5", timings=split)
+    total = time.perf_counter() - start
+    split["other"] = total - sum(split.values())
     return total, split
 
 

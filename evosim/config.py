@@ -81,7 +81,7 @@ class ModularitySection:
 @dataclass(frozen=True)
 class OutputSection:
     snapshot_every: int = _num(100, 1, None, "store the best genome every this many generations")
-    flush_every: int = _num(100, 1, None, "write buffered rows and a checkpoint this often")
+    flush_every: int = _num(500, 1, None, "write buffered rows and a checkpoint this often")
 
 
 @dataclass(frozen=True)

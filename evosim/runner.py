@@ -7,6 +7,7 @@ on the graph, so an unchanged best costs nothing), and writes the block with a c
 from __future__ import annotations
 
 import signal
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,8 +71,12 @@ def default_path(config: cfg.Config, folder: Path = Path("runs")) -> Path:
 
 
 def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = False,
-        progress: Callable[[Progress], None] | None = None) -> RunResult:
-    """Start a new run and record it; returns where it went and how it ended."""
+        progress: Callable[[Progress], None] | None = None,
+        timings: dict[str, float] | None = None) -> RunResult:
+    """Start a new run and record it; returns where it went and how it ended.
+
+    ``timings``, if given, accumulates seconds spent in the engine, in measuring Q ("q") and in
+    writing ("hdf5"): what benchmarks/bench_logic.py reports."""
     task = get_task(config.task)
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
@@ -81,7 +86,7 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
         config_toml=config.to_toml(), engine=config.run.engine, goal_names=schedule.names,
         goal_targets=schedule.targets, genome_shape=(config.run.population, task.genome_length),
         genome_dtype=np.int16)
-    return _record(config, task, schedule, writer, path, None, progress)
+    return _record(config, task, schedule, writer, path, None, progress, timings)
 
 
 def resume(path: str | Path, progress: Callable[[Progress], None] | None = None) -> RunResult:
@@ -109,24 +114,29 @@ def _prepare_output(path: Path, force: bool) -> None:
         raise RunError(f"{path}: cannot write here ({err.strerror})") from None
 
 
-def _record(config, task, schedule, writer, path, state, progress) -> RunResult:
+def _record(config, task, schedule, writer, path, state, progress, timings=None) -> RunResult:
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
     meter = BestNetworkMeter(task, config)
     generation = state.generation if state else 0
     status = "interrupted"
+    clock = _Stopwatch(timings if timings is not None else {})
     try:
         with _sigterm_as_interrupt():
             for block in evolve(task, schedule, config, key, state,
                                 block_size=config.output.flush_every):
+                clock.lap("engine")
                 rows = meter.measure(block)
+                clock.lap("q")
                 snap = block.generation % config.output.snapshot_every == 0
                 writer.write_block(rows, block.generation[snap], block.best_genome[snap],
                                    block.state.generation, block.state.genomes)
+                clock.lap("hdf5")
                 generation = block.state.generation
                 if progress:
                     progress(Progress(int(block.generation[-1]), config.run.generations,
                                       float(block.fitness_best[-1]),
                                       schedule.names[block.goal[-1]], float(rows["q_best"][-1])))
+                clock.lap("progress")
         status = "complete"
     except KeyboardInterrupt:
         pass
@@ -199,6 +209,19 @@ class BestNetworkMeter:
             self.q_methods.add(result.method)
         return (len(nodes), len(edges), adjacency,
                 result.q if result else np.nan, bool(result and result.exact))
+
+
+class _Stopwatch:
+    """Adds the seconds since the previous lap to a named total."""
+
+    def __init__(self, totals: dict[str, float]):
+        self.totals = totals
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.totals[name] = self.totals.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 @contextmanager

@@ -4,6 +4,7 @@ import pytest
 
 from evosim import runner
 from evosim.io import load
+from evosim.modularity import qm
 from evosim.tasks.logic import LogicTask
 from helpers import assert_same_run_files, datasets
 
@@ -31,7 +32,8 @@ def test_history_columns_and_goal_switches(tmp_path, small_config):
     assert np.array_equal(switches, np.arange(20, n, 20))
     assert h.goal_names == ["G1", "G2"]
     assert np.isfinite(h["q_best"]).all() and h["q_exact"].all()
-    assert np.array_equal(np.flatnonzero(np.isfinite(h["qm_best"])), [0, 100, 200, 300])
+    assert set(np.flatnonzero(np.isfinite(h["qm_best"]))) <= {0, 100, 200, 300}
+    assert np.isfinite(h["qm_best"][[0, 300]]).all()  # NaN elsewhere: Qm undefined for that graph
     assert np.array_equal(h["solved"], h["fitness_best"] == 1.0)
     assert np.array_equal(h.snapshot_generation, np.arange(0, n, 25))
     assert h.attrs["q_method"] and h.attrs["qm_null_model"]
@@ -42,6 +44,12 @@ def test_recorded_q_is_the_exact_maximum_of_the_best_circuit(tmp_path, small_con
     """Oracle: igraph's exact ILP on the snapshot genomes' functional networks."""
     h = load(runner.run(small_config, tmp_path / "q.h5").path)
     task = LogicTask()
+    qm_seed = int(runner.seed_streams(small_config.run.seed)["modularity"].generate_state(1)[0])
+    for generation in (0, 100, 200, 300):  # Qm: the same value the modularity module gives
+        genome = h.snapshot_genome[h.snapshot_generation == generation][0]
+        expected = qm(task.adjacency(genome), n_samples=small_config.modularity.qm_samples,
+                      rng=qm_seed).qm
+        assert np.array_equal(h["qm_best"][generation], expected, equal_nan=True)
     for generation, genome in zip(h.snapshot_generation, h.snapshot_genome):
         adjacency = task.adjacency(genome)
         graph = igraph.Graph.Adjacency(adjacency.tolist(), mode="undirected")
@@ -75,3 +83,16 @@ def test_output_is_never_overwritten_silently(tmp_path, small_config):
     first = runner.default_path(config, tmp_path)
     first.touch()
     assert runner.default_path(config, tmp_path).name.endswith("-2.h5")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_default_operators_solve_a_fixed_goal(tmp_path, small_config, seed):
+    """G1 under a fixed goal takes 10^4-10^5 generations with the card's settings (see the issue
+    notes), too long for a unit test; a one-module goal (x XOR y, 4 NANDs) is solved within a few
+    hundred generations by the same default operators, and stays solved (elitism)."""
+    config = small_config.replace(**{"schedule.kind": "fixed", "schedule.goal": "XOR",
+                                     "run.seed": seed, "modularity.qm_every": 0})
+    h = load(runner.run(config, tmp_path / "xor.h5").path)
+    first = h.first_solved()["XOR"]
+    assert first is not None and first < 300
+    assert h["solved"][first:].all()

@@ -5,7 +5,7 @@ import numpy as np
 
 from evosim import counter_rng as crng
 from evosim.engine.kernels import (ELITIST, S_MUT_DO, S_MUT_POS, S_MUT_VAL, S_PERM, S_RANK,
-                                   S_TOURN, S_XO_CUT, S_XO_DO, SCORE_MAX, TIE_BITS, TIE_DROP)
+                                   S_TOURN, S_XO_CUT, S_XO_DO, SCORE_MAX, TIE_BITS, RANDOM_DROP)
 
 
 def _draws(key, generation: int, stream: int, n: int) -> np.ndarray:
@@ -13,7 +13,7 @@ def _draws(key, generation: int, stream: int, n: int) -> np.ndarray:
 
 
 def rank_by_score(scores: np.ndarray, key, generation) -> np.ndarray:
-    tie = _draws(key, generation, S_RANK, scores.size) >> TIE_DROP
+    tie = _draws(key, generation, S_RANK, scores.size) >> RANDOM_DROP
     tie[0] = 0  # the incumbent best wins its ties
     keys = (SCORE_MAX - scores).astype(np.uint64) << TIE_BITS | tie
     return np.argsort(keys, kind="stable")
@@ -32,7 +32,7 @@ def select_parents(order, n_elite, scheme, tournament_size, key, generation) -> 
 
 def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
     m, length = pop.shape[0] - n_elite, pop.shape[1]
-    perm = np.argsort(_draws(key, generation, S_PERM, m) >> np.uint64(32), kind="stable")
+    perm = np.argsort(_draws(key, generation, S_PERM, m) >> RANDOM_DROP, kind="stable")
     pairs = m // 2
     a, b = n_elite + perm[0: 2 * pairs: 2], n_elite + perm[1: 2 * pairs: 2]
     do = crng.below_array(_draws(key, generation, S_XO_DO, pairs), xo_thresh)

@@ -24,6 +24,10 @@ class RunWriter:
 
     def __init__(self, file: h5py.File):
         self.file = file
+        # dataset handles looked up once: h5py's per-call lookups cost more than small writes
+        self._history = {name: file["history"][name] for name in HISTORY_COLUMNS}
+        self._snapshots = (file["snapshots/generation"], file["snapshots/genome"])
+        self._checkpoint = (file["checkpoint/generation"], file["checkpoint/genomes"])
 
     @classmethod
     def create(cls, path: str | Path, *, task: str, mode: str, seed: int, config_toml: str,
@@ -74,18 +78,13 @@ class RunWriter:
     def write_block(self, rows: Mapping[str, np.ndarray], snapshot_generations: np.ndarray,
                     snapshot_genomes: np.ndarray, next_generation: int, genomes: np.ndarray) -> None:
         """Append history rows and snapshots, then checkpoint the population, then flush."""
-        n = len(rows["generation"])
-        history = self.file["history"]
-        start = history["generation"].shape[0]
-        for name in HISTORY_COLUMNS:
-            column = history[name]
-            column.resize((start + n,))
-            column[start:] = rows[name]
+        for name, column in self._history.items():
+            _append(column, rows[name])
         if len(snapshot_generations):
-            _append(self.file["snapshots/generation"], snapshot_generations)
-            _append(self.file["snapshots/genome"], snapshot_genomes)
-        self.file["checkpoint/genomes"][...] = genomes
-        self.file["checkpoint/generation"][0] = next_generation
+            _append(self._snapshots[0], snapshot_generations)
+            _append(self._snapshots[1], snapshot_genomes)
+        self._checkpoint[1][...] = genomes
+        self._checkpoint[0][0] = next_generation
         self.file.flush()
 
     def set_attrs(self, **attrs) -> None:

@@ -11,14 +11,7 @@ def local_moves(W, lab_in, max_rounds=100):
     improves ``sum_{same cluster} W``.  Deterministic.  Returns the improved labels (0..k-1)."""
     n = W.shape[0]
     lab = lab_in.copy()
-    # compact labels
-    remap = np.full(n + 1 + (lab.max() if n > 0 else 0), -1, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        if remap[lab[i]] < 0:
-            remap[lab[i]] = k
-            k += 1
-        lab[i] = remap[lab[i]]
+    _number_by_first_appearance(lab)
     size = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
         size[lab[i]] += 1
@@ -58,12 +51,19 @@ def local_moves(W, lab_in, max_rounds=100):
                 moved = True
         if not moved:
             break
-    # canonical relabel
-    remap2 = np.full(n + 1, -1, dtype=np.int64)
-    k = 0
-    for i in range(n):
-        if remap2[lab[i]] < 0:
-            remap2[lab[i]] = k
-            k += 1
-        lab[i] = remap2[lab[i]]
+    _number_by_first_appearance(lab)
     return lab
+
+
+@njit(cache=True)
+def _number_by_first_appearance(lab) -> None:
+    """Relabel clusters 0..k-1 in order of first appearance, in place."""
+    if lab.size == 0:
+        return
+    remap = np.full(lab.max() + 1, -1, dtype=np.int64)
+    k = 0
+    for i in range(lab.size):
+        if remap[lab[i]] < 0:
+            remap[lab[i]] = k
+            k += 1
+        lab[i] = remap[lab[i]]

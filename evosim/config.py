@@ -8,6 +8,7 @@ Kashtan & Alon (2005) logic-gate card; the unverified ones are named in ``UNVERI
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -194,6 +195,8 @@ def _check_value(section: str, cls: type, key: str, value: Any) -> Any:
     value = _coerce(value, expected)
     if value is None:
         raise ConfigError(f"{where}: wrong type; allowed: {allowed}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where}: {value!r} is not a finite number; allowed: {allowed}")
     meta = {f.name: f for f in dataclasses.fields(cls)}[key].metadata
     if meta.get("choices") and value not in meta["choices"]:
         raise ConfigError(f"{where}: {value!r} is not allowed; allowed: {allowed}")
@@ -248,8 +251,10 @@ def _check_combinations(config: Config) -> None:
         if bad:
             raise ConfigError(f"schedule.goals: {bad[0]!r} is not a goal of {config.task.name}; "
                               f"allowed: {', '.join(names)}")
-        if len(set(schedule.goals)) < 2:
-            raise ConfigError("schedule.goals: an mvg schedule needs at least two different goals")
+        tables = {task.goals.target(g).tobytes() for g in schedule.goals}
+        if len(tables) < 2:
+            raise ConfigError("schedule.goals: an mvg schedule needs at least two different goals "
+                              f"(these have one truth table: {', '.join(schedule.goals)})")
     if schedule.kind == "rmvg" and not task.supports_rmvg():
         raise ConfigError(f"schedule.kind: rmvg needs a task whose goals share sub-goals; "
                           f"{config.task.name} with {config.task.n_inputs} inputs has none")

@@ -6,6 +6,7 @@ on the graph, so an unchanged best costs nothing), and writes the block with a c
 """
 from __future__ import annotations
 
+import os
 import signal
 import time
 from contextlib import contextmanager
@@ -80,48 +81,61 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     task = get_task(config.task)
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
-    _prepare_output(path, force)
-    writer = RunWriter.create(
-        path, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
-        config_toml=config.to_toml(), engine=config.run.engine, goal_names=schedule.names,
-        goal_targets=schedule.targets, genome_shape=(config.run.population, task.genome_length),
-        genome_dtype=np.int16)
-    return _record(config, task, schedule, writer, path, None, progress, timings)
+    key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
+    with _output_file(path, force) as target:
+        writer = RunWriter.create(
+            target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
+            config_toml=config.to_toml(), engine=config.run.engine, goal_names=schedule.names,
+            goal_targets=schedule.targets, engine_key=int(key),
+            genome_shape=(config.run.population, task.genome_length), genome_dtype=np.int16)
+    writer.path = path
+    return _record(config, task, schedule, writer, key, None, progress, timings)
 
 
 def resume(path: str | Path, progress: Callable[[Progress], None] | None = None) -> RunResult:
-    """Continue an interrupted run from its last checkpoint, to the same result as an
-    uninterrupted run."""
+    """Continue an interrupted or killed run from its last checkpoint, to the same file an
+    uninterrupted run would have written."""
     history = load(path)
     config = cfg.loads(history.config_toml)
     if history.attrs.get("status") == "complete":
         return RunResult(Path(path), "complete", int(history["generation"][-1]) + 1)
     task = get_task(config.task)
     schedule = build_schedule(config, task)
-    writer, generation, genomes = RunWriter.resume(path)
-    state = EngineState(generation, genomes) if generation >= 0 else None
-    return _record(config, task, schedule, writer, Path(path), state, progress)
+    key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
+    try:
+        writer, generation, genomes = RunWriter.resume(path)
+    except OSError as err:
+        raise RunError(f"{path}: cannot rebuild the run file to resume it ({err})") from None
+    state = EngineState(generation, genomes) if genomes is not None else None
+    return _record(config, task, schedule, writer, key, state, progress)
 
 
-def _prepare_output(path: Path, force: bool) -> None:
+@contextmanager
+def _output_file(path: Path, force: bool) -> Iterator[Path]:
+    """Where to create a new run file. An existing file is refused unless ``force``, and then
+    replaced only once the new file exists: never a half-overwritten run."""
     if path.exists() and not force:
         raise RunError(f"{path}: exists; choose another --out, --resume it, or add --force")
+    if path.exists() and not path.is_file():
+        raise RunError(f"{path}: is not a file")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists():
-            path.unlink()
+        target = path.with_name(path.name + ".new") if path.exists() else path
+        target.unlink(missing_ok=True)
+        yield target
+        if target != path:
+            os.replace(target, path)
     except OSError as err:
-        raise RunError(f"{path}: cannot write here ({err.strerror})") from None
+        raise RunError(f"{path}: cannot write here ({err.strerror or err})") from None
 
 
-def _record(config, task, schedule, writer, path, state, progress, timings=None) -> RunResult:
-    key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
+def _record(config, task, schedule, writer, key, state, progress, timings=None) -> RunResult:
     meter = BestNetworkMeter(task, config)
     generation = state.generation if state else 0
     status = "interrupted"
     clock = _Stopwatch(timings if timings is not None else {})
     try:
-        with _sigterm_as_interrupt():
+        with _stop_requests() as stop_requested:
             for block in evolve(task, schedule, config, key, state,
                                 block_size=config.output.flush_every):
                 clock.lap("engine")
@@ -137,13 +151,26 @@ def _record(config, task, schedule, writer, path, state, progress, timings=None)
                                       float(block.fitness_best[-1]),
                                       schedule.names[block.goal[-1]], float(rows["q_best"][-1])))
                 clock.lap("progress")
-        status = "complete"
-    except KeyboardInterrupt:
+                if stop_requested():
+                    break
+            else:
+                status = "complete"
+    except KeyboardInterrupt:  # a second Ctrl-C, or a caller's: the last checkpoint stands
         pass
-    finally:
+    except OSError as err:  # disk full, file system gone: what was flushed is safe
+        _close_quietly(writer, meter, "interrupted")
+        raise RunError(f"{writer.path}: write failed ({err}); the run is resumable from "
+                       f"generation {generation} with --resume") from None
+    _close_quietly(writer, meter, status)
+    return RunResult(writer.path, status, generation)
+
+
+def _close_quietly(writer, meter, status: str) -> None:
+    try:
         writer.add_to_attr_sets(q_method=meter.q_methods, qm_null_model=meter.null_models)
         writer.close(status)
-    return RunResult(path, status, generation)
+    except OSError:
+        pass
 
 
 class BestNetworkMeter:
@@ -225,16 +252,23 @@ class _Stopwatch:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Let SIGTERM (a cluster's kill) end the run like Ctrl-C: flushed and marked interrupted."""
+def _stop_requests() -> Iterator[Callable[[], bool]]:
+    """Turn SIGINT and SIGTERM (Ctrl-C, a cluster's kill) into a request to stop after the block
+    in flight, which is then written and checkpointed; a second signal stops at once."""
+    requested = []
+
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        if requested:
+            raise KeyboardInterrupt
+        requested.append(signum)
+
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
-        yield
+        yield lambda: False
         return
     try:
-        yield
+        yield lambda: bool(requested)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)

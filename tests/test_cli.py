@@ -60,3 +60,70 @@ def test_tasks_and_config_show():
     shown = cli.invoke(main, ["config", "show", "logic-gates"])
     assert shown.exit_code == 0
     assert 'kind = "fixed"' in shown.output and "one of fixed, mvg, rmvg, random" in shown.output
+
+
+def test_bad_files_and_folders_are_one_line_with_exit_code_2(tmp_path):
+    cli = CliRunner()
+    bad_toml = tmp_path / "bad.toml"
+    bad_toml.write_text("[run]\nseed = \n")
+    corrupt = tmp_path / "corrupt.h5"
+    corrupt.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 100)
+    a_file = tmp_path / "plain"
+    a_file.write_text("x")
+    newer = tmp_path / "newer.h5"
+    assert cli.invoke(main, ["run", "logic-gates", "--out", str(newer), *SMALL]).exit_code == 0
+    import h5py
+    with h5py.File(newer, "r+") as f:
+        f.attrs["schema_version"] = 99
+    cases = [
+        (["run", str(bad_toml)], "bad.toml: not valid TOML"),
+        (["run", "logic-gates", "--out", str(a_file / "x.h5"), *SMALL], "cannot write here"),
+        (["show", str(corrupt)], "corrupt.h5: cannot read as HDF5"),
+        (["run", "--resume", str(corrupt)], "corrupt.h5: cannot read as HDF5"),
+        (["show", str(newer)], "schema version 99 is newer"),
+        (["run", "--resume", str(newer)], "schema version 99 is newer"),
+        (["run", "logic-gates", "--set", "task.n_inputs=3", "--rmvg"], "rmvg needs a task"),
+    ]
+    for args, message in cases:
+        result = cli.invoke(main, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_existing_output_is_refused_unless_forced(tmp_path):
+    cli = CliRunner()
+    out = tmp_path / "r.h5"
+    args = ["run", "logic-gates", "--out", str(out), *SMALL]
+    assert cli.invoke(main, args).exit_code == 0
+    before = load(out)
+    refused = cli.invoke(main, [*args, "--seed", "9"])
+    assert refused.exit_code == 2 and "exists; choose another --out" in refused.output
+    assert np.array_equal(load(out)["fitness_mean"], before["fitness_mean"])  # untouched
+    forced = cli.invoke(main, [*args, "--seed", "9", "--force"])
+    assert forced.exit_code == 0 and load(out).attrs["seed"] == 9
+    assert not list(tmp_path.glob("*.new"))
+    again = cli.invoke(main, ["run", "--resume", str(out)])  # a complete run: nothing to do
+    assert again.exit_code == 0 and "(complete)" in again.output
+
+
+def test_a_full_disk_is_one_line_and_leaves_a_resumable_run(tmp_path, monkeypatch):
+    from evosim.io import RunWriter
+    out = tmp_path / "full.h5"
+    original = RunWriter.write_block
+    calls = []
+
+    def write_block(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        original(self, *args)
+
+    monkeypatch.setattr(RunWriter, "write_block", write_block)
+    result = CliRunner().invoke(main, ["run", "logic-gates", "--out", str(out), *SMALL])
+    assert result.exit_code == 2
+    assert "No space left on device" in result.output and "resumable from generation 80" in result.output
+    monkeypatch.setattr(RunWriter, "write_block", original)
+    assert load(out).attrs["status"] == "interrupted" and len(load(out)) == 80
+    assert CliRunner().invoke(main, ["run", "--resume", str(out), "--quiet"]).exit_code == 0
+    assert len(load(out)) == 121

@@ -1,4 +1,8 @@
+import dataclasses
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evosim import config as cfg
 
@@ -25,6 +29,7 @@ def test_toml_round_trip_and_overrides():
     ({"variation.mutation_rate": 1.5}, "variation.mutation_rate: 1.5 is out of range; allowed: number in [0.0, 1.0]"),
     ({"run.population": "many"}, "run.population: wrong type; allowed: integer >= 4"),
     ({"run.generations": True}, "run.generations: wrong type"),
+    ({"variation.crossover_rate": float("nan")}, "variation.crossover_rate: nan is not a finite"),
     ({"schedule.goal": "G7"}, "schedule.goal: 'G7' is not a goal of logic-gates; allowed: G1"),
     ({"schedule.kind": "mvg", "schedule.goals": ["G1"]}, "at least two different goals"),
     ({"schedule.kind": "rmvg", "task.n_inputs": 3}, "rmvg needs a task whose goals share sub-goals"),
@@ -60,3 +65,40 @@ def test_shipped_configs_load():
     fg, mvg = cfg.load(folder / "ka2005-logic-fg.toml"), cfg.load(folder / "ka2005-logic-mvg.toml")
     assert fg.schedule.kind == "fixed" and mvg.schedule.kind == "mvg"
     assert fg.replace(**{"schedule.kind": "mvg"}) == mvg
+
+
+def test_mvg_between_goals_with_the_same_truth_table_is_refused():
+    with pytest.raises(cfg.ConfigError, match="these have one truth table: XOR, PARITY"):
+        cfg.Config().replace(**{"task.n_inputs": 2, "schedule.kind": "mvg",
+                                "schedule.goals": ["XOR", "PARITY"], "schedule.goal": "XOR"})
+
+
+# --- property-based: any table of keys and values either builds a config or names what is wrong
+_values = st.one_of(st.integers(-10**6, 10**6), st.floats(allow_nan=True), st.booleans(),
+                    st.text(max_size=8), st.lists(st.text(max_size=4), max_size=3))
+_keys = {f.name: [g.name for g in dataclasses.fields(f.default_factory)]
+         for f in dataclasses.fields(cfg.Config)}
+_section_names = st.sampled_from(sorted(_keys) + ["bogus"])
+
+
+@st.composite
+def _tables(draw):
+    table = {}
+    for section in draw(st.lists(_section_names, max_size=4, unique=True)):
+        keys = st.sampled_from(_keys.get(section, []) + ["nope"])
+        table[section] = draw(st.dictionaries(keys, _values, max_size=4))
+    return table
+
+
+@settings(max_examples=300, deadline=None)
+@given(_tables())
+def test_any_config_table_is_accepted_or_gets_a_one_line_error(table):
+    try:
+        config = cfg.from_dict(table)
+    except cfg.ConfigError as err:
+        message = str(err)
+        assert "\n" not in message and "allowed" in message or "at least two" in message
+        named = [f"{s}.{k}" for s, keys in table.items() for k in keys] + list(table)
+        assert any(name in message for name in named) or "unknown section" in message
+    else:
+        assert cfg.loads(config.to_toml()) == config

@@ -48,12 +48,13 @@ class History:
 
 
 def load(path: str | Path) -> History:
-    """Load a run file written by evosim (complete, interrupted or still running)."""
+    """Load a run file written by evosim (complete, interrupted, killed or still being written:
+    the writer's SWMR mode lets readers in at any moment)."""
     path = Path(path)
     if not path.exists():
         raise RunFileError(f"{path}: no such run file")
     try:
-        with h5py.File(path, "r") as f:
+        with h5py.File(path, "r", libver="latest", swmr=True) as f:
             version = int(f.attrs.get("schema_version", -1))
             if version > SCHEMA_VERSION:
                 raise RunFileError(f"{path}: schema version {version} is newer than this evosim "
@@ -62,14 +63,25 @@ def load(path: str | Path) -> History:
                 raise RunFileError(f"{path}: not an evosim run file")
             attrs = {k: _plain(v) for k, v in f.attrs.items()}
             columns = {k: v[()] for k, v in f["history"].items()}
+            rows = min(len(v) for v in columns.values())  # a live writer appends column by column
+            columns = {k: v[:rows] for k, v in columns.items()}
             names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["goals/name"][()]]
             return History(path=path, attrs=attrs, columns=columns, goal_names=names,
                            goal_targets=f["goals/target"][()],
                            snapshot_generation=f["snapshots/generation"][()],
                            snapshot_genome=f["snapshots/genome"][()],
-                           checkpoint_generation=int(f["checkpoint/generation"][0]))
-    except OSError as err:
+                           checkpoint_generation=_checkpoint_generation(f))
+    except RunFileError:
+        raise
+    except (OSError, RuntimeError) as err:  # h5py reports broken files as either
         raise RunFileError(f"{path}: cannot read as HDF5 ({err})") from None
+    except (KeyError, ValueError) as err:
+        raise RunFileError(f"{path}: damaged or incomplete run file ({err})") from None
+
+
+def _checkpoint_generation(f: h5py.File) -> int:
+    active = int(f["checkpoint/active"][0])
+    return int(f["checkpoint/generation"][active])
 
 
 def _plain(value):

@@ -1,12 +1,19 @@
-"""Append-only writer of a run file, and reopening one to resume it.
+"""Append-only writer of a run file, and rebuilding one to resume it.
 
-Each block of generations is written in one go: history rows, snapshots, then the checkpoint, then
-an HDF5 flush. So a run killed at any moment loses at most the block in flight, and the checkpoint
-never points past the rows that are on disk; on resume the rows after the checkpoint are cut off.
+Crash safety, in three parts:
+- The file is written in HDF5's SWMR mode, so it is consistent at every moment: other processes
+  can read it while the run goes on, and a writer killed with ``kill -9`` leaves a readable file.
+- Each block of generations is written in one go (history rows, snapshots, checkpoint) and then
+  flushed, so a killed run loses at most the block in flight.
+- The checkpoint has two slots: a new one is written into the inactive slot and flushed before the
+  ``active`` index flips to it, so a kill half-way through a checkpoint leaves the previous one.
+Resuming rebuilds the file up to its checkpoint (a SWMR file whose writer was killed cannot be
+reopened for writing) and swaps it in atomically.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from pathlib import Path
 from typing import Mapping
 
@@ -17,29 +24,34 @@ from evosim import __version__
 from evosim.io.schema import HISTORY_COLUMNS, SCHEMA_VERSION
 
 _STR = h5py.string_dtype()
+RECORDED_SETS = ("q_method", "qm_null_model")  # attributes that list what a run used
 
 
 class RunWriter:
     """Owns an open run file; use ``create`` or ``resume``, then ``write_block`` and ``close``."""
 
-    def __init__(self, file: h5py.File):
+    def __init__(self, file: h5py.File, path: Path):
         self.file = file
+        self.path = path
         # dataset handles looked up once: h5py's per-call lookups cost more than small writes
         self._history = {name: file["history"][name] for name in HISTORY_COLUMNS}
         self._snapshots = (file["snapshots/generation"], file["snapshots/genome"])
-        self._checkpoint = (file["checkpoint/generation"], file["checkpoint/genomes"])
+        ckpt = file["checkpoint"]
+        self._checkpoint = (ckpt["active"], ckpt["generation"], ckpt["genomes"])
 
     @classmethod
     def create(cls, path: str | Path, *, task: str, mode: str, seed: int, config_toml: str,
                engine: str, goal_names, goal_targets: np.ndarray, genome_shape: tuple[int, int],
-               genome_dtype, chunk_rows: int = 1000, extra_attrs: Mapping | None = None,
-               ) -> "RunWriter":
+               genome_dtype, engine_key: int = 0, chunk_rows: int = 1000,
+               attrs: Mapping | None = None) -> "RunWriter":
+        path = Path(path)
         f = h5py.File(path, "w-", libver="latest")
-        attrs = dict(schema_version=SCHEMA_VERSION, evosim_version=__version__, task=task,
-                     mode=mode, seed=seed, config=config_toml, engine=engine, status="running",
-                     created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
-        attrs.update(extra_attrs or {})
-        f.attrs.update(attrs)
+        f.attrs.update(dict(
+            schema_version=SCHEMA_VERSION, evosim_version=__version__, task=task, mode=mode,
+            seed=seed, config=config_toml, engine=engine, status="running",
+            created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            **{name: "" for name in RECORDED_SETS}))
+        f.attrs.update(attrs or {})
         history = f.create_group("history")
         for name, dtype in HISTORY_COLUMNS.items():
             history.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype,
@@ -53,42 +65,76 @@ class RunWriter:
         snaps.create_dataset("genome", shape=(0, genome_shape[1]), maxshape=(None, genome_shape[1]),
                              dtype=genome_dtype, chunks=(256, genome_shape[1]))
         ckpt = f.create_group("checkpoint")
-        ckpt.create_dataset("generation", data=np.array([-1], dtype=np.int64))
-        ckpt.create_dataset("genomes", shape=genome_shape, dtype=genome_dtype)
+        ckpt.attrs["rng"] = ("counter-based (SplitMix64 of key, generation, stream): the engine "
+                             "key and the next generation are the whole RNG state")
+        ckpt.create_dataset("engine_key", data=np.array([engine_key], dtype=np.uint64))
+        ckpt.create_dataset("active", data=np.array([0], dtype=np.int64))
+        ckpt.create_dataset("generation", data=np.array([-1, -1], dtype=np.int64))
+        ckpt.create_dataset("genomes", shape=(2, *genome_shape), dtype=genome_dtype)
         f.flush()
-        return cls(f)
+        f.swmr_mode = True
+        return cls(f, path)
 
     @classmethod
-    def resume(cls, path: str | Path) -> tuple["RunWriter", int, np.ndarray]:
-        """Reopen a run file, cut rows past its checkpoint; return (writer, generation, genomes)."""
-        f = h5py.File(path, "r+")
-        generation = int(f["checkpoint/generation"][0])
-        genomes = f["checkpoint/genomes"][()]
-        keep = int(np.searchsorted(f["history/generation"][()], generation))
-        for name in HISTORY_COLUMNS:
-            f["history"][name].resize((keep,))
-        snap_gen = f["snapshots/generation"]
-        keep_snaps = int(np.searchsorted(snap_gen[()], generation))
-        snap_gen.resize((keep_snaps,))
-        f["snapshots/genome"].resize(keep_snaps, axis=0)
-        f.attrs["status"] = "running"
-        f.flush()
-        return cls(f), generation, genomes
+    def resume(cls, path: str | Path) -> tuple["RunWriter", int, np.ndarray | None]:
+        """Rebuild a run file up to its checkpoint and reopen it for writing.
+
+        Returns (writer, next generation, population), the population None if no checkpoint was
+        written yet (the run then starts again from generation 0)."""
+        path = Path(path)
+        with h5py.File(path, "r", libver="latest", swmr=True) as old:
+            active = int(old["checkpoint/active"][0])
+            generation = int(old["checkpoint/generation"][active])
+            genomes = old["checkpoint/genomes"][active] if generation >= 0 else None
+            keep = max(generation, 0)
+            rows = {name: old["history"][name][()] for name in HISTORY_COLUMNS}
+            cut = int(np.searchsorted(rows["generation"], keep))
+            snap_gen = old["snapshots/generation"][()]
+            cut_snaps = int(np.searchsorted(snap_gen, keep))
+            attrs = dict(old.attrs)
+            genome_shape = old["checkpoint/genomes"].shape[1:]
+            tmp = path.with_name(path.name + ".resume-tmp")
+            tmp.unlink(missing_ok=True)
+            new = cls.create(
+                tmp, task=attrs["task"], mode=attrs["mode"], seed=attrs["seed"],
+                config_toml=attrs["config"], engine=attrs["engine"],
+                goal_names=[_text(n) for n in old["goals/name"][()]],
+                goal_targets=old["goals/target"][()], genome_shape=genome_shape,
+                genome_dtype=old["checkpoint/genomes"].dtype,
+                engine_key=int(old["checkpoint/engine_key"][0]), attrs=attrs)
+            if cut:
+                new._append_rows({name: values[:cut] for name, values in rows.items()},
+                                 snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps])
+            new._checkpoint[1][...] = old["checkpoint/generation"][()]  # both slots, same
+            new._checkpoint[2][...] = old["checkpoint/genomes"][()]     # parity as before
+            new._checkpoint[0][0] = active
+            new.file.attrs["status"] = "running"
+            new.file.flush()
+        os.replace(tmp, path)
+        new.path = path
+        return new, keep, genomes
 
     def write_block(self, rows: Mapping[str, np.ndarray], snapshot_generations: np.ndarray,
                     snapshot_genomes: np.ndarray, next_generation: int, genomes: np.ndarray) -> None:
-        """Append history rows and snapshots, then checkpoint the population, then flush."""
+        """Append history rows and snapshots, then checkpoint the population (flushed twice: see
+        the module docstring)."""
+        self._append_rows(rows, snapshot_generations, snapshot_genomes)
+        self._checkpoint_state(next_generation, genomes)
+
+    def _append_rows(self, rows, snapshot_generations, snapshot_genomes) -> None:
         for name, column in self._history.items():
             _append(column, rows[name])
         if len(snapshot_generations):
             _append(self._snapshots[0], snapshot_generations)
             _append(self._snapshots[1], snapshot_genomes)
-        self._checkpoint[1][...] = genomes
-        self._checkpoint[0][0] = next_generation
-        self.file.flush()
 
-    def set_attrs(self, **attrs) -> None:
-        self.file.attrs.update(attrs)
+    def _checkpoint_state(self, next_generation: int, genomes: np.ndarray) -> None:
+        active, generation, slots = self._checkpoint
+        spare = 1 - int(active[0])
+        slots[spare] = genomes
+        generation[spare] = next_generation
+        self.file.flush()
+        active[0] = spare
         self.file.flush()
 
     def add_to_attr_sets(self, **values: set[str]) -> None:
@@ -107,3 +153,7 @@ def _append(dataset: h5py.Dataset, values: np.ndarray) -> None:
     start = dataset.shape[0]
     dataset.resize(start + len(values), axis=0)
     dataset[start:] = values
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

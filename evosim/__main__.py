@@ -1,0 +1,4 @@
+"""``python -m evosim`` is the ``evosim`` command."""
+from evosim.cli import main
+
+main()

@@ -1,0 +1,113 @@
+"""Runs killed at any moment resume to the same file; readers can read a file being written."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from evosim import config as cfg
+from evosim import runner
+from evosim.io import load
+from helpers import assert_same_run_files
+
+CONFIG = """
+[run]
+seed = 3
+generations = 3000
+population = 300
+[schedule]
+kind = "mvg"
+[modularity]
+qm_every = 500
+qm_samples = 4
+[output]
+flush_every = 20
+snapshot_every = 50
+"""
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The config file and the file an uninterrupted run writes."""
+    folder = tmp_path_factory.mktemp("reference")
+    config_file = folder / "run.toml"
+    config_file.write_text(CONFIG)
+    whole = runner.run(cfg.load(config_file), folder / "whole.h5").path
+    return config_file, whole
+
+
+def _start(config_file, out):
+    return subprocess.Popen([sys.executable, "-m", "evosim", "run", str(config_file), "--out",
+                             str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _wait_for_rows(path, rows, process, timeout=60.0):
+    """Poll the file as a reader would until it has at least `rows` rows."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            try:
+                if len(load(path)) >= rows:
+                    return
+            except Exception:  # created but not yet initialised: try again
+                pass
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.005)
+    raise AssertionError("run did not progress")
+
+
+def _resume(path):
+    done = subprocess.run([sys.executable, "-m", "evosim", "run", "--resume", str(path),
+                           "--quiet"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.parametrize("rows,delay", [(1, 0.0), (200, 0.013), (900, 0.002), (1700, 0.031)])
+def test_kill_9_at_any_moment_then_resume_gives_the_same_file(tmp_path, reference, rows, delay):
+    config_file, whole = reference
+    out = tmp_path / "killed.h5"
+    process = _start(config_file, out)
+    _wait_for_rows(out, rows, process)
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed = load(out)
+    assert killed.attrs["status"] == "running" and len(killed) < 3001
+    _resume(out)
+    assert load(out).attrs["status"] == "complete"
+    assert_same_run_files(whole, out)
+
+
+def test_sigint_marks_interrupted_after_a_checkpoint_and_resumes(tmp_path, reference):
+    config_file, whole = reference
+    out = tmp_path / "stopped.h5"
+    process = _start(config_file, out)
+    _wait_for_rows(out, 300, process)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert b"continue with: evosim run --resume" in err
+    stopped = load(out)
+    assert stopped.attrs["status"] == "interrupted"
+    assert stopped.checkpoint_generation == len(stopped) < 3001  # nothing written is lost
+    _resume(out)
+    assert_same_run_files(whole, out)
+
+
+def test_reader_reads_while_the_writer_appends(tmp_path, reference):
+    config_file, _ = reference
+    out = tmp_path / "live.h5"
+    process = _start(config_file, out)
+    _wait_for_rows(out, 1, process)
+    lengths = []
+    while process.poll() is None:
+        h = load(out)  # must never fail, whatever the writer is doing
+        assert np.array_equal(h["generation"], np.arange(len(h)))
+        lengths.append(len(h))
+    assert process.returncode == 0
+    assert len(set(lengths)) > 3 and lengths == sorted(lengths)
+    assert len(load(out)) == 3001

@@ -35,7 +35,7 @@ def _num(default: Any, low: float | None = None, high: float | None = None, doc:
 class RunSection:
     seed: int = _num(0, 0, 2**63 - 1, "the run's seed: with the config it fixes the whole history")
     generations: int = _num(20000, 1, None, "generations after the initial population (rows 0..N)")
-    population: int = _num(1000, 4, None, "individuals (unverified K&A default; some use 5000)")
+    population: int = _num(1000, 4, 65535, "individuals (unverified K&A default; some use 5000)")
     engine: str = _choice("numba", "numba", "numpy", doc="numba kernels or the NumPy reference")
     mode: str = _choice("evolution", "evolution", doc="evolution (gradient mode: issue 6)")
 
@@ -58,8 +58,9 @@ class ScheduleSection:
 
 @dataclass(frozen=True)
 class SelectionSection:
-    scheme: str = _choice("elitist", "elitist", "tournament",
-                          doc="elitist: K&A truncation; tournament: k-tournaments fill the non-elite")
+    scheme: str = _choice("elitist", "elitist", "tournament", "nsga2",
+                          doc="elitist: K&A truncation; tournament: k-tournaments fill the "
+                              "non-elite; nsga2: performance and connection cost as objectives")
     elite_fraction: float = _num(0.3, 0.0, 0.5, "top fraction passed on unchanged (unverified K&A)")
     tournament_size: int = _num(2, 1, None, "tournament size for scheme = tournament")
 
@@ -68,6 +69,18 @@ class SelectionSection:
 class VariationSection:
     mutation_rate: float = _num(0.3, 0.0, 1.0, "probability per genome of rewiring one gene")
     crossover_rate: float = _num(0.5, 0.0, 1.0, "probability per pair of one-point crossover")
+
+
+@dataclass(frozen=True)
+class CostSection:
+    kind: str = _choice("none", "none", "count", "length",
+                        doc="connection cost: number of connections, or sum of squared lengths")
+    weight: float = _num(0.0, 0.0, None, "penalty: selection sees performance - weight * cost "
+                                         "(elitist and tournament schemes)")
+    p: float = _num(0.25, 0.0, 1.0, "nsga2: probability that cost counts in a comparison "
+                                     "(Clune et al. 2013: 0.25)")
+    layout: str = _choice("line", "line", "grid",
+                          doc="node positions for kind = length: addresses on a line, or a grid")
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,7 @@ class Config:
     schedule: ScheduleSection = field(default_factory=ScheduleSection)
     selection: SelectionSection = field(default_factory=SelectionSection)
     variation: VariationSection = field(default_factory=VariationSection)
+    cost: CostSection = field(default_factory=CostSection)
     modularity: ModularitySection = field(default_factory=ModularitySection)
     output: OutputSection = field(default_factory=OutputSection)
 

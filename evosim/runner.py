@@ -182,6 +182,7 @@ class BestNetworkMeter:
         self.every, self.qm_every, self.qm_samples = m.every, m.qm_every, m.qm_samples
         self.last_generation = config.run.generations
         self.directed = m.directed
+        self.cost_kind = config.cost.kind
         self.cache = ModularityCache(directed=m.directed, exact_limit=m.exact_limit)
         self.qm_seed = int(seed_streams(config.run.seed)["modularity"].generate_state(1)[0])
         self.q_methods: set[str] = set()      # recorded in the file: no heuristic goes unnamed
@@ -196,7 +197,10 @@ class BestNetworkMeter:
         rows["fitness_best"][:] = block.fitness_best
         rows["fitness_mean"][:] = block.fitness_mean
         rows["solved"][:] = block.fitness_best == 1.0
-        rows["cost_best"][:] = np.nan
+        has_cost = self.cost_kind != "none"
+        rows["cost_best"][:] = block.cost_best if has_cost else np.nan
+        rows["cost_mean"][:] = block.cost_mean if has_cost else np.nan
+        rows["front0_size"][:] = block.front0_size
         # measure only where the best genome changed (about one generation in eight), then fill
         genomes = block.best_genome
         changed = np.ones(n, dtype=bool)

@@ -12,12 +12,14 @@ from typing import Iterator
 
 import numpy as np
 
+from evosim import costs
 from evosim import counter_rng as crng
-from evosim.engine.kernels import ELITIST, TOURNAMENT
-from evosim.engine.loops import logic_block, logic_block_numpy
+from evosim.engine.kernels import ELITIST, NSGA2, TOURNAMENT
+from evosim.engine.loops import LOOPS
+from evosim.engine.nsga2 import ALWAYS
 from evosim.goals import Schedule
 
-BACKENDS = {"numba": logic_block, "numpy": logic_block_numpy}
+SCHEMES = {"elitist": ELITIST, "tournament": TOURNAMENT, "nsga2": NSGA2}
 
 
 @dataclass
@@ -30,8 +32,11 @@ class EngineState:
 class Block:
     generation: np.ndarray       # int64[B]
     goal: np.ndarray             # int32[B]: row of the schedule's goal table
-    fitness_best: np.ndarray     # float64[B]
+    fitness_best: np.ndarray     # float64[B]: performance of the best (fraction of rows right)
     fitness_mean: np.ndarray     # float64[B]
+    cost_best: np.ndarray        # float64[B]: connection cost of the best (0 without a cost)
+    cost_mean: np.ndarray        # float64[B]
+    front0_size: np.ndarray      # int32[B]: NSGA-II's first front in the population (else 0)
     best_genome: np.ndarray      # int16[B, L]
     state: EngineState           # the population after the block (a copy: safe to keep)
 
@@ -43,14 +48,24 @@ def initial_state(task, population: int, key: np.uint64) -> EngineState:
 def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState | None = None,
            block_size: int = 100) -> Iterator[Block]:
     """Run generations state.generation .. config.run.generations, one Block per ``block_size``
-    generations (blocks end on multiples of block_size, so checkpoints fall on the same rows)."""
-    run, sel, var = config.run, config.selection, config.variation
+    generations (blocks end on multiples of block_size, so checkpoints fall on the same rows).
+
+    "Best" is the individual ranked first by selection: the highest (cost-penalised) fitness under
+    elitist or tournament selection; under NSGA-II the highest performance, ties broken by the
+    lower cost (as in Clune et al.'s code)."""
+    run, sel, var, cost = config.run, config.selection, config.variation, config.cost
     state = state or initial_state(task, run.population, key)
-    loop = BACKENDS[run.engine]
-    n_elite = round(sel.elite_fraction * run.population)
-    scheme = ELITIST if sel.scheme == "elitist" else TOURNAMENT
+    scheme = SCHEMES[sel.scheme]
+    loop = LOOPS[run.engine]["nsga2" if scheme == NSGA2 else "truncation"]
+    n_elite = round(sel.elite_fraction * run.population) if scheme != NSGA2 else 0
     params = np.array([n_elite, scheme, sel.tournament_size, crng.threshold(var.crossover_rate),
-                       crng.threshold(var.mutation_rate)], dtype=np.int64)
+                       crng.threshold(var.mutation_rate), task.n_inputs, task.n_rows,
+                       costs.COST_KINDS.index(cost.kind)], dtype=np.int64)
+    thresholds = np.array([ALWAYS, crng.threshold(cost.p) if cost.kind != "none" else 0],
+                          dtype=np.uint64)
+    weight = cost.weight if cost.kind != "none" and scheme != NSGA2 else 0.0
+    sq_dist = costs.squared_distances(costs.positions(cost.layout, task.n_inputs, task.max_gates))
+    consts = (task.input_words, task.row_mask, task.gene_low, task.gene_size, sq_dist)
     targets = task.pack(schedule.targets)
     genomes = state.genomes.copy()
     spare = np.empty_like(genomes)
@@ -60,13 +75,14 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
         stop = min(last + 1, (gen // block_size + 1) * block_size)
         count = stop - gen
         goal = schedule.goal_index[gen:stop]
-        score_best = np.empty(count, dtype=np.int64)
-        score_sum = np.empty(count, dtype=np.int64)
-        best = np.empty((count, genomes.shape[1]), dtype=genomes.dtype)
-        loop(genomes, spare, gen, targets[goal], task.n_inputs, task.input_words, task.row_mask,
-             key, params, task.gene_low, task.gene_size, score_best, score_sum, best)
+        out = (np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64),
+               np.empty(count), np.empty(count), np.empty(count, dtype=np.int64),
+               np.empty((count, genomes.shape[1]), dtype=genomes.dtype))
+        loop(genomes, spare, gen, targets[goal], consts, params, weight, thresholds, key, out)
         yield Block(generation=np.arange(gen, stop, dtype=np.int64), goal=goal,
-                    fitness_best=score_best / task.n_rows,
-                    fitness_mean=score_sum / (task.n_rows * run.population),
-                    best_genome=best, state=EngineState(stop, genomes.copy()))
+                    fitness_best=out[0] / task.n_rows,
+                    fitness_mean=out[1] / (task.n_rows * run.population),
+                    cost_best=out[2], cost_mean=out[3] / run.population,
+                    front0_size=out[4].astype(np.int32), best_genome=out[5],
+                    state=EngineState(stop, genomes.copy()))
         gen = stop

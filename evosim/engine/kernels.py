@@ -1,18 +1,25 @@
-"""Selection and variation kernels (Numba) shared by every task's fused generation loop.
+"""The Numba kernel set of the generation loops: evaluation, scores, selection, variation.
 
-Random numbers come from ``counter_rng`` streams keyed by (run key, generation, stream id), so the
-NumPy reference in ``reference.py`` draws exactly the same numbers in vectorised form.
+``loops.py`` calls these through the name ``K``; ``reference.py`` is the NumPy kernel set with the
+same names and signatures. Random numbers come from ``counter_rng`` streams keyed by (run key,
+generation, stream id), so both sets draw exactly the same numbers.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
+from evosim.costs import connection_costs
 from evosim.counter_rng import below, bounded, draw, stream_state
+from evosim.engine.nsga2 import binary_tournament, select as nsga2_select  # noqa: F401 (kernel set)
+from evosim.tasks.logic import count_correct
 
 # Stream ids: one independent stream per random decision of a generation.
 S_PERM, S_XO_DO, S_XO_CUT, S_MUT_DO, S_MUT_POS, S_MUT_VAL, S_TOURN, S_RANK = 1, 2, 3, 4, 5, 6, 7, 8
-ELITIST, TOURNAMENT = 0, 1
+S_TIES = 10
+ELITIST, TOURNAMENT, NSGA2 = 0, 1, 2
+# Layout of the int64 ``params`` array every loop receives.
+P_ELITE, P_SCHEME, P_TOURNAMENT, P_XO, P_MUT, P_INPUTS, P_ROWS, P_COST = range(8)
 # Sort keys are kept short (radix passes cost time): rank keys are 16 bits of (SCORE_MAX - score)
 # above 24 random bits; mating keys are 24 random bits. The rare equal random keys fall back to
 # index order (about 0.03 pairs a generation for N = 1000): no measurable bias.
@@ -130,14 +137,78 @@ def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size
 
 
 @njit(cache=True)
+def vary(pop, n_fixed, params, key, generation, gene_low, gene_size) -> None:
+    """Crossover then mutation of every genome but the first ``n_fixed``."""
+    crossover(pop, n_fixed, key, generation, np.uint64(params[P_XO]))
+    mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), gene_low, gene_size)
+
+
+@njit(cache=True)
 def next_generation(genomes, spare, order, params, key, generation, gene_low, gene_size) -> None:
     """Select from ``genomes`` (ranked by ``order``) into ``spare``, then vary ``spare`` in place."""
-    n_elite, scheme, tournament_size = params[0], params[1], params[2]
-    xo_thresh, mut_thresh = np.uint64(params[3]), np.uint64(params[4])
+    n_elite = params[P_ELITE]
     parents = np.empty(order.size, dtype=np.int64)
-    select_parents(order, n_elite, scheme, tournament_size, key, generation, parents)
+    select_parents(order, n_elite, params[P_SCHEME], params[P_TOURNAMENT], key, generation,
+                   parents)
     for j in range(order.size):  # element loops: row slicing costs more than the copy
         for i in range(genomes.shape[1]):
             spare[j, i] = genomes[parents[j], i]
-    crossover(spare, n_elite, key, generation, xo_thresh)
-    mutate_rewire(spare, n_elite, key, generation, mut_thresh, gene_low, gene_size)
+    vary(spare, n_elite, params, key, generation, gene_low, gene_size)
+
+
+@njit(cache=True)
+def evaluate(genomes, target, consts, params, correct, cost) -> None:
+    """Rows correct and connection cost of every circuit."""
+    input_words, row_mask, _, _, sq_dist = consts
+    count_correct(genomes, params[P_INPUTS], input_words, target, row_mask, correct)
+    connection_costs(genomes, params[P_INPUTS], params[P_COST], sq_dist, cost)
+
+
+@njit(cache=True)
+def scores(correct, cost, n_rows, weight) -> np.ndarray:
+    """Integer selection scores, higher is better: the rows correct, or with a cost penalty the
+    dense rank of ``correct / n_rows - weight * cost`` (so equal fitness means equal score)."""
+    if weight == 0.0:
+        return correct.copy()
+    fitness = correct / n_rows - weight * cost
+    order = np.argsort(fitness)
+    out = np.empty(correct.size, dtype=np.int64)
+    level = 0
+    for k in range(order.size):
+        if k and fitness[order[k]] != fitness[order[k - 1]]:
+            level += 1
+        out[order[k]] = level
+    return out
+
+
+@njit(cache=True)
+def permutation(n, key, generation, stream) -> np.ndarray:
+    """A uniformly random permutation of 0..n-1."""
+    state = stream_state(key, generation, stream)
+    keys = np.empty(n, dtype=np.uint64)
+    for j in range(n):
+        keys[j] = draw(state, j) >> RANDOM_DROP
+    return stable_order(keys, RANDOM_BITS)
+
+
+@njit(cache=True)
+def best_of(correct, cost) -> int:
+    """The best under multiple objectives (Clune's definition): most rows correct, then the lowest
+    cost, then the lowest index."""
+    best = 0
+    for i in range(1, correct.size):
+        if correct[i] > correct[best] or (correct[i] == correct[best] and cost[i] < cost[best]):
+            best = i
+    return best
+
+
+@njit(cache=True)
+def record(b, best, genomes, correct, cost, out) -> None:
+    """Write generation b's statistics row: the best's score, cost and genome, and the sums."""
+    score_best, score_sum, cost_best, cost_sum, _, best_genomes = out
+    score_best[b] = correct[best]
+    score_sum[b] = correct.sum()
+    cost_best[b] = cost[best]
+    cost_sum[b] = cost.sum()
+    for i in range(genomes.shape[1]):
+        best_genomes[b, i] = genomes[best, i]

@@ -1,47 +1,89 @@
-"""Fused generation loops: evaluate, record the best, select and vary, for a block of generations.
+"""Generation loops for a block of generations, written once for both backends.
 
-One compiled call runs a whole block (default 100 generations), so the hot loop never returns to
-Python; ``*_numpy`` is the same loop over the NumPy reference kernels. Both leave the population of
-the generation after the block in ``genomes`` and write one stats row per generation.
+Each loop calls its kernels through the global name ``K``. The Numba loops are the functions below
+compiled with ``K`` = ``kernels`` (so a whole block runs without returning to Python); the NumPy
+loops are the very same code objects run with ``K`` = ``reference``. The backends can therefore
+differ only in their kernels, which the tests compare one by one.
+
+Every loop leaves the population of the generation after the block in ``genomes`` and writes one
+statistics row per generation into ``out`` = (score_best, score_sum, cost_best, cost_sum, front0,
+best_genomes).
 """
 from __future__ import annotations
+
+import types
 
 import numpy as np
 from numba import njit
 
 from evosim.engine import kernels, reference
-from evosim.tasks.logic import count_correct, count_correct_numpy
+from evosim.engine.kernels import P_ROWS, S_TIES
+
+K = kernels
+OBJECTIVE_WEIGHTS = np.array([1.0, -1.0])  # performance up, connection cost down
 
 
-@njit(cache=True)
-def logic_block(genomes, spare, gen0, targets, n_inputs, input_words, row_mask, key, params,
-                gene_low, gene_size, score_best, score_sum, best_genomes) -> None:
+def truncation_generations(genomes, spare, gen0, targets, consts, params, weight, thresholds,
+                           key, out) -> None:
+    """Elitist (K&A) or tournament selection on rows correct, or on a cost-penalised fitness."""
+    _, _, gene_low, gene_size, _ = consts
     n = genomes.shape[0]
     correct = np.empty(n, dtype=np.int64)
+    cost = np.empty(n, dtype=np.float64)
     current, other = genomes, spare
     for b in range(targets.shape[0]):
-        count_correct(current, n_inputs, input_words, targets[b], row_mask, correct)
-        order = kernels.rank_by_score(correct, key, gen0 + b)
-        score_best[b] = correct[order[0]]
-        score_sum[b] = correct.sum()
-        for i in range(current.shape[1]):
-            best_genomes[b, i] = current[order[0], i]
-        kernels.next_generation(current, other, order, params, key, gen0 + b, gene_low, gene_size)
+        generation = gen0 + b
+        K.evaluate(current, targets[b], consts, params, correct, cost)
+        order = K.rank_by_score(K.scores(correct, cost, params[P_ROWS], weight), key, generation)
+        K.record(b, order[0], current, correct, cost, out)
+        out[4][b] = 0
+        K.next_generation(current, other, order, params, key, generation, gene_low, gene_size)
         current, other = other, current
     if targets.shape[0] % 2 == 1:
         genomes[:] = current
 
 
-def logic_block_numpy(genomes, spare, gen0, targets, n_inputs, input_words, row_mask, key, params,
-                      gene_low, gene_size, score_best, score_sum, best_genomes) -> None:
-    current, other = genomes, spare
+def nsga2_generations(genomes, spare, gen0, targets, consts, params, weight, thresholds,
+                      key, out) -> None:
+    """NSGA-II (mu + lambda): rank the population, breed N offspring by binary tournaments and
+    variation, keep the best N of parents and offspring. Objectives: performance (max), connection
+    cost (min), each counted in a comparison with probability thresholds[m] (P&NSGA)."""
+    _, _, gene_low, gene_size, _ = consts
+    n = genomes.shape[0]
+    correct = np.empty(2 * n, dtype=np.int64)
+    cost = np.empty(2 * n, dtype=np.float64)
+    merged = np.empty((2 * n, genomes.shape[1]), dtype=genomes.dtype)
+    values = np.empty((2 * n, 2), dtype=np.float64)
     for b in range(targets.shape[0]):
-        correct = count_correct_numpy(current, n_inputs, input_words, targets[b], row_mask)
-        order = reference.rank_by_score(correct, key, gen0 + b)
-        score_best[b] = correct[order[0]]
-        score_sum[b] = correct.sum()
-        best_genomes[b] = current[order[0]]
-        reference.next_generation(current, other, order, params, key, gen0 + b, gene_low, gene_size)
-        current, other = other, current
-    if targets.shape[0] % 2 == 1:
-        genomes[:] = current
+        generation = gen0 + b
+        merged[:n] = genomes
+        K.evaluate(merged[:n], targets[b], consts, params, correct[:n], cost[:n])
+        values[:, 0] = correct / params[P_ROWS]
+        values[:, 1] = cost
+        _, rank, crowd, front0 = K.nsga2_select(
+            values[:n], OBJECTIVE_WEIGHTS, thresholds, n, key, 2 * generation,
+            K.permutation(n, key, generation, S_TIES))
+        K.record(b, K.best_of(correct[:n], cost[:n]), genomes, correct[:n], cost[:n], out)
+        out[4][b] = front0
+        merged[n:] = genomes[K.binary_tournament(rank, crowd, n, key, generation)]
+        K.vary(merged[n:], 0, params, key, generation, gene_low, gene_size)
+        K.evaluate(merged[n:], targets[b], consts, params, correct[n:], cost[n:])
+        values[:, 0] = correct / params[P_ROWS]
+        values[:, 1] = cost
+        chosen, _, _, _ = K.nsga2_select(values, OBJECTIVE_WEIGHTS, thresholds, n, key,
+                                         2 * generation + 1,
+                                         K.permutation(2 * n, key, generation, S_TIES + 1))
+        genomes[:] = merged[chosen]
+
+
+def _with_kernels(loop, kernel_set):
+    """The same loop code with another kernel set behind the name K."""
+    return types.FunctionType(loop.__code__, {**loop.__globals__, "K": kernel_set}, loop.__name__)
+
+
+LOOPS = {
+    "numba": {"truncation": njit(cache=True)(truncation_generations),
+              "nsga2": njit(cache=True)(nsga2_generations)},
+    "numpy": {"truncation": _with_kernels(truncation_generations, reference),
+              "nsga2": _with_kernels(nsga2_generations, reference)},
+}

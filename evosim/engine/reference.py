@@ -1,11 +1,20 @@
-"""The vectorised NumPy reference of ``kernels.py``: the same draws, the same results, bit for bit."""
+"""The NumPy kernel set: the vectorised reference of ``kernels.py``, with the same names and
+signatures, the same draws and the same results, bit for bit."""
 from __future__ import annotations
 
 import numpy as np
 
 from evosim import counter_rng as crng
-from evosim.engine.kernels import (ELITIST, S_MUT_DO, S_MUT_POS, S_MUT_VAL, S_PERM, S_RANK,
-                                   S_TOURN, S_XO_CUT, S_XO_DO, SCORE_MAX, TIE_BITS, RANDOM_DROP)
+from evosim.costs import connection_costs_numpy
+from evosim.engine import kernels, nsga2
+from evosim.engine.kernels import (ELITIST, P_COST, P_ELITE, P_INPUTS, P_MUT, P_SCHEME,
+                                   P_TOURNAMENT, P_XO, RANDOM_DROP, S_MUT_DO, S_MUT_POS,
+                                   S_MUT_VAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT, S_XO_DO,
+                                   SCORE_MAX, TIE_BITS)
+from evosim.tasks.logic import count_correct_numpy
+
+best_of = kernels.best_of.py_func    # plain bookkeeping: the same source serves both sets
+record = kernels.record.py_func
 
 
 def _draws(key, generation: int, stream: int, n: int) -> np.ndarray:
@@ -52,9 +61,110 @@ def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size
     pop[slots, pos] = gene_low[pos] + r + (r >= current)
 
 
+def vary(pop, n_fixed, params, key, generation, gene_low, gene_size) -> None:
+    crossover(pop, n_fixed, key, generation, np.uint64(params[P_XO]))
+    mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), gene_low, gene_size)
+
+
 def next_generation(genomes, spare, order, params, key, generation, gene_low, gene_size) -> None:
-    n_elite, scheme, tournament_size = int(params[0]), int(params[1]), int(params[2])
-    xo_thresh, mut_thresh = np.uint64(params[3]), np.uint64(params[4])
-    spare[:] = genomes[select_parents(order, n_elite, scheme, tournament_size, key, generation)]
-    crossover(spare, n_elite, key, generation, xo_thresh)
-    mutate_rewire(spare, n_elite, key, generation, mut_thresh, gene_low, gene_size)
+    n_elite = int(params[P_ELITE])
+    spare[:] = genomes[select_parents(order, n_elite, int(params[P_SCHEME]),
+                                      int(params[P_TOURNAMENT]), key, generation)]
+    vary(spare, n_elite, params, key, generation, gene_low, gene_size)
+
+
+def evaluate(genomes, target, consts, params, correct, cost) -> None:
+    input_words, row_mask, _, _, sq_dist = consts
+    n_inputs = int(params[P_INPUTS])
+    correct[:] = count_correct_numpy(genomes, n_inputs, input_words, target, row_mask)
+    cost[:] = connection_costs_numpy(genomes, n_inputs, int(params[P_COST]), sq_dist)
+
+
+def scores(correct, cost, n_rows, weight) -> np.ndarray:
+    if weight == 0.0:
+        return correct.copy()
+    return np.unique(correct / n_rows - weight * cost, return_inverse=True)[1].astype(np.int64)
+
+
+def permutation(n, key, generation, stream) -> np.ndarray:
+    return np.argsort(_draws(key, generation, stream, n) >> RANDOM_DROP, kind="stable")
+
+
+# --- NSGA-II -------------------------------------------------------------------------------------
+
+def dominance_matrix(values, weights, thresholds, key, generation) -> np.ndarray:
+    n, m_obj = values.shape
+    wv = values * weights
+    i, j = np.triu_indices(n, 1)
+    better = np.zeros(i.size, dtype=bool)
+    worse = np.zeros(i.size, dtype=bool)
+    for m in range(m_obj):
+        considered = np.ones(i.size, dtype=bool)
+        if thresholds[m] < nsga2.ALWAYS:
+            state = crng.stream_state_array(key, generation, nsga2.S_DOMINANCE + m)
+            considered = crng.below_array(crng.draw_array(state, i * n + j), thresholds[m])
+        better |= considered & (wv[i, m] > wv[j, m])
+        worse |= considered & (wv[i, m] < wv[j, m])
+    dom = np.zeros((n, n), dtype=bool)
+    dom[i[better & ~worse], j[better & ~worse]] = True
+    dom[j[worse & ~better], i[worse & ~better]] = True
+    return dom
+
+
+def front_ranks(dom, needed) -> np.ndarray:
+    rank = np.full(dom.shape[0], -1, dtype=np.int64)
+    count = dom.sum(axis=0)
+    front, ranked = 0, 0
+    current = np.flatnonzero(count == 0)
+    while current.size and ranked < needed:
+        rank[current] = front
+        ranked += current.size
+        count = count - dom[current].sum(axis=0)
+        count[rank >= 0] = -1
+        current = np.flatnonzero(count == 0)
+        front += 1
+    return rank
+
+
+def crowding_distance(values, members) -> np.ndarray:
+    k, m_obj = members.size, values.shape[1]
+    dist = np.zeros(k)
+    if k == 0:
+        return dist
+    order = np.arange(k)
+    for m in range(m_obj):
+        column = values[members, m]
+        order = order[np.argsort(column[order], kind="stable")]
+        dist[order[[0, -1]]] = np.inf
+        span = column[order[-1]] - column[order[0]]
+        if span == 0:
+            continue
+        dist[order[1:-1]] += (column[order[2:]] - column[order[:-2]]) / (m_obj * span)
+    return dist
+
+
+def nsga2_select(values, weights, thresholds, k, key, generation, tie_order):
+    n = values.shape[0]
+    rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
+    crowd = np.zeros(n)
+    chosen: list[np.ndarray] = []
+    filled, front, n_front0 = 0, 0, 0
+    while filled < k:
+        members = tie_order[rank[tie_order] == front]
+        n_front0 = members.size if front == 0 else n_front0
+        dist = crowding_distance(values, members)
+        crowd[members] = dist
+        take = members if filled + members.size <= k else \
+            members[np.argsort(-dist, kind="stable")[: k - filled]]
+        chosen.append(take)
+        filled += take.size
+        front += 1
+    return np.concatenate(chosen), rank, crowd, n_front0
+
+
+def binary_tournament(rank, crowd, n_picks, key, generation) -> np.ndarray:
+    state = crng.stream_state_array(key, generation, nsga2.S_MATING)
+    picks = crng.bounded_array(crng.draw_array(state, np.arange(2 * n_picks)), rank.size)
+    a, b = picks[0::2], picks[1::2]
+    b_wins = (rank[b] < rank[a]) | ((rank[b] == rank[a]) & (crowd[b] > crowd[a]))
+    return np.where(b_wins, b, a)

@@ -15,6 +15,8 @@ HISTORY_COLUMNS: dict[str, np.dtype] = {
     "q_exact": np.dtype(np.bool_),       # q_best is the proven maximum (not a heuristic's)
     "qm_best": np.dtype(np.float64),
     "cost_best": np.dtype(np.float64),   # connection cost of the best (NaN without a cost)
+    "cost_mean": np.dtype(np.float64),
+    "front0_size": np.dtype(np.int32),   # NSGA-II: size of the population's first front (else 0)
     "n_nodes_best": np.dtype(np.int32),
     "n_edges_best": np.dtype(np.int32),
     "solved": np.dtype(np.bool_),        # fitness_best == 1

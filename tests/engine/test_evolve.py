@@ -13,11 +13,17 @@ def _history(config, seed=3):
                              rng=np.random.default_rng(0))
     blocks = list(evolve(task, schedule, config, np.uint64(seed), block_size=64))
     return {name: np.concatenate([getattr(b, name) for b in blocks])
-            for name in ("generation", "goal", "fitness_best", "fitness_mean", "best_genome")}, blocks
+            for name in ("generation", "goal", "fitness_best", "fitness_mean", "cost_best",
+                         "cost_mean", "front0_size", "best_genome")}, blocks
 
 
-@pytest.mark.parametrize("overrides", [{}, {"selection.scheme": "tournament",
-                                            "selection.tournament_size": 3}])
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"selection.scheme": "tournament", "selection.tournament_size": 3},
+    {"cost.kind": "length", "cost.weight": 0.0005, "cost.layout": "grid"},
+    {"selection.scheme": "nsga2", "cost.kind": "count"},
+    {"selection.scheme": "nsga2", "cost.kind": "length", "cost.p": 1.0},
+])
 def test_numba_and_numpy_backends_give_identical_histories(small_config, overrides):
     config = small_config.replace(**{"run.generations": 150, **overrides})
     fast, _ = _history(config.replace(**{"run.engine": "numba"}))

@@ -41,7 +41,13 @@ def main() -> None:
 @click.option("--population", type=int, help="Population size.")
 @click.option("--period", type=int, help="Generations between goal switches.")
 @click.option("--seed", type=int, help="Seed of the run.")
-@click.option("--engine", type=click.Choice(["numba", "numpy"]), help="Backend.")
+@click.option("--engine", type=click.Choice(["numba", "numpy", "deap"]), help="Backend.")
+@click.option("--selection", type=click.Choice(["elitist", "tournament", "nsga2"]),
+              help="Selection scheme (nsga2: performance and connection cost as objectives).")
+@click.option("--cost", type=click.Choice(["none", "count", "length"]),
+              help="Connection cost: number of connections or sum of squared lengths.")
+@click.option("--cost-p", type=float, help="nsga2: probability the cost counts in a comparison.")
+@click.option("--cost-weight", type=float, help="Penalty: fitness - weight * cost.")
 @click.option("--mode", type=click.Choice(["evolution"]), help="evolution (gradient: to come).")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override any config key, e.g. --set variation.mutation_rate=0.5")
@@ -49,8 +55,8 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--resume", type=click.Path(dir_okay=False), help="Continue an interrupted run.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(target, schedule, goal, generations, population, period, seed, engine, mode, assignments,
-        out, force, resume, quiet) -> None:
+def run(target, schedule, goal, generations, population, period, seed, engine, selection, cost,
+        cost_p, cost_weight, mode, assignments, out, force, resume, quiet) -> None:
     """Run TARGET: a task name (logic-gates) or a config file (configs/*.toml)."""
     from evosim import runner  # imported here so `evosim --help` stays instant
 
@@ -61,8 +67,11 @@ def run(target, schedule, goal, generations, population, period, seed, engine, m
             if not target:
                 raise UserError("run: give a task (e.g. logic-gates) or a config file, "
                                 "or --resume FILE")
-            config = _build_config(target, schedule, goal, generations, population, period, seed,
-                                   engine, mode, assignments)
+            flags = {"run.generations": generations, "run.population": population,
+                     "schedule.period": period, "run.seed": seed, "run.engine": engine,
+                     "run.mode": mode, "selection.scheme": selection, "cost.kind": cost,
+                     "cost.p": cost_p, "cost.weight": cost_weight}
+            config = _build_config(target, schedule, goal, flags, assignments)
             label = out or "runs/"
             result = _with_progress(
                 lambda cb: runner.run(config, out, force=force, progress=cb), label, quiet,
@@ -76,8 +85,7 @@ def run(target, schedule, goal, generations, population, period, seed, engine, m
     click.echo(f"wrote {result.path} ({result.status})")
 
 
-def _build_config(target, schedule, goal, generations, population, period, seed, engine, mode,
-                  assignments) -> cfg.Config:
+def _build_config(target, schedule, goal, flags, assignments) -> cfg.Config:
     path = Path(target)
     if target.endswith(".toml") or path.is_file():
         config = cfg.load(path)
@@ -90,11 +98,7 @@ def _build_config(target, schedule, goal, generations, population, period, seed,
         if schedule:
             raise cfg.ConfigError(f"--goal {goal} names a fixed goal; it cannot go with --{schedule}")
         overrides.update({"schedule.kind": "fixed", "schedule.goal": goal})
-    for flag, key in ((generations, "run.generations"), (population, "run.population"),
-                      (period, "schedule.period"), (seed, "run.seed"), (engine, "run.engine"),
-                      (mode, "run.mode")):
-        if flag is not None:
-            overrides[key] = flag
+    overrides.update({key: value for key, value in flags.items() if value is not None})
     overrides.update(cfg.parse_assignment(a) for a in assignments)
     return config.replace(**overrides)
 

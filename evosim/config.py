@@ -36,7 +36,8 @@ class RunSection:
     seed: int = _num(0, 0, 2**63 - 1, "the run's seed: with the config it fixes the whole history")
     generations: int = _num(20000, 1, None, "generations after the initial population (rows 0..N)")
     population: int = _num(1000, 4, 65535, "individuals (unverified K&A default; some use 5000)")
-    engine: str = _choice("numba", "numba", "numpy", doc="numba kernels or the NumPy reference")
+    engine: str = _choice("numba", "numba", "numpy", "deap",
+                          doc="numba kernels, the NumPy reference, or DEAP's operators")
     mode: str = _choice("evolution", "evolution", doc="evolution (gradient mode: issue 6)")
 
 
@@ -63,6 +64,10 @@ class SelectionSection:
                               "non-elite; nsga2: performance and connection cost as objectives")
     elite_fraction: float = _num(0.3, 0.0, 0.5, "top fraction passed on unchanged (unverified K&A)")
     tournament_size: int = _num(2, 1, None, "tournament size for scheme = tournament")
+    operator: str = _num("", doc="a deap.tools selection operator (e.g. deap.tools.selTournament) "
+                                 "filling the non-elite; its keyword arguments go in this section "
+                                 "too. Runs on the DEAP engine")
+    operator_args: tuple = field(default=(), metadata={"internal": True})
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class CostSection:
     weight: float = _num(0.0, 0.0, None, "penalty: selection sees performance - weight * cost "
                                          "(elitist and tournament schemes)")
     p: float = _num(0.25, 0.0, 1.0, "nsga2: probability that cost counts in a comparison "
-                                     "(Clune et al. 2013: 0.25)")
+                                     "(Clune et al. 2013: 0.25; used to 1/256)")
     layout: str = _choice("line", "line", "grid",
                           doc="node positions for kind = length: addresses on a line, or a grid")
 
@@ -122,9 +127,11 @@ UNVERIFIED_DEFAULTS = ("run.population", "task.max_gates", "selection.elite_frac
 
 
 def to_dict(config: Config) -> dict[str, dict[str, Any]]:
-    return {f.name: {k: list(v) if isinstance(v, tuple) else v
-                     for k, v in dataclasses.asdict(getattr(config, f.name)).items()}
-            for f in dataclasses.fields(config)}
+    out = {f.name: {k: list(v) if isinstance(v, tuple) else v
+                    for k, v in dataclasses.asdict(getattr(config, f.name)).items()}
+           for f in dataclasses.fields(config)}
+    out["selection"].update(out["selection"].pop("operator_args"))  # flat, as the user wrote them
+    return out
 
 
 def from_dict(data: dict[str, Any]) -> Config:
@@ -193,13 +200,38 @@ def describe(section_cls: type, key: str) -> str:
 
 
 def _build_section(name: str, cls: type, values: dict[str, Any]):
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     clean = {}
+    if cls is SelectionSection and values.get("operator"):
+        values, clean["operator_args"] = _operator_args(values, fields)
     for key, value in values.items():
         if key not in fields:
             raise ConfigError(f"unknown key '{name}.{key}'; allowed: {', '.join(fields)}")
         clean[key] = _check_value(name, cls, key, value)
     return cls(**clean)
+
+
+def _operator_args(values: dict[str, Any], fields) -> tuple[dict[str, Any], tuple]:
+    """Split [selection] into its own keys and the named DEAP operator's keyword arguments."""
+    from evosim.engine.deap_engine import operator_parameters, probe_operator, resolve_operator
+
+    try:
+        operator = resolve_operator(str(values["operator"]))
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
+    allowed = operator_parameters(operator)
+    own = {k: v for k, v in values.items() if k in fields}
+    extra = {k: v for k, v in values.items() if k not in fields}
+    for key in extra:
+        if key not in allowed:
+            raise ConfigError(f"unknown key 'selection.{key}'; {values['operator']} takes: "
+                              f"{', '.join(allowed) or 'no keyword arguments'}")
+    try:
+        probe_operator(operator, extra)
+    except Exception as err:  # whatever DEAP raises for bad arguments
+        raise ConfigError(f"selection: {values['operator']} rejects its arguments "
+                          f"{extra} ({type(err).__name__}: {err})") from None
+    return own, tuple(sorted(extra.items()))
 
 
 def _check_value(section: str, cls: type, key: str, value: Any) -> Any:
@@ -269,6 +301,13 @@ def _check_combinations(config: Config) -> None:
         if len(tables) < 2:
             raise ConfigError("schedule.goals: an mvg schedule needs at least two different goals "
                               f"(these have one truth table: {', '.join(schedule.goals)})")
+    if config.selection.operator and config.selection.scheme == "nsga2":
+        raise ConfigError("selection.operator replaces the built-in scheme; it cannot go with "
+                          "selection.scheme = nsga2")
+    if config.run.engine == "deap" and config.selection.scheme == "nsga2" \
+            and config.cost.kind != "none" and config.cost.p < 1:
+        raise ConfigError("cost.p: P&NSGA (p < 1) needs run.engine numba or numpy; allowed with "
+                          "deap: 1.0")
     if schedule.kind == "rmvg" and not task.supports_rmvg():
         raise ConfigError(f"schedule.kind: rmvg needs a task whose goals share sub-goals; "
                           f"{config.task.name} with {config.task.n_inputs} inputs has none")

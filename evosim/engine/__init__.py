@@ -16,7 +16,7 @@ from evosim import costs
 from evosim import counter_rng as crng
 from evosim.engine.kernels import ELITIST, NSGA2, TOURNAMENT
 from evosim.engine.loops import LOOPS
-from evosim.engine.nsga2 import ALWAYS
+from evosim.engine.nsga2 import ALWAYS, coin_threshold
 from evosim.goals import Schedule
 
 SCHEMES = {"elitist": ELITIST, "tournament": TOURNAMENT, "nsga2": NSGA2}
@@ -54,6 +54,10 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
     elitist or tournament selection; under NSGA-II the highest performance, ties broken by the
     lower cost (as in Clune et al.'s code)."""
     run, sel, var, cost = config.run, config.selection, config.variation, config.cost
+    if run.engine == "deap" or sel.operator:  # DEAP drives; imported here: it imports this module
+        from evosim.engine import deap_engine
+        yield from deap_engine.evolve(task, schedule, config, key, state, block_size)
+        return
     state = state or initial_state(task, run.population, key)
     scheme = SCHEMES[sel.scheme]
     loop = LOOPS[run.engine]["nsga2" if scheme == NSGA2 else "truncation"]
@@ -61,7 +65,7 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
     params = np.array([n_elite, scheme, sel.tournament_size, crng.threshold(var.crossover_rate),
                        crng.threshold(var.mutation_rate), task.n_inputs, task.n_rows,
                        costs.COST_KINDS.index(cost.kind)], dtype=np.int64)
-    thresholds = np.array([ALWAYS, crng.threshold(cost.p) if cost.kind != "none" else 0],
+    thresholds = np.array([ALWAYS, coin_threshold(cost.p) if cost.kind != "none" else 0],
                           dtype=np.uint64)
     weight = cost.weight if cost.kind != "none" and scheme != NSGA2 else 0.0
     sq_dist = costs.squared_distances(costs.positions(cost.layout, task.n_inputs, task.max_gates))

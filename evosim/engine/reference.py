@@ -111,6 +111,58 @@ def dominance_matrix(values, weights, thresholds, key, generation) -> np.ndarray
     return dom
 
 
+def coin_words(state, index: np.ndarray, level: int) -> np.ndarray:
+    less = np.zeros(index.shape, dtype=np.uint64)
+    equal = np.full(index.shape, ~np.uint64(0))
+    for k in range(nsga2.COIN_BITS - 1, -1, -1):
+        plane = crng.draw_array(state, index * nsga2.COIN_BITS + (nsga2.COIN_BITS - 1 - k))
+        if (level >> k) & 1:
+            less |= equal & ~plane
+            equal &= plane
+        else:
+            equal &= ~plane
+        if level & ((1 << k) - 1) == 0:
+            break
+    return less
+
+
+def pareto2_dominance(wv, threshold, key, generation) -> tuple[np.ndarray, np.ndarray]:
+    """(order, dom): individuals sorted by the first objective, and dom[q, r] True when the one at
+    position r dominates the one at position q (the coins of ``nsga2.pareto2_ranks``)."""
+    n = wv.shape[0]
+    words = (n + 63) // 64
+    order = np.argsort(-wv[:, 0], kind="stable")
+    first, second = wv[order, 0], wv[order, 1]
+    hi_end = np.searchsorted(-first, -first, side="left")
+    ge_end = np.searchsorted(-first, -first, side="right")
+    r = np.arange(n)[None, :]
+    better_first = r < hi_end[:, None]
+    same_first = (r >= hi_end[:, None]) & (r < ge_end[:, None])
+    pareto = (better_first & (second[None, :] >= second[:, None])) | \
+        (same_first & (second[None, :] > second[:, None]))
+    if threshold >= nsga2.ALWAYS:
+        return order, pareto
+    state = crng.stream_state_array(key, generation, nsga2.S_DOMINANCE + 1)
+    index = np.arange(n)[:, None] * words + np.arange(words)[None, :]
+    level = int(threshold >> np.uint64(53 - nsga2.COIN_BITS))
+    coins = coin_words(state, index.astype(np.uint64), level)
+    coin = np.unpackbits(coins.view(np.uint8), axis=1, bitorder="little")[:, :n].astype(bool)
+    return order, (better_first & ~coin) | (pareto & coin)
+
+
+def pareto2_ranks(wv, threshold, needed, key, generation) -> np.ndarray:
+    order, dom = pareto2_dominance(wv, threshold, key, generation)
+    rank = np.empty(wv.shape[0], dtype=np.int64)
+    rank[order] = front_ranks(dom.T, needed)  # front_ranks wants [dominator, dominated]
+    return rank
+
+
+def ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
+    if values.shape[1] == 2 and thresholds[0] >= nsga2.ALWAYS:
+        return pareto2_ranks(values * weights, thresholds[1], needed, key, generation)
+    return front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed)
+
+
 def front_ranks(dom, needed) -> np.ndarray:
     rank = np.full(dom.shape[0], -1, dtype=np.int64)
     count = dom.sum(axis=0)
@@ -145,7 +197,7 @@ def crowding_distance(values, members) -> np.ndarray:
 
 def nsga2_select(values, weights, thresholds, k, key, generation, tie_order):
     n = values.shape[0]
-    rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
+    rank = ranks(values, weights, thresholds, k, key, generation)
     crowd = np.zeros(n)
     chosen: list[np.ndarray] = []
     filled, front, n_front0 = 0, 0, 0

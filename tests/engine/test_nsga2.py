@@ -80,23 +80,48 @@ def test_selection_equals_deap_sel_nsga2_up_to_crowding_ties(seed, k):
 
 
 @pytest.mark.parametrize("p", [0.0, 0.25, 0.9])
-def test_stochastic_dominance_matches_reference_and_its_probability(p):
+def test_stochastic_dominance_has_probability_p_and_backends_agree(p):
+    """Two objectives (the bitset sort): cost counts in a comparison with probability p."""
     values = _objectives(300, 2, 9)
-    thresholds = np.array([nsga2.ALWAYS, crng.threshold(p)], dtype=np.uint64)
-    dom = nsga2.dominance_matrix(values, WEIGHTS[2], thresholds, KEY, 5)
-    assert np.array_equal(dom, reference.dominance_matrix(values, WEIGHTS[2], thresholds, KEY, 5))
+    thresholds = np.array([nsga2.ALWAYS, nsga2.coin_threshold(p)], dtype=np.uint64)
+    order, dom_sorted = reference.pareto2_dominance(values * WEIGHTS[2], thresholds[1], KEY, 5)
+    dom = np.zeros_like(dom_sorted)
+    dom[np.ix_(order, order)] = dom_sorted.T  # dom[i, j]: i dominates j, in index order
     perf, cost = values[:, 0], values[:, 1]
-    # pairs with equal performance and different cost: the lower cost dominates iff cost counted
+    # equal performance, lower cost: dominates iff the cost is counted
     i, j = np.nonzero((perf[:, None] == perf[None, :]) & (cost[:, None] < cost[None, :]))
     assert abs(dom[i, j].mean() - p) < 0.02
-    # pairs with higher performance and lower cost dominate whatever the coin
+    # higher performance, higher cost: dominates iff the cost is not counted
+    i, j = np.nonzero((perf[:, None] > perf[None, :]) & (cost[:, None] > cost[None, :]))
+    assert abs(dom[i, j].mean() - (1 - p)) < 0.02
+    # higher performance, lower cost: dominates whatever the coin
     i, j = np.nonzero((perf[:, None] > perf[None, :]) & (cost[:, None] < cost[None, :]))
     assert dom[i, j].all()
+    ranks = nsga2.ranks(values, WEIGHTS[2], thresholds, 300, KEY, 5)
+    assert np.array_equal(ranks, reference.ranks(values, WEIGHTS[2], thresholds, 300, KEY, 5))
+    assert np.array_equal(ranks, reference.front_ranks(dom, 300))
     tie_order = np.random.default_rng(1).permutation(300)
     mine = nsga2.select(values, WEIGHTS[2], thresholds, 150, KEY, 5, tie_order)
     ref = reference.nsga2_select(values, WEIGHTS[2], thresholds, 150, KEY, 5, tie_order)
     for a, b in zip(mine, ref):
         assert np.array_equal(a, b)
+
+
+def test_general_stochastic_dominance_for_three_objectives():
+    values = _objectives(200, 3, 10)
+    thresholds = np.array([nsga2.ALWAYS, nsga2.coin_threshold(0.5), nsga2.ALWAYS], np.uint64)
+    dom = nsga2.dominance_matrix(values, WEIGHTS[3], thresholds, KEY, 2)
+    assert np.array_equal(dom, reference.dominance_matrix(values, WEIGHTS[3], thresholds, KEY, 2))
+    assert np.array_equal(nsga2.ranks(values, WEIGHTS[3], thresholds, 200, KEY, 2),
+                          reference.ranks(values, WEIGHTS[3], thresholds, 200, KEY, 2))
+
+
+def test_bitset_sort_equals_pairwise_sort_when_every_objective_counts():
+    for seed, ties in ((11, True), (12, False)):
+        values = _objectives(333, 2, seed, ties)
+        pairwise = nsga2.front_ranks(
+            nsga2.dominance_matrix(values, WEIGHTS[2], _always(2), KEY, 0), 333)
+        assert np.array_equal(nsga2.ranks(values, WEIGHTS[2], _always(2), 333, KEY, 0), pairwise)
 
 
 def test_binary_tournament_prefers_lower_front_then_larger_crowding():

@@ -1,0 +1,89 @@
+"""NSGA-II selection speed: the Numba kernel vs deap.tools.selNSGA2, and whole NSGA-II runs.
+
+    python benchmarks/bench_nsga2.py [--population 1000] [--generations 2000]
+
+Selection is timed on the merged parents + offspring (2N individuals, 2 objectives: performance
+and connection count, values as in a logic-gate run) for plain NSGA-II (p = 1) and P&NSGA (cost
+counted in a quarter of comparisons). Whole runs are timed against the truncation-selection run of
+the same size in the same process; rates are generations/s and ratios.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from deap import creator, tools
+
+from evosim import counter_rng as crng
+from evosim.config import Config
+from evosim.engine import deap_engine, evolve, nsga2  # noqa: F401 (creates DEAP's classes)
+from evosim.goals import make_schedule
+from evosim.tasks.logic import LogicTask
+
+
+def best_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def selection(n: int, repeat: int) -> None:
+    rng = np.random.default_rng(0)
+    values = np.stack([rng.integers(8, 17, 2 * n) / 16, rng.integers(4, 25, 2 * n)], axis=1)
+    weights = np.array([1.0, -1.0])
+    order = np.arange(2 * n)
+    population = []
+    for i, row in enumerate(values):
+        ind = creator.EvosimIndividual2([i])
+        ind.fitness.values = tuple(row)
+        population.append(ind)
+    for p in (1.0, 0.25):
+        th = np.array([nsga2.ALWAYS, crng.threshold(p)], dtype=np.uint64)
+        nsga2.select(values, weights, th, n, np.uint64(1), 0, order)  # compile / load
+        t = best_time(lambda: nsga2.select(values, weights, th, n, np.uint64(1), 0, order), repeat)
+        print(f"  numba select, p = {p}: {t * 1e3:8.2f} ms")
+    t_deap = best_time(lambda: tools.selNSGA2(population, n), max(1, repeat // 3))
+    print(f"  deap.tools.selNSGA2:   {t_deap * 1e3:8.2f} ms")
+
+
+def runs(n: int, generations: int) -> None:
+    task = LogicTask()
+    schedule = make_schedule("fixed", task.goals, generations + 1)
+    base = Config().replace(**{"run.population": n, "run.generations": generations})
+    variants = {
+        "elitist (K&A), no cost": {},
+        "elitist + count penalty": {"cost.kind": "count", "cost.weight": 0.005},
+        "nsga2 + count, p = 1": {"selection.scheme": "nsga2", "cost.kind": "count", "cost.p": 1.0},
+        "nsga2 + count, p = 0.25": {"selection.scheme": "nsga2", "cost.kind": "count"},
+    }
+    rates = {}
+    for name, overrides in variants.items():
+        config = base.replace(**overrides)
+        list(evolve(task, schedule, config.replace(**{"run.generations": 5}), np.uint64(1)))
+        start = time.perf_counter()
+        for _ in evolve(task, schedule, config, np.uint64(1), block_size=500):
+            pass
+        rates[name] = generations / (time.perf_counter() - start)
+    reference = rates["elitist (K&A), no cost"]
+    for name, rate in rates.items():
+        print(f"  {name:<28} {rate:9.0f} gen/s  ({reference / rate:.1f} x the time of K&A)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--population", type=int, default=1000)
+    parser.add_argument("--generations", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(f"NSGA-II selection of N = {args.population} from 2N, best of {args.repeat}")
+    selection(args.population, args.repeat)
+    print(f"engine only, N = {args.population}, {args.generations} generations, fixed goal G1")
+    runs(args.population, args.generations)
+
+
+if __name__ == "__main__":
+    main()

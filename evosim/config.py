@@ -43,9 +43,12 @@ class RunSection:
 
 @dataclass(frozen=True)
 class TaskSection:
-    name: str = _choice("logic-gates", "logic-gates", doc="what is evolved")
-    n_inputs: int = _num(4, 2, 10, "circuit inputs (4: x, y, z, w)")
-    max_gates: int = _num(12, 2, 200, "two-input NAND gates per circuit (unverified K&A default)")
+    name: str = _choice("logic-gates", "logic-gates", "retina", doc="what is evolved")
+    n_inputs: int = _num(4, 2, 10, "logic-gates: circuit inputs (4: x, y, z, w)")
+    max_gates: int = _num(12, 2, 200, "logic-gates: NAND gates per circuit (unverified K&A)")
+    activation: str = _choice("threshold", "threshold", "tanh",
+                              doc="retina: threshold (K&A) or tanh(20 x) (Clune et al.)")
+    init_density: float = _num(0.5, 0.0, 1.0, "retina: fraction of connections present at start")
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,16 @@ class SelectionSection:
 
 @dataclass(frozen=True)
 class VariationSection:
-    mutation_rate: float = _num(0.3, 0.0, 1.0, "probability per genome of rewiring one gene")
+    mutation_rate: float = _num(0.3, 0.0, 1.0, "logic-gates: probability per genome of rewiring "
+                                                "one gene")
     crossover_rate: float = _num(0.5, 0.0, 1.0, "probability per pair of one-point crossover")
+    add_connection_rate: float = _num(0.2, 0.0, 1.0, "retina: probability per genome of adding "
+                                                     "a connection")
+    delete_connection_rate: float = _num(0.2, 0.0, 1.0, "retina: probability per genome of "
+                                                        "deleting a connection")
+    weight_mutation_scale: float = _num(2.0, 0.0, None, "retina: each weight steps with "
+                                                        "probability scale / #connections")
+    bias_mutation_rate: float = _num(1 / 24, 0.0, 1.0, "retina: probability per bias of a step")
 
 
 @dataclass(frozen=True)
@@ -84,8 +95,9 @@ class CostSection:
                                          "(elitist and tournament schemes)")
     p: float = _num(0.25, 0.0, 1.0, "nsga2: probability that cost counts in a comparison "
                                      "(Clune et al. 2013: 0.25; used to 1/256)")
-    layout: str = _choice("line", "line", "grid",
-                          doc="node positions for kind = length: addresses on a line, or a grid")
+    layout: str = _choice("line", "line", "grid", "layered",
+                          doc="node positions for kind = length: logic-gates: addresses on a line "
+                              "or a grid; retina: layered")
 
 
 @dataclass(frozen=True)
@@ -115,7 +127,10 @@ class Config:
     output: OutputSection = field(default_factory=OutputSection)
 
     def replace(self, **overrides: Any) -> "Config":
-        """A copy with dotted-key overrides applied, e.g. ``replace(**{"run.seed": 3})``."""
+        """A copy with dotted-key overrides applied, e.g. ``replace(**{"run.seed": 3})``.
+        Changing ``task.name`` starts again from that task's defaults (plus the overrides)."""
+        if overrides.get("task.name", self.task.name) != self.task.name:
+            return from_dict(_nest(overrides))
         return from_dict(_merge(to_dict(self), _nest(overrides)))
 
     def to_toml(self) -> str:
@@ -138,6 +153,7 @@ def from_dict(data: dict[str, Any]) -> Config:
     """Build and validate a Config; any bad key or value raises ConfigError naming it."""
     if not isinstance(data, dict):
         raise ConfigError("config: expected a table of sections")
+    data = _with_task_defaults(data)
     sections = {f.name: f for f in dataclasses.fields(Config)}
     built = {}
     for name, values in data.items():
@@ -287,6 +303,10 @@ def _check_combinations(config: Config) -> None:
     from evosim.tasks import get_task  # the task knows its own goal names
 
     task = get_task(config.task)
+    try:
+        task.kernel_inputs(config.cost.layout)
+    except ValueError as err:
+        raise ConfigError(f"cost.layout: {err}") from None
     names = task.goal_names()
     schedule = config.schedule
     if schedule.kind == "fixed" and schedule.goal not in names:
@@ -311,6 +331,17 @@ def _check_combinations(config: Config) -> None:
     if schedule.kind == "rmvg" and not task.supports_rmvg():
         raise ConfigError(f"schedule.kind: rmvg needs a task whose goals share sub-goals; "
                           f"{config.task.name} with {config.task.n_inputs} inputs has none")
+
+
+def _with_task_defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """Fill in the values a task changes from the logic-gate card, where the data is silent."""
+    from evosim.tasks import TASK_DEFAULTS
+
+    task = data.get("task", {})
+    name = task.get("name", "logic-gates") if isinstance(task, dict) else None
+    if not isinstance(name, str) or name not in TASK_DEFAULTS:
+        return data  # the section's own check names the problem
+    return _merge(_nest(TASK_DEFAULTS[name]), data)
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -34,7 +34,7 @@ def positions(layout: str, n_inputs: int, max_gates: int) -> np.ndarray:
         xy_inputs = np.stack([np.arange(n_inputs), np.zeros(n_inputs)], axis=1)
         xy_gates = np.stack([gates % n_inputs, 1 + gates // n_inputs], axis=1)
         return np.concatenate([xy_inputs, xy_gates]).astype(np.float64)
-    raise ValueError(f"layout {layout!r}; allowed: {', '.join(LAYOUTS)}")
+    raise ValueError(f"{layout!r} is not a logic-gates layout; allowed: {', '.join(LAYOUTS)}")
 
 
 def squared_distances(xy: np.ndarray) -> np.ndarray:

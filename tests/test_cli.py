@@ -127,3 +127,24 @@ def test_a_full_disk_is_one_line_and_leaves_a_resumable_run(tmp_path, monkeypatc
     assert load(out).attrs["status"] == "interrupted" and len(load(out)) == 80
     assert CliRunner().invoke(main, ["run", "--resume", str(out), "--quiet"]).exit_code == 0
     assert len(load(out)) == 121
+
+
+def test_retina_commands(tmp_path):
+    cli = CliRunner()
+    small = ["--generations", "30", "--population", "50", "--quiet",
+             "--set", "modularity.qm_samples=3"]
+    for i, args in enumerate([["retina", "--goal", "and"], ["retina", "--mvg"],
+                              ["retina", "--selection", "nsga2", "--cost", "length",
+                               "--cost-p", "0.25"],
+                              ["configs/clune2013-retina-pcc.toml"]]):
+        out = tmp_path / f"r{i}.h5"
+        result = cli.invoke(main, ["run", *args, "--out", str(out), *small])
+        assert result.exit_code == 0, (args, result.output)
+        h = load(out)
+        assert h.attrs["task"] == "retina" and len(h) == 31
+    assert load(tmp_path / "r1.h5").goal_names == ["and", "or"]
+    assert np.isfinite(load(tmp_path / "r2.h5")["cost_best"]).all()
+    bad = cli.invoke(main, ["run", "retina", "--cost", "length", "--set", "cost.layout=line"])
+    assert bad.exit_code == 2 and "cost.layout: 'line' is not a retina layout" in bad.output
+    shown = cli.invoke(main, ["config", "show", "retina"])
+    assert 'goal = "and"' in shown.output and 'activation = "threshold"' in shown.output

@@ -96,3 +96,27 @@ def test_default_operators_solve_a_fixed_goal(tmp_path, small_config, seed):
     first = h.first_solved()["XOR"]
     assert first is not None and first < 300
     assert h["solved"][first:].all()
+
+
+@pytest.mark.parametrize("name", ["ka2005-retina-fg", "ka2005-retina-mvg", "clune2013-retina-pa",
+                                  "clune2013-retina-pcc"])
+def test_retina_configs_run_and_record_directed_q(tmp_path, name):
+    from pathlib import Path
+
+    from evosim import config as cfg
+    config = cfg.load(Path(__file__).parent.parent / "configs" / f"{name}.toml").replace(**{
+        "run.generations": 60, "run.population": 60, "output.flush_every": 25,
+        "output.snapshot_every": 20, "modularity.qm_every": 30, "modularity.qm_samples": 3})
+    a = runner.run(config, tmp_path / "a.h5")
+    b = runner.run(config, tmp_path / "b.h5")
+    assert_same_run_files(a.path, b.path)
+    h = load(a.path)
+    assert h.attrs["task"] == "retina" and len(h) == 61
+    assert np.isfinite(h["q_best"]).all() and h["q_exact"].all()
+    from evosim.tasks.retina import RetinaTask
+    task = RetinaTask(config.task.activation)
+    for generation, genome in zip(h.snapshot_generation, h.snapshot_genome):
+        graph = igraph.Graph.Adjacency(task.adjacency(genome).tolist(), mode="directed")
+        q = graph.community_optimal_modularity().modularity if graph.ecount() else 0.0
+        assert h["q_best"][generation] == pytest.approx(q, abs=1e-9)  # no edges: Q = 0 (ours)
+    assert np.isfinite(h["cost_best"]).all() == (config.cost.kind != "none")

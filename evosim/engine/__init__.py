@@ -64,12 +64,15 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
     n_elite = round(sel.elite_fraction * run.population) if scheme != NSGA2 else 0
     params = np.array([n_elite, scheme, sel.tournament_size, crng.threshold(var.crossover_rate),
                        crng.threshold(var.mutation_rate), task.n_inputs, task.n_rows,
-                       costs.COST_KINDS.index(cost.kind)], dtype=np.int64)
+                       costs.COST_KINDS.index(cost.kind), task.kernel_id, task.activation_id,
+                       crng.threshold(var.add_connection_rate),
+                       crng.threshold(var.delete_connection_rate),
+                       crng.threshold(var.bias_mutation_rate)], dtype=np.int64)
+    fparams = np.array([cost.weight if cost.kind != "none" and scheme != NSGA2 else 0.0,
+                        var.weight_mutation_scale])
     thresholds = np.array([ALWAYS, coin_threshold(cost.p) if cost.kind != "none" else 0],
                           dtype=np.uint64)
-    weight = cost.weight if cost.kind != "none" and scheme != NSGA2 else 0.0
-    sq_dist = costs.squared_distances(costs.positions(cost.layout, task.n_inputs, task.max_gates))
-    consts = (task.input_words, task.row_mask, task.gene_low, task.gene_size, sq_dist)
+    consts = task.kernel_inputs(cost.layout)
     targets = task.pack(schedule.targets)
     genomes = state.genomes.copy()
     spare = np.empty_like(genomes)
@@ -82,7 +85,7 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
         out = (np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64),
                np.empty(count), np.empty(count), np.empty(count, dtype=np.int64),
                np.empty((count, genomes.shape[1]), dtype=genomes.dtype))
-        loop(genomes, spare, gen, targets[goal], consts, params, weight, thresholds, key, out)
+        loop(genomes, spare, gen, targets[goal], consts, params, fparams, thresholds, key, out)
         yield Block(generation=np.arange(gen, stop, dtype=np.int64), goal=goal,
                     fitness_best=out[0] / task.n_rows,
                     fitness_mean=out[1] / (task.n_rows * run.population),

@@ -13,13 +13,17 @@ from evosim.costs import connection_costs
 from evosim.counter_rng import below, bounded, draw, stream_state
 from evosim.engine.nsga2 import binary_tournament, select as nsga2_select  # noqa: F401 (kernel set)
 from evosim.tasks.logic import count_correct
+from evosim.tasks.retina import mutate_retina, retina_correct, retina_costs
 
 # Stream ids: one independent stream per random decision of a generation.
 S_PERM, S_XO_DO, S_XO_CUT, S_MUT_DO, S_MUT_POS, S_MUT_VAL, S_TOURN, S_RANK = 1, 2, 3, 4, 5, 6, 7, 8
 S_TIES = 10
 ELITIST, TOURNAMENT, NSGA2 = 0, 1, 2
-# Layout of the int64 ``params`` array every loop receives.
-P_ELITE, P_SCHEME, P_TOURNAMENT, P_XO, P_MUT, P_INPUTS, P_ROWS, P_COST = range(8)
+# Layout of the int64 ``params`` and float64 ``fparams`` arrays every loop receives.
+P_ELITE, P_SCHEME, P_TOURNAMENT, P_XO, P_MUT, P_INPUTS, P_ROWS, P_COST, P_TASK, P_ACTIVATION, \
+    P_ADD, P_DELETE, P_BIAS = range(13)
+F_COST_WEIGHT, F_WEIGHT_SCALE = range(2)
+LOGIC, RETINA = 0, 1
 # Sort keys are kept short (radix passes cost time): rank keys are 16 bits of (SCORE_MAX - score)
 # above 24 random bits; mating keys are 24 random bits. The rare equal random keys fall back to
 # index order (about 0.03 pairs a generation for N = 1000): no measurable bias.
@@ -137,14 +141,20 @@ def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size
 
 
 @njit(cache=True)
-def vary(pop, n_fixed, params, key, generation, gene_low, gene_size) -> None:
-    """Crossover then mutation of every genome but the first ``n_fixed``."""
+def vary(pop, n_fixed, params, fparams, key, generation, consts) -> None:
+    """Crossover then the task's mutation of every genome but the first ``n_fixed``."""
     crossover(pop, n_fixed, key, generation, np.uint64(params[P_XO]))
-    mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), gene_low, gene_size)
+    if params[P_TASK] == LOGIC:
+        mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), consts[2],
+                      consts[3])
+    else:
+        mutate_retina(pop, n_fixed, key, generation, np.uint64(params[P_ADD]),
+                      np.uint64(params[P_DELETE]), fparams[F_WEIGHT_SCALE],
+                      np.uint64(params[P_BIAS]), pop.shape[1] - consts[6][1:].sum())
 
 
 @njit(cache=True)
-def next_generation(genomes, spare, order, params, key, generation, gene_low, gene_size) -> None:
+def next_generation(genomes, spare, order, params, fparams, key, generation, consts) -> None:
     """Select from ``genomes`` (ranked by ``order``) into ``spare``, then vary ``spare`` in place."""
     n_elite = params[P_ELITE]
     parents = np.empty(order.size, dtype=np.int64)
@@ -153,15 +163,21 @@ def next_generation(genomes, spare, order, params, key, generation, gene_low, ge
     for j in range(order.size):  # element loops: row slicing costs more than the copy
         for i in range(genomes.shape[1]):
             spare[j, i] = genomes[parents[j], i]
-    vary(spare, n_elite, params, key, generation, gene_low, gene_size)
+    vary(spare, n_elite, params, fparams, key, generation, consts)
 
 
 @njit(cache=True)
 def evaluate(genomes, target, consts, params, correct, cost) -> None:
-    """Rows correct and connection cost of every circuit."""
-    input_words, row_mask, _, _, sq_dist = consts
-    count_correct(genomes, params[P_INPUTS], input_words, target, row_mask, correct)
-    connection_costs(genomes, params[P_INPUTS], params[P_COST], sq_dist, cost)
+    """Rows correct and connection cost of every individual, by the task's kernels. ``consts`` =
+    (input_words, row_mask, gene_low, gene_size, sq_dist, patterns, layers): what the tasks need
+    (each task fills the parts it does not use with empty arrays)."""
+    input_words, row_mask, _, _, sq_dist, patterns, layers = consts
+    if params[P_TASK] == LOGIC:
+        count_correct(genomes, params[P_INPUTS], input_words, target, row_mask, correct)
+        connection_costs(genomes, params[P_INPUTS], params[P_COST], sq_dist, cost)
+    else:
+        retina_correct(genomes, patterns, layers, params[P_ACTIVATION], target, correct)
+        retina_costs(genomes, layers, params[P_COST], sq_dist, cost)
 
 
 @njit(cache=True)

@@ -17,16 +17,15 @@ import numpy as np
 from numba import njit
 
 from evosim.engine import kernels, reference
-from evosim.engine.kernels import P_ROWS, S_TIES
+from evosim.engine.kernels import F_COST_WEIGHT, P_ROWS, S_TIES
 
 K = kernels
 OBJECTIVE_WEIGHTS = np.array([1.0, -1.0])  # performance up, connection cost down
 
 
-def truncation_generations(genomes, spare, gen0, targets, consts, params, weight, thresholds,
+def truncation_generations(genomes, spare, gen0, targets, consts, params, fparams, thresholds,
                            key, out) -> None:
     """Elitist (K&A) or tournament selection on rows correct, or on a cost-penalised fitness."""
-    _, _, gene_low, gene_size, _ = consts
     n = genomes.shape[0]
     correct = np.empty(n, dtype=np.int64)
     cost = np.empty(n, dtype=np.float64)
@@ -34,21 +33,21 @@ def truncation_generations(genomes, spare, gen0, targets, consts, params, weight
     for b in range(targets.shape[0]):
         generation = gen0 + b
         K.evaluate(current, targets[b], consts, params, correct, cost)
-        order = K.rank_by_score(K.scores(correct, cost, params[P_ROWS], weight), key, generation)
+        order = K.rank_by_score(K.scores(correct, cost, params[P_ROWS], fparams[F_COST_WEIGHT]),
+                                key, generation)
         K.record(b, order[0], current, correct, cost, out)
         out[4][b] = 0
-        K.next_generation(current, other, order, params, key, generation, gene_low, gene_size)
+        K.next_generation(current, other, order, params, fparams, key, generation, consts)
         current, other = other, current
     if targets.shape[0] % 2 == 1:
         genomes[:] = current
 
 
-def nsga2_generations(genomes, spare, gen0, targets, consts, params, weight, thresholds,
+def nsga2_generations(genomes, spare, gen0, targets, consts, params, fparams, thresholds,
                       key, out) -> None:
     """NSGA-II (mu + lambda): rank the population, breed N offspring by binary tournaments and
     variation, keep the best N of parents and offspring. Objectives: performance (max), connection
     cost (min), each counted in a comparison with probability thresholds[m] (P&NSGA)."""
-    _, _, gene_low, gene_size, _ = consts
     n = genomes.shape[0]
     correct = np.empty(2 * n, dtype=np.int64)
     cost = np.empty(2 * n, dtype=np.float64)
@@ -66,7 +65,7 @@ def nsga2_generations(genomes, spare, gen0, targets, consts, params, weight, thr
         K.record(b, K.best_of(correct[:n], cost[:n]), genomes, correct[:n], cost[:n], out)
         out[4][b] = front0
         merged[n:] = genomes[K.binary_tournament(rank, crowd, n, key, generation)]
-        K.vary(merged[n:], 0, params, key, generation, gene_low, gene_size)
+        K.vary(merged[n:], 0, params, fparams, key, generation, consts)
         K.evaluate(merged[n:], targets[b], consts, params, correct[n:], cost[n:])
         values[:, 0] = correct / params[P_ROWS]
         values[:, 1] = cost

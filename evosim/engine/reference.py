@@ -7,11 +7,13 @@ import numpy as np
 from evosim import counter_rng as crng
 from evosim.costs import connection_costs_numpy
 from evosim.engine import kernels, nsga2
-from evosim.engine.kernels import (ELITIST, P_COST, P_ELITE, P_INPUTS, P_MUT, P_SCHEME,
+from evosim.engine.kernels import (ELITIST, F_WEIGHT_SCALE, LOGIC, P_ACTIVATION, P_ADD, P_BIAS,
+                                   P_COST, P_DELETE, P_ELITE, P_INPUTS, P_MUT, P_SCHEME, P_TASK,
                                    P_TOURNAMENT, P_XO, RANDOM_DROP, S_MUT_DO, S_MUT_POS,
                                    S_MUT_VAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT, S_XO_DO,
                                    SCORE_MAX, TIE_BITS)
 from evosim.tasks.logic import count_correct_numpy
+from evosim.tasks.retina import mutate_retina_numpy, retina_correct_numpy, retina_costs_numpy
 
 best_of = kernels.best_of.py_func    # plain bookkeeping: the same source serves both sets
 record = kernels.record.py_func
@@ -61,23 +63,35 @@ def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size
     pop[slots, pos] = gene_low[pos] + r + (r >= current)
 
 
-def vary(pop, n_fixed, params, key, generation, gene_low, gene_size) -> None:
+def vary(pop, n_fixed, params, fparams, key, generation, consts) -> None:
     crossover(pop, n_fixed, key, generation, np.uint64(params[P_XO]))
-    mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), gene_low, gene_size)
+    if params[P_TASK] == LOGIC:
+        mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), consts[2],
+                      consts[3])
+    else:
+        mutate_retina_numpy(pop, n_fixed, key, generation, np.uint64(params[P_ADD]),
+                            np.uint64(params[P_DELETE]), fparams[F_WEIGHT_SCALE],
+                            np.uint64(params[P_BIAS]), pop.shape[1] - consts[6][1:].sum())
 
 
-def next_generation(genomes, spare, order, params, key, generation, gene_low, gene_size) -> None:
+def next_generation(genomes, spare, order, params, fparams, key, generation, consts) -> None:
     n_elite = int(params[P_ELITE])
     spare[:] = genomes[select_parents(order, n_elite, int(params[P_SCHEME]),
                                       int(params[P_TOURNAMENT]), key, generation)]
-    vary(spare, n_elite, params, key, generation, gene_low, gene_size)
+    vary(spare, n_elite, params, fparams, key, generation, consts)
 
 
 def evaluate(genomes, target, consts, params, correct, cost) -> None:
-    input_words, row_mask, _, _, sq_dist = consts
-    n_inputs = int(params[P_INPUTS])
-    correct[:] = count_correct_numpy(genomes, n_inputs, input_words, target, row_mask)
-    cost[:] = connection_costs_numpy(genomes, n_inputs, int(params[P_COST]), sq_dist)
+    input_words, row_mask, _, _, sq_dist, patterns, layers = consts
+    kind = int(params[P_COST])
+    if params[P_TASK] == LOGIC:
+        n_inputs = int(params[P_INPUTS])
+        correct[:] = count_correct_numpy(genomes, n_inputs, input_words, target, row_mask)
+        cost[:] = connection_costs_numpy(genomes, n_inputs, kind, sq_dist)
+    else:
+        correct[:] = retina_correct_numpy(genomes, patterns, layers, int(params[P_ACTIVATION]),
+                                          target)
+        cost[:] = retina_costs_numpy(genomes, layers, kind, sq_dist)
 
 
 def scores(correct, cost, n_rows, weight) -> np.ndarray:

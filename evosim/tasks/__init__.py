@@ -4,14 +4,27 @@ from __future__ import annotations
 from typing import Any
 
 from evosim.tasks.logic import LogicTask
+from evosim.tasks.retina import RetinaTask
 
 TASKS: dict[str, str] = {
     "logic-gates": "NAND circuits over 4 inputs (Kashtan & Alon 2005); goals G1, G2, F(x^y,z^w)",
+    "retina": "8-8-4-2-1 threshold networks over 8 pixels (Kashtan & Alon 2005; Clune et al. "
+              "2013); goals and, or, F(L,R), serial",
+}
+
+# Config values that differ from the logic-gate card when the task is another one.
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "logic-gates": {},
+    "retina": {"schedule.goal": "and", "schedule.goals": ["and", "or"],
+               "variation.crossover_rate": 0.0, "modularity.directed": True,
+               "cost.layout": "layered"},
 }
 
 
-def get_task(section: Any) -> LogicTask:
+def get_task(section: Any) -> LogicTask | RetinaTask:
     """The task object for a config's [task] section."""
     if section.name == "logic-gates":
         return LogicTask(n_inputs=section.n_inputs, max_gates=section.max_gates)
+    if section.name == "retina":
+        return RetinaTask(activation=section.activation, init_density=section.init_density)
     raise ValueError(f"task.name: unknown task {section.name!r}; allowed: {', '.join(TASKS)}")

@@ -27,6 +27,7 @@ class LogicTask:
 
     name = "logic-gates"
     directed_graph = False  # K&A record Q of the undirected circuit graph
+    kernel_id, activation_id = 0, 0  # for the engine's kernel dispatch
 
     def __init__(self, n_inputs: int = 4, max_gates: int = 12):
         self.n_inputs = n_inputs
@@ -43,6 +44,14 @@ class LogicTask:
 
     def goal_names(self) -> list[str]:
         return self.goals.names()
+
+    def kernel_inputs(self, layout: str) -> tuple:
+        """The engine kernels' constant arrays (see engine.kernels.evaluate)."""
+        from evosim import costs
+
+        sq = costs.squared_distances(costs.positions(layout, self.n_inputs, self.max_gates))
+        return (self.input_words, self.row_mask, self.gene_low, self.gene_size, sq,
+                np.zeros((1, 1), dtype=np.int16), np.zeros(1, dtype=np.int64))
 
     def supports_rmvg(self) -> bool:
         return bool(self.goals.rmvg_names())

@@ -3,14 +3,15 @@ import pytest
 
 from evosim.engine import evolve
 from evosim.goals import make_schedule
+from evosim.tasks import get_task
 from evosim.tasks.logic import LogicTask
 
 
 def _history(config, seed=3):
-    task = LogicTask()
+    task = get_task(config.task)
     s = config.schedule
     schedule = make_schedule(s.kind, task.goals, config.run.generations + 1, period=s.period,
-                             rng=np.random.default_rng(0))
+                             goal=s.goal, goals=s.goals, rng=np.random.default_rng(0))
     blocks = list(evolve(task, schedule, config, np.uint64(seed), block_size=64))
     return {name: np.concatenate([getattr(b, name) for b in blocks])
             for name in ("generation", "goal", "fitness_best", "fitness_mean", "cost_best",
@@ -23,9 +24,12 @@ def _history(config, seed=3):
     {"cost.kind": "length", "cost.weight": 0.0005, "cost.layout": "grid"},
     {"selection.scheme": "nsga2", "cost.kind": "count"},
     {"selection.scheme": "nsga2", "cost.kind": "length", "cost.p": 1.0},
+    {"task.name": "retina", "schedule.kind": "mvg", "run.population": 60},
+    {"task.name": "retina", "task.activation": "tanh", "selection.scheme": "nsga2",
+     "cost.kind": "length", "run.population": 40, "variation.crossover_rate": 0.3},
 ])
 def test_numba_and_numpy_backends_give_identical_histories(small_config, overrides):
-    config = small_config.replace(**{"run.generations": 150, **overrides})
+    config = small_config.replace(**overrides).replace(**{"run.generations": 150})
     fast, _ = _history(config.replace(**{"run.engine": "numba"}))
     slow, _ = _history(config.replace(**{"run.engine": "numpy"}))
     for name in fast:

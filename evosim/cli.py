@@ -3,24 +3,15 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from pathlib import Path
 
 import click
 import numpy as np
 import tomli_w
 
 from evosim import config as cfg
+from evosim.cli_options import UserError, build_config, config_options
 from evosim.io import RunFileError, load
 from evosim.tasks import TASKS
-
-
-class UserError(click.ClickException):
-    """A one-line error for the user, exit code 2, no traceback."""
-
-    exit_code = 2
-
-    def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
 
 
 @click.group()
@@ -31,33 +22,13 @@ def main() -> None:
 
 @main.command()
 @click.argument("target", required=False)
-@click.option("--mvg", "schedule", flag_value="mvg", help="Modularly varying goals (G1 <-> G2).")
-@click.option("--rmvg", "schedule", flag_value="rmvg",
-              help="Random modularly varying goals: a new F(x^y, z^w) at each switch.")
-@click.option("--random-goals", "schedule", flag_value="random",
-              help="Control: a new random truth table at each switch.")
-@click.option("--goal", help="Fixed goal by name (see `evosim tasks`).")
-@click.option("--generations", type=int, help="Generations after the initial population.")
-@click.option("--population", type=int, help="Population size.")
-@click.option("--period", type=int, help="Generations between goal switches.")
-@click.option("--seed", type=int, help="Seed of the run.")
-@click.option("--engine", type=click.Choice(["numba", "numpy", "deap"]), help="Backend.")
-@click.option("--selection", type=click.Choice(["elitist", "tournament", "nsga2"]),
-              help="Selection scheme (nsga2: performance and connection cost as objectives).")
-@click.option("--cost", type=click.Choice(["none", "count", "length"]),
-              help="Connection cost: number of connections or sum of squared lengths.")
-@click.option("--cost-p", type=float, help="nsga2: probability the cost counts in a comparison.")
-@click.option("--cost-weight", type=float, help="Penalty: fitness - weight * cost.")
-@click.option("--mode", type=click.Choice(["evolution"]), help="evolution (gradient: to come).")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override any config key, e.g. --set variation.mutation_rate=0.5")
+@config_options
 @click.option("--out", type=click.Path(dir_okay=False), help="Run file (default runs/...h5).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--resume", type=click.Path(dir_okay=False), help="Continue an interrupted run.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(target, schedule, goal, generations, population, period, seed, engine, selection, cost,
-        cost_p, cost_weight, mode, assignments, out, force, resume, quiet) -> None:
-    """Run TARGET: a task name (logic-gates) or a config file (configs/*.toml)."""
+def run(target, out, force, resume, quiet, **flags) -> None:
+    """Run TARGET: a task name (logic-gates, retina) or a config file (configs/*.toml)."""
     from evosim import runner  # imported here so `evosim --help` stays instant
 
     try:
@@ -67,11 +38,7 @@ def run(target, schedule, goal, generations, population, period, seed, engine, s
             if not target:
                 raise UserError("run: give a task (e.g. logic-gates) or a config file, "
                                 "or --resume FILE")
-            flags = {"run.generations": generations, "run.population": population,
-                     "schedule.period": period, "run.seed": seed, "run.engine": engine,
-                     "run.mode": mode, "selection.scheme": selection, "cost.kind": cost,
-                     "cost.p": cost_p, "cost.weight": cost_weight}
-            config = _build_config(target, schedule, goal, flags, assignments)
+            config = build_config(target, **flags)
             label = out or "runs/"
             result = _with_progress(
                 lambda cb: runner.run(config, out, force=force, progress=cb), label, quiet,
@@ -83,24 +50,6 @@ def run(target, schedule, goal, generations, population, period, seed, engine, s
                    f"continue with: evosim run --resume {result.path}", err=True)
         sys.exit(130)
     click.echo(f"wrote {result.path} ({result.status})")
-
-
-def _build_config(target, schedule, goal, flags, assignments) -> cfg.Config:
-    path = Path(target)
-    if target.endswith(".toml") or path.is_file():
-        config = cfg.load(path)
-    else:
-        config = cfg.Config().replace(**{"task.name": target})
-    overrides: dict = {}
-    if schedule:
-        overrides["schedule.kind"] = schedule
-    if goal:
-        if schedule:
-            raise cfg.ConfigError(f"--goal {goal} names a fixed goal; it cannot go with --{schedule}")
-        overrides.update({"schedule.kind": "fixed", "schedule.goal": goal})
-    overrides.update({key: value for key, value in flags.items() if value is not None})
-    overrides.update(cfg.parse_assignment(a) for a in assignments)
-    return config.replace(**overrides)
 
 
 def _with_progress(start, label, quiet, total=None):

@@ -1,0 +1,88 @@
+"""What the commands that start runs share: their config flags, and one-line errors."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from evosim import config as cfg
+
+
+class UserError(click.ClickException):
+    """A one-line error for the user, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+# (flag, dotted config key, click options) for the plain overrides
+_FLAGS = [
+    ("--generations", "run.generations", dict(type=int, help="Generations after the initial "
+                                               "population (in gradient mode: epochs).")),
+    ("--epochs", "run.generations", dict(type=int, help="Gradient mode: epochs (= --generations).")),
+    ("--population", "run.population", dict(type=int, help="Population size.")),
+    ("--period", "schedule.period", dict(type=int, help="Generations between goal switches.")),
+    ("--seed", "run.seed", dict(type=int, help="Seed of the run.")),
+    ("--engine", "run.engine", dict(type=click.Choice(["numba", "numpy", "deap"]),
+                                    help="Backend.")),
+    ("--mode", "run.mode", dict(type=click.Choice(["evolution", "gradient"]),
+                                help="Evolution, or gradient-trained networks.")),
+    ("--selection", "selection.scheme", dict(type=click.Choice(["elitist", "tournament", "nsga2"]),
+                                             help="Selection scheme (nsga2: performance and "
+                                                  "connection cost as objectives).")),
+    ("--cost", "cost.kind", dict(type=click.Choice(["none", "count", "length"]),
+                                 help="Connection cost: number of connections or sum of squared "
+                                      "lengths.")),
+    ("--cost-p", "cost.p", dict(type=float, help="nsga2: probability the cost counts in a "
+                                                 "comparison.")),
+    ("--cost-weight", "cost.weight", dict(type=float, help="Penalty: fitness - weight * cost.")),
+]
+
+
+def config_options(command: Callable) -> Callable:
+    """Add the config flags to a click command: the schedule switches, --goal, every flag of
+    _FLAGS and --set KEY=VALUE. The command receives them as keyword arguments; pass those to
+    ``build_config``."""
+    options = [
+        click.option("--mvg", "schedule", flag_value="mvg",
+                     help="Modularly varying goals (G1 <-> G2; retina: and <-> or)."),
+        click.option("--rmvg", "schedule", flag_value="rmvg",
+                     help="Random modularly varying goals: a new F(sub-goals) at each switch."),
+        click.option("--random-goals", "schedule", flag_value="random",
+                     help="Control: a new random truth table at each switch."),
+        click.option("--goal", help="Fixed goal by name (see `evosim tasks`)."),
+        *(click.option(flag, flag.strip("-").replace("-", "_"), **kw) for flag, _, kw in _FLAGS),
+        click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+                     help="Override any config key, e.g. --set variation.mutation_rate=0.5"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def build_config(target: str, schedule: str | None = None, goal: str | None = None,
+                 assignments: tuple[str, ...] = (), **flags: Any) -> cfg.Config:
+    """The config of TARGET (a task name or a TOML file) with the flags applied."""
+    path = Path(target)
+    if target.endswith(".toml") or path.is_file():
+        config = cfg.load(path)
+    else:
+        config = cfg.Config().replace(**{"task.name": target})
+    overrides: dict[str, Any] = {}
+    if schedule:
+        overrides["schedule.kind"] = schedule
+    if goal:
+        if schedule:
+            raise cfg.ConfigError(f"--goal {goal} names a fixed goal; it cannot go with --{schedule}")
+        overrides.update({"schedule.kind": "fixed", "schedule.goal": goal})
+    keys = {flag.strip("-").replace("-", "_"): key for flag, key, _ in _FLAGS}
+    for name, value in flags.items():
+        if name not in keys:
+            raise TypeError(f"build_config: unknown flag {name}")
+        if value is not None:
+            overrides[keys[name]] = value
+    overrides.update(cfg.parse_assignment(a) for a in assignments)
+    return config.replace(**overrides)

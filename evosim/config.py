@@ -38,12 +38,14 @@ class RunSection:
     population: int = _num(1000, 4, 65535, "individuals (unverified K&A default; some use 5000)")
     engine: str = _choice("numba", "numba", "numpy", "deap",
                           doc="numba kernels, the NumPy reference, or DEAP's operators")
-    mode: str = _choice("evolution", "evolution", doc="evolution (gradient mode: issue 6)")
+    mode: str = _choice("evolution", "evolution", "gradient",
+                        doc="evolution, or networks trained by gradient descent ([gradient])")
 
 
 @dataclass(frozen=True)
 class TaskSection:
-    name: str = _choice("logic-gates", "logic-gates", "retina", doc="what is evolved")
+    name: str = _choice("logic-gates", "logic-gates", "retina", "digit-pairs",
+                        doc="what is evolved or trained (digit-pairs: gradient mode only)")
     n_inputs: int = _num(4, 2, 10, "logic-gates: circuit inputs (4: x, y, z, w)")
     max_gates: int = _num(12, 2, 200, "logic-gates: NAND gates per circuit (unverified K&A)")
     activation: str = _choice("threshold", "threshold", "tanh",
@@ -101,6 +103,39 @@ class CostSection:
 
 
 @dataclass(frozen=True)
+class GradientSection:
+    hidden: tuple[int, ...] = _num((8, 4), doc="hidden layer sizes (retina: 8, 4, 2; digit-pairs: "
+                                               "64, 32, 2)")
+    activation: str = _choice("tanh", "tanh", "relu", "sigmoid", doc="hidden units")
+    optimizer: str = _choice("adam", "adam", "sgd", doc="Adam (Kingma & Ba) or SGD")
+    learning_rate: float = _num(0.01, 0.0, None, "step size")
+    momentum: float = _num(0.0, 0.0, 1.0, "sgd: momentum")
+    loss: str = _choice("bce", "bce", "mse", doc="binary cross-entropy (truth tables) or mean "
+                                                  "squared error (digit pairs)")
+    batch_size: int = _num(32, 0, None, "samples per update (0: the whole set)")
+    l1: float = _num(0.0, 0.0, None, "L1 penalty on the weights")
+    l2: float = _num(0.0, 0.0, None, "L2 penalty on the weights")
+    dropout: float = _num(0.0, 0.0, 0.95, "fraction of hidden units dropped in training")
+    prune_fraction: float = _num(0.0, 0.0, 1.0, "magnitude pruning: fraction of the remaining "
+                                                 "weights removed each time")
+    prune_every: int = _num(0, 0, None, "prune every this many epochs (0: never)")
+    distance_cost: float = _num(0.0, 0.0, None, "penalty on |w| times the distance between units "
+                                                 "(layered positions)")
+    input_noise: float = _num(0.0, 0.0, None, "std of Gaussian noise added to inputs, fresh at "
+                                               "every evaluation")
+    label_noise: float = _num(0.0, 0.0, None, "std of Gaussian noise added to targets")
+    test_fraction: float = _num(0.2, 0.0, 0.9, "digit-pairs: share of images held out for test")
+    n_pairs: int = _num(5000, 10, None, "digit-pairs: training pairs")
+    mnist_images: str = _num("", doc="digit-pairs: an MNIST IDX image file instead of "
+                                     "scikit-learn's 8x8 digits")
+    mnist_labels: str = _num("", doc="digit-pairs: the matching IDX label file")
+    activation_every: int = _num(0, 0, None, "record the activation-change metric every this "
+                                              "many epochs (and at the end; 0: only at the end)")
+    weight_threshold: float = _num(0.0, 0.0, None, "|w| at or below this is no edge in the "
+                                                    "weight graph whose Q is recorded")
+
+
+@dataclass(frozen=True)
 class ModularitySection:
     every: int = _num(1, 0, None, "record exact max Q of the best every this many generations (0: never)")
     directed: bool = _num(False, doc="Leicht-Newman directed Q instead of undirected Newman Q")
@@ -123,6 +158,7 @@ class Config:
     selection: SelectionSection = field(default_factory=SelectionSection)
     variation: VariationSection = field(default_factory=VariationSection)
     cost: CostSection = field(default_factory=CostSection)
+    gradient: GradientSection = field(default_factory=GradientSection)
     modularity: ModularitySection = field(default_factory=ModularitySection)
     output: OutputSection = field(default_factory=OutputSection)
 
@@ -280,9 +316,11 @@ def _coerce(value: Any, expected: Any) -> Any:
     if expected is str:
         return value if isinstance(value, str) else None
     if typing.get_origin(expected) is tuple:
-        if isinstance(value, str):
+        item = typing.get_args(expected)[0]
+        if isinstance(value, str) and item is str:
             value = [v.strip() for v in value.split(",") if v.strip()]
-        ok = isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value)
+        ok = isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, item) and not isinstance(v, bool) for v in value)
         return tuple(value) if ok else None
     raise TypeError(f"unsupported config type {expected}")
 
@@ -293,7 +331,7 @@ def _field_type(cls: type, key: str) -> Any:
 
 def _type_name(t: Any) -> str:
     if typing.get_origin(t) is tuple:
-        return "list of strings"
+        return f"list of {_type_name(typing.get_args(t)[0])}s"
     if isinstance(t, types.GenericAlias):
         return str(t)
     return {bool: "true/false", int: "integer", float: "number", str: "string"}.get(t, str(t))
@@ -303,20 +341,28 @@ def _check_combinations(config: Config) -> None:
     from evosim.tasks import get_task  # the task knows its own goal names
 
     task = get_task(config.task)
-    try:
-        task.kernel_inputs(config.cost.layout)
-    except ValueError as err:
-        raise ConfigError(f"cost.layout: {err}") from None
+    gradient = config.run.mode == "gradient"
+    if config.task.name == "digit-pairs" and not gradient:
+        raise ConfigError("task.name: digit-pairs is trained, not evolved; it needs run.mode = "
+                          "gradient (--mode gradient)")
+    if not gradient:
+        try:
+            task.kernel_inputs(config.cost.layout)
+        except ValueError as err:
+            raise ConfigError(f"cost.layout: {err}") from None
     names = task.goal_names()
     schedule = config.schedule
-    if schedule.kind == "fixed" and schedule.goal not in names:
-        raise ConfigError(f"schedule.goal: {schedule.goal!r} is not a goal of {config.task.name}; "
-                          f"allowed: {', '.join(names)}")
+
+    def bad_goal(key, name):
+        return ConfigError(f"{key}: {name!r} is not a goal of {config.task.name}; "
+                           f"allowed: {', '.join(names)}")
+
+    if schedule.kind == "fixed" and not _is_goal(task, schedule.goal):
+        raise bad_goal("schedule.goal", schedule.goal)
     if schedule.kind == "mvg":
-        bad = [g for g in schedule.goals if g not in names]
+        bad = [g for g in schedule.goals if not _is_goal(task, g)]
         if bad:
-            raise ConfigError(f"schedule.goals: {bad[0]!r} is not a goal of {config.task.name}; "
-                              f"allowed: {', '.join(names)}")
+            raise bad_goal("schedule.goals", bad[0])
         tables = {task.goals.target(g).tobytes() for g in schedule.goals}
         if len(tables) < 2:
             raise ConfigError("schedule.goals: an mvg schedule needs at least two different goals "
@@ -342,6 +388,14 @@ def _with_task_defaults(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(name, str) or name not in TASK_DEFAULTS:
         return data  # the section's own check names the problem
     return _merge(_nest(TASK_DEFAULTS[name]), data)
+
+
+def _is_goal(task, name: str) -> bool:
+    try:
+        task.goals.target(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:

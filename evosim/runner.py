@@ -57,6 +57,9 @@ def seed_streams(seed: int) -> dict[str, np.random.SeedSequence]:
 def build_schedule(config: cfg.Config, task) -> Schedule:
     s = config.schedule
     rng = np.random.default_rng(seed_streams(config.run.seed)["schedule"])
+    if config.task.name == "digit-pairs":
+        from evosim.gradient.data import digit_schedule
+        return digit_schedule(s.kind, config.run.generations + 1, s.period, s.goal, s.goals, rng)
     return make_schedule(s.kind, task.goals, config.run.generations + 1, period=s.period,
                          goal=s.goal, goals=s.goals, rng=rng)
 
@@ -82,14 +85,22 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
+    if config.run.mode == "gradient":
+        from evosim.gradient.recording import gradient_source
+        blocks, meter, shape, dtype, extra = gradient_source(config, task, schedule,
+                                                             seed_streams(config.run.seed))
+    else:
+        blocks = evolve(task, schedule, config, key, None, block_size=config.output.flush_every)
+        meter = BestNetworkMeter(task, config)
+        shape, dtype, extra = (config.run.population, task.genome_length), np.int16, {}
     with _output_file(path, force) as target:
         writer = RunWriter.create(
             target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
             config_toml=config.to_toml(), engine=config.run.engine, goal_names=schedule.names,
-            goal_targets=schedule.targets, engine_key=int(key),
-            genome_shape=(config.run.population, task.genome_length), genome_dtype=np.int16)
+            goal_targets=schedule.targets, engine_key=int(key), genome_shape=shape,
+            genome_dtype=dtype, extra_columns=extra)
     writer.path = path
-    return _record(config, task, schedule, writer, key, None, progress, timings)
+    return _record(config, schedule, writer, blocks, meter, progress, timings)
 
 
 def resume(path: str | Path, progress: Callable[[Progress], None] | None = None) -> RunResult:
@@ -99,6 +110,9 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None)
     config = cfg.loads(history.config_toml)
     if history.attrs.get("status") == "complete":
         return RunResult(Path(path), "complete", int(history["generation"][-1]) + 1)
+    if config.run.mode == "gradient":
+        raise RunError(f"{path}: resuming gradient-mode runs is not supported yet (the optimiser "
+                       "state is not checkpointed); start the run again")
     task = get_task(config.task)
     schedule = build_schedule(config, task)
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
@@ -107,7 +121,9 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None)
     except OSError as err:
         raise RunError(f"{path}: cannot rebuild the run file to resume it ({err})") from None
     state = EngineState(generation, genomes) if genomes is not None else None
-    return _record(config, task, schedule, writer, key, state, progress)
+    blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
+    return _record(config, schedule, writer, blocks, BestNetworkMeter(task, config), progress,
+                   start=generation)
 
 
 @contextmanager
@@ -129,15 +145,15 @@ def _output_file(path: Path, force: bool) -> Iterator[Path]:
         raise RunError(f"{path}: cannot write here ({err.strerror or err})") from None
 
 
-def _record(config, task, schedule, writer, key, state, progress, timings=None) -> RunResult:
-    meter = BestNetworkMeter(task, config)
-    generation = state.generation if state else 0
+def _record(config, schedule, writer, blocks, meter, progress, timings=None,
+            start: int = 0) -> RunResult:
+    """Write the blocks as they come (with the meter's measures), until done or stopped."""
+    generation = start
     status = "interrupted"
     clock = _Stopwatch(timings if timings is not None else {})
     try:
         with _stop_requests() as stop_requested:
-            for block in evolve(task, schedule, config, key, state,
-                                block_size=config.output.flush_every):
+            for block in blocks:
                 clock.lap("engine")
                 rows = meter.measure(block)
                 clock.lap("q")

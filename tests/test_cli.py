@@ -148,3 +148,21 @@ def test_retina_commands(tmp_path):
     assert bad.exit_code == 2 and "cost.layout: 'line' is not a retina layout" in bad.output
     shown = cli.invoke(main, ["config", "show", "retina"])
     assert 'goal = "and"' in shown.output and 'activation = "threshold"' in shown.output
+
+
+def test_gradient_mode_commands(tmp_path):
+    cli = CliRunner()
+    quick = ["--quiet", "--set", "modularity.every=0", "--set", "modularity.qm_every=0"]
+    for i, args in enumerate([["retina", "--mode", "gradient", "--mvg", "--epochs", "40"],
+                              ["logic-gates", "--mode", "gradient", "--goal", "G1",
+                               "--epochs", "40"],
+                              ["digit-pairs", "--mode", "gradient", "--rmvg", "--epochs", "3",
+                               "--set", "gradient.n_pairs=200"],
+                              ["configs/digit-pairs-fixed.toml", "--epochs", "2",
+                               "--set", "gradient.n_pairs=100"]]):
+        out = tmp_path / f"g{i}.h5"
+        result = cli.invoke(main, ["run", *args, "--out", str(out), *quick])
+        assert result.exit_code == 0, (args, result.output)
+        assert load(out).attrs["mode"] == "gradient"
+    bad = cli.invoke(main, ["run", "digit-pairs", "--mode", "evolution"])
+    assert bad.exit_code == 2 and "digit-pairs is trained, not evolved" in bad.output

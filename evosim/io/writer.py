@@ -34,7 +34,7 @@ class RunWriter:
         self.file = file
         self.path = path
         # dataset handles looked up once: h5py's per-call lookups cost more than small writes
-        self._history = {name: file["history"][name] for name in HISTORY_COLUMNS}
+        self._history = dict(file["history"].items())
         self._snapshots = (file["snapshots/generation"], file["snapshots/genome"])
         ckpt = file["checkpoint"]
         self._checkpoint = (ckpt["active"], ckpt["generation"], ckpt["genomes"])
@@ -43,7 +43,10 @@ class RunWriter:
     def create(cls, path: str | Path, *, task: str, mode: str, seed: int, config_toml: str,
                engine: str, goal_names, goal_targets: np.ndarray, genome_shape: tuple[int, int],
                genome_dtype, engine_key: int = 0, chunk_rows: int = 1000,
-               attrs: Mapping | None = None) -> "RunWriter":
+               attrs: Mapping | None = None, extra_columns: Mapping | None = None,
+               ) -> "RunWriter":
+        """A new run file; ``extra_columns`` (name -> dtype) add mode-specific history columns
+        to the schema's own (gradient mode: losses, accuracies, activation change)."""
         path = Path(path)
         f = h5py.File(path, "w-", libver="latest")
         f.attrs.update(dict(
@@ -53,12 +56,14 @@ class RunWriter:
             **{name: "" for name in RECORDED_SETS}))
         f.attrs.update(attrs or {})
         history = f.create_group("history")
-        for name, dtype in HISTORY_COLUMNS.items():
+        for name, dtype in {**HISTORY_COLUMNS, **(extra_columns or {})}.items():
             history.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype,
                                    chunks=(chunk_rows,))
         goals = f.create_group("goals")
         goals.create_dataset("name", data=np.array(list(goal_names), dtype=object), dtype=_STR)
-        goals.create_dataset("target", data=np.asarray(goal_targets, dtype=np.uint8))
+        targets = np.asarray(goal_targets)  # truth tables (uint8), or digit-pair coefficients
+        goals.create_dataset("target", data=targets.astype(np.uint8 if targets.dtype.kind in "ub"
+                                                           else targets.dtype))
         snaps = f.create_group("snapshots")
         snaps.create_dataset("generation", shape=(0,), maxshape=(None,), dtype=np.int64,
                              chunks=(256,))
@@ -87,7 +92,7 @@ class RunWriter:
             generation = int(old["checkpoint/generation"][active])
             genomes = old["checkpoint/genomes"][active] if generation >= 0 else None
             keep = max(generation, 0)
-            rows = {name: old["history"][name][()] for name in HISTORY_COLUMNS}
+            rows = {name: column[()] for name, column in old["history"].items()}
             cut = int(np.searchsorted(rows["generation"], keep))
             snap_gen = old["snapshots/generation"][()]
             cut_snaps = int(np.searchsorted(snap_gen, keep))
@@ -101,7 +106,9 @@ class RunWriter:
                 goal_names=[_text(n) for n in old["goals/name"][()]],
                 goal_targets=old["goals/target"][()], genome_shape=genome_shape,
                 genome_dtype=old["checkpoint/genomes"].dtype,
-                engine_key=int(old["checkpoint/engine_key"][0]), attrs=attrs)
+                engine_key=int(old["checkpoint/engine_key"][0]), attrs=attrs,
+                extra_columns={name: rows[name].dtype for name in rows
+                               if name not in HISTORY_COLUMNS})
             if cut:
                 new._append_rows({name: values[:cut] for name, values in rows.items()},
                                  snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps])

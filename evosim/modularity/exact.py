@@ -32,7 +32,7 @@ __all__ = ["MaxQResult", "solve_max_q", "max_q", "EXACT_METHOD", "HEURISTIC_METH
 
 EXACT_METHOD = "exact-bb"
 HEURISTIC_METHOD = "louvain+moves"
-_HEURISTIC_NODE_LIMIT = 2_000_000
+_HEURISTIC_NODE_LIMIT = 20_000  # above the exact limit the search rarely finishes: keep it short
 
 
 class MaxQResult(NamedTuple):

@@ -1,0 +1,155 @@
+"""Gradient-mode training: the same tasks and goal schedules, counted in epochs, yielding the
+same per-generation Blocks as the evolutionary engine so one runner records both.
+
+Epoch 0 is recorded before any update (modularity at initialisation, experiment 7). Every
+random choice (initial weights, batches, dropout, noise, resampled halves) comes from the run's
+SeedSequence, so the same config and seed give the same history.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from evosim.engine import EngineState
+from evosim.gradient import data as gdata
+from evosim.gradient.measures import activation_change, layer_distances
+from evosim.gradient.network import Pressures, forward, init_params, loss_and_grad
+from evosim.gradient.optim import make_optimizer
+
+
+@dataclass(frozen=True)
+class EpochBlock:
+    """What the runner records of a block of epochs (the engine Block's fields, plus losses)."""
+
+    generation: np.ndarray
+    goal: np.ndarray
+    fitness_best: np.ndarray       # training accuracy
+    fitness_mean: np.ndarray       # NaN: one network, no population
+    cost_best: np.ndarray          # sum |w| * distance (the wiring cost), for reference
+    cost_mean: np.ndarray
+    front0_size: np.ndarray
+    best_genome: np.ndarray        # float64[B, n_params]: the weights, flattened
+    state: EngineState
+    extra: dict                    # loss_train, loss_test, accuracy_test, activation_change...
+
+
+def flatten(params) -> np.ndarray:
+    return np.concatenate([np.concatenate([w.ravel(), b.ravel()]) for w, b in params])
+
+
+def unflatten(flat: np.ndarray, sizes: list[int]) -> list[tuple]:
+    params, at = [], 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        w = flat[at: at + n_in * n_out].reshape(n_in, n_out)
+        at += n_in * n_out
+        params.append((w, flat[at: at + n_out]))
+        at += n_out
+    return params
+
+
+def network_sizes(config, n_inputs: int) -> list[int]:
+    return [n_inputs, *config.gradient.hidden, 1]
+
+
+def train(task, dataset: gdata.Dataset, schedule, config, seeds: np.random.SeedSequence,
+          block_size: int) -> Iterator[EpochBlock]:
+    g = config.gradient
+    init_seq, batch_seq, measure_seq = seeds.spawn(3)
+    rng, measure_rng = np.random.default_rng(batch_seq), np.random.default_rng(measure_seq)
+    sizes = network_sizes(config, dataset.x_train.shape[1])
+    params = init_params(sizes, np.random.default_rng(init_seq))
+    optimizer = make_optimizer(g.optimizer, params, g.learning_rate, g.momentum)
+    pressures = Pressures(g.l1, g.l2, g.dropout, g.distance_cost, layer_distances(sizes))
+    n_hidden = len(sizes) - 2
+    last = config.run.generations
+    rows: list[dict] = []
+    for epoch in range(last + 1):
+        goal = int(schedule.goal_index[epoch])
+        y_train = gdata.targets(dataset, dataset.key_train, schedule.targets[goal])
+        if epoch > 0:
+            _train_epoch(params, optimizer, pressures, dataset.x_train, y_train, g, rng)
+            _prune(params, pressures, g, epoch)
+        rows.append(_measure(params, dataset, schedule.targets[goal], y_train, g, epoch, last,
+                             pressures, n_hidden, measure_rng) | {"goal": goal})
+        if epoch == last or (epoch + 1) % block_size == 0:
+            yield _block(rows, epoch, params)
+            rows = []
+
+
+def _train_epoch(params, optimizer, pressures, x, y, g, rng) -> None:
+    order = rng.permutation(len(x))
+    size = g.batch_size or len(x)
+    for start in range(0, len(x), size):
+        batch = order[start: start + size]
+        xb, yb = x[batch], y[batch]
+        if g.input_noise:  # fresh noise at every evaluation (experiment 8)
+            xb = xb + rng.normal(0.0, g.input_noise, xb.shape)
+        if g.label_noise:
+            yb = yb + rng.normal(0.0, g.label_noise, yb.shape)
+        _, grads = loss_and_grad(params, xb, yb, g.activation, g.loss, pressures, rng)
+        optimizer.step(params, grads)
+        if pressures.mask is not None:
+            for (w, _), mask in zip(params, pressures.mask):
+                w *= mask
+
+
+def _prune(params, pressures, g, epoch: int) -> None:
+    """Magnitude pruning: every prune_every epochs, zero the prune_fraction smallest of the
+    weights still present (and keep them at zero)."""
+    if not (g.prune_fraction and g.prune_every and epoch % g.prune_every == 0):
+        return
+    if pressures.mask is None:
+        pressures.mask = [np.ones_like(w) for w, _ in params]
+    alive = np.concatenate([np.abs(w[m > 0]) for (w, _), m in zip(params, pressures.mask)])
+    if alive.size:
+        cut = np.quantile(alive, g.prune_fraction)
+        for (w, _), m in zip(params, pressures.mask):
+            m[np.abs(w) <= cut] = 0.0
+            w *= m
+
+
+def _measure(params, dataset, goal_target, y_train, g, epoch, last, pressures, n_hidden,
+             rng) -> dict:
+    y_test = gdata.targets(dataset, dataset.key_test, goal_target)
+    row = {"generation": epoch}
+    for split, x, y in (("train", dataset.x_train, y_train), ("test", dataset.x_test, y_test)):
+        out, _ = forward(params, x, g.activation)
+        if g.loss == "bce":
+            row[f"loss_{split}"] = float((np.maximum(out, 0) - out * y
+                                          + np.log1p(np.exp(-np.abs(out)))).mean())
+            row[f"accuracy_{split}"] = float(((out > 0) == (y > 0.5)).mean())
+        else:
+            row[f"loss_{split}"] = float(((out - y) ** 2).mean())
+            row[f"accuracy_{split}"] = float((np.abs(out - y) < 0.5).mean())
+    row["cost"] = float(sum((np.abs(w) * d).sum() for (w, _), d in zip(params,
+                                                                          pressures.distances)))
+    change = np.full(n_hidden + 1, np.nan)
+    if epoch == last or (g.activation_every and epoch % g.activation_every == 0):
+        halves = [activation_change(params, g.activation, dataset.x_test,
+                                    gdata.resample_half(dataset, dataset.x_test, h, rng))
+                  for h in (0, 1)]
+        change = np.mean(halves, axis=0)
+    row["activation_change"] = change
+    row["weights"] = flatten(params)
+    return row
+
+
+def _block(rows: list[dict], epoch: int, params) -> EpochBlock:
+    def col(name):
+        return np.array([r[name] for r in rows])
+
+    n = len(rows)
+    change = np.stack([r["activation_change"] for r in rows])
+    extra = {"loss_train": col("loss_train"), "loss_test": col("loss_test"),
+             "accuracy_train": col("accuracy_train"), "accuracy_test": col("accuracy_test"),
+             "activation_change": change[:, -1]}
+    extra.update({f"activation_change_layer{k}": change[:, k] for k in range(change.shape[1] - 1)})
+    weights = np.stack([r["weights"] for r in rows])
+    return EpochBlock(generation=col("generation").astype(np.int64),
+                      goal=col("goal").astype(np.int32), fitness_best=col("accuracy_train"),
+                      fitness_mean=np.full(n, np.nan), cost_best=col("cost"),
+                      cost_mean=col("cost"), front0_size=np.zeros(n, dtype=np.int32),
+                      best_genome=weights,
+                      state=EngineState(epoch + 1, flatten(params)[None, :]), extra=extra)

@@ -1,0 +1,154 @@
+"""`evosim plot`, `draw`, `export` on small run files, and the figures and networks behind them."""
+import csv
+import importlib.util
+
+import h5py
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from evosim import runner
+from evosim.analysis.export import column_order
+from evosim.analysis.networks import network, snapshot_at, task_of
+from evosim.analysis.plots import draw_network, network_layout, plot_distributions
+from evosim.cli_analysis import draw, export, plot
+from evosim.config import Config
+from evosim.io import load
+from evosim.modularity import newman_q
+from evosim.tasks import get_task
+
+PNG = b"\x89PNG\r\n\x1a\n"
+QUICK = {"run.generations": 200, "run.population": 100, "modularity.qm_every": 100,
+         "modularity.qm_samples": 3, "output.snapshot_every": 50}
+
+
+@pytest.fixture(scope="module")
+def logic_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("logic") / "x.h5"
+    runner.run(Config().replace(**QUICK, **{"schedule.kind": "mvg"}), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def retina_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("retina") / "r.h5"
+    runner.run(Config().replace(**{"task.name": "retina", "schedule.kind": "mvg", **QUICK,
+                                   "run.generations": 100}), path)
+    return path
+
+
+def invoke(command, args):
+    return CliRunner().invoke(command, [str(a) for a in args])
+
+
+def is_png(path):
+    return path.stat().st_size > 1000 and path.read_bytes()[:8] == PNG
+
+
+def assert_one_line_error(result, *words):
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1
+    for word in words:
+        assert word in result.output
+
+
+def test_plot(logic_run, tmp_path):
+    out = tmp_path / "h.png"
+    result = invoke(plot, [logic_run, "-o", out])
+    assert result.exit_code == 0, result.output
+    assert is_png(out)
+    assert invoke(plot, [logic_run]).exit_code == 0  # default: beside the run file
+    assert is_png(logic_run.with_suffix(".png"))
+
+
+def test_draw_logic_at_a_generation(logic_run):
+    result = invoke(draw, [logic_run, "--generation", 149])
+    assert result.exit_code == 0, result.output
+    out = logic_run.with_name("x-g100.png")  # the snapshot at or before 149
+    assert str(out) in result.output and is_png(out)
+
+
+def test_draw_retina(retina_run, tmp_path):
+    out = tmp_path / "r.png"
+    assert invoke(draw, [retina_run, "-o", out]).exit_code == 0
+    assert is_png(out)
+
+
+def test_network_partition_matches_recorded_q(logic_run):
+    h = load(logic_run)
+    task, directed = task_of(h)
+    gen, genome = snapshot_at(h, 100)
+    net = network(task, genome, directed)
+    labels = np.array([net.communities[int(n)] for n in net.nodes])
+    assert net.q == pytest.approx(newman_q(net.adjacency, labels, directed))
+    assert net.q == pytest.approx(h["q_best"][h["generation"] == gen][0])
+
+
+def test_retina_network_uses_positions_and_weights(tmp_path):
+    task = get_task(Config().replace(**{"task.name": "retina"}).task)
+    genomes = task.random_genomes(30, np.uint64(5))
+    genome = max(genomes, key=lambda g: len(task.functional_network(g)[1]))
+    net = network(task, genome, directed=True)
+    assert net.graph.number_of_edges() > 0
+    assert set(np.abs(net.weights[net.weights != 0])) <= {1.0, 2.0}
+    pos = network_layout(net.graph)
+    assert all(pos[n] == net.graph.nodes[n]["position"] for n in net.graph)
+    assert is_png(draw_network(net.graph, net.communities, tmp_path / "net.png", "retina"))
+
+
+def test_distributions_plot(tmp_path):
+    groups = {"Q": {"a": [0.1, 0.2, float("nan")], "b": []}, "Qm": {"a": [0.3], "b": [0.4, 0.5]}}
+    assert is_png(plot_distributions(groups, tmp_path / "d.png"))
+
+
+def test_export_csv(logic_run, tmp_path):
+    out = tmp_path / "x.csv"
+    result = invoke(export, [logic_run, "--format", "csv", "-o", out])
+    assert result.exit_code == 0, result.output
+    h = load(logic_run)
+    with open(out, newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == column_order(h) and rows[0][0] == "generation"
+    assert len(rows) == 1 + len(h) == 202
+    table = {name: [r[i] for r in rows[1:]] for i, name in enumerate(rows[0])}
+    assert np.array_equal(np.array(table["q_best"], float), h["q_best"])
+    assert np.array_equal(np.array(table["qm_best"], float), h["qm_best"], equal_nan=True)
+    assert table["solved"] == [str(int(v)) for v in h["solved"]]
+    stdout = invoke(export, [logic_run, "-o", "-"])
+    assert stdout.exit_code == 0 and stdout.output.splitlines()[0] == ",".join(rows[0])
+
+
+def test_export_extra_columns_and_default_path(logic_run, tmp_path):
+    copy = tmp_path / "g.h5"
+    copy.write_bytes(logic_run.read_bytes())
+    with h5py.File(copy, "a") as f:
+        f["history/activation_change"] = np.linspace(0, 1, len(f["history/generation"]))
+    assert invoke(export, [copy]).exit_code == 0
+    header = copy.with_suffix(".csv").read_text().splitlines()[0].split(",")
+    assert header[-1] == "activation_change"
+
+
+def test_export_parquet(logic_run, tmp_path):
+    out = tmp_path / "x.parquet"
+    result = invoke(export, [logic_run, "--format", "parquet", "-o", out])
+    if importlib.util.find_spec("pyarrow") is None:
+        assert_one_line_error(result, "pyarrow")
+    else:
+        assert result.exit_code == 0 and out.stat().st_size > 0
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--format", "xlsx"], ["unknown format", "csv"]),
+    (["--format", "parquet", "-o", "-"], ["stdout"]),
+])
+def test_export_errors(logic_run, args, words):
+    assert_one_line_error(invoke(export, [logic_run, *args]), *words)
+
+
+def test_errors_are_one_line(logic_run, tmp_path):
+    bad = tmp_path / "bad.h5"
+    bad.write_text("not hdf5")
+    for command in (plot, draw, export):
+        assert_one_line_error(invoke(command, [tmp_path / "missing.h5"]), "no such run file")
+        assert_one_line_error(invoke(command, [bad]), "bad.h5")
+    assert_one_line_error(invoke(draw, [logic_run, "--generation", -5]), "no snapshot")

@@ -44,7 +44,8 @@ def selection(n: int, repeat: int) -> None:
     for p in (1.0, 0.25):
         th = np.array([nsga2.ALWAYS, crng.threshold(p)], dtype=np.uint64)
         nsga2.select(values, weights, th, n, np.uint64(1), 0, order)  # compile / load
-        t = best_time(lambda: nsga2.select(values, weights, th, n, np.uint64(1), 0, order), repeat)
+        t = best_time(lambda th=th: nsga2.select(values, weights, th, n, np.uint64(1), 0, order),
+                      repeat)
         print(f"  numba select, p = {p}: {t * 1e3:8.2f} ms")
     t_deap = best_time(lambda: tools.selNSGA2(population, n), max(1, repeat // 3))
     print(f"  deap.tools.selNSGA2:   {t_deap * 1e3:8.2f} ms")

@@ -121,7 +121,7 @@ def tasks() -> None:
         task = get_task(cfg.TaskSection(name=name))
         click.echo(f"{name}: {description}")
         click.echo(f"  goals: {', '.join(task.goal_names())}")
-        click.echo(f"  schedules: fixed, mvg, rmvg, random")
+        click.echo("  schedules: fixed, mvg, rmvg, random")
 
 
 @main.group("config")

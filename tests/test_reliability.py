@@ -1,5 +1,4 @@
 """Runs killed at any moment resume to the same file; readers can read a file being written."""
-import os
 import signal
 import subprocess
 import sys

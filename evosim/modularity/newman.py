@@ -12,7 +12,6 @@ with ``G = nx.from_numpy_array(A, create_using=nx.Graph / nx.DiGraph)``):
 """
 from __future__ import annotations
 
-from typing import Iterable
 
 import numpy as np
 

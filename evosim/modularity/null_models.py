@@ -45,7 +45,6 @@ class QmResult(NamedTuple):
 @njit(cache=True)
 def _swap_edges(src, dst, exists, picks, flips, directed):
     """Apply attempted double-edge swaps in place; returns number of accepted swaps."""
-    m = src.shape[0]
     acc = 0
     for t in range(picks.shape[0]):
         i = picks[t, 0]
@@ -80,7 +79,6 @@ def _swap_edges(src, dst, exists, picks, flips, directed):
 
 
 def _edge_list(a: np.ndarray, directed: bool):
-    n = a.shape[0]
     if directed:
         mask = a != 0
     else:

@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 from deap import base, creator, tools
 
-from evosim import counter_rng as crng
 from evosim.engine import nsga2, reference
 
 KEY = np.uint64(77)

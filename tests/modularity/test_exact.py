@@ -11,7 +11,7 @@ def set_partitions(n):
     parts = np.zeros((1, 1), dtype=np.int8)
     for _ in range(1, n):
         k = parts.max(axis=1) + 1
-        rows, cols = [], []
+        rows = []
         for c in range(int(k.max()) + 1):
             sel = parts[c <= k]
             rows.append(np.hstack([sel, np.full((sel.shape[0], 1), c, dtype=np.int8)]))

@@ -147,3 +147,13 @@ def config_show(target) -> None:
             doc = f.metadata.get("doc", "")
             click.echo(f"{line.strip():<40} # {cfg.describe(type(values), f.name)}; {doc}")
         click.echo()
+
+
+def _register_commands() -> None:
+    """Commands that live in their own modules."""
+    from evosim.cli_sweep import sweep
+
+    main.add_command(sweep)
+
+
+_register_commands()

@@ -7,9 +7,9 @@ progress bar over runs, and prints a folder's status table.
 from __future__ import annotations
 
 import sys
-from collections import Counter
 import tempfile
 import tomllib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ def sweep(target, seeds, grid, out, workers, retries, dask, slurm, jobs, cores, 
         sw.prepare_folder(plan, Path(out))  # a wrong folder is refused before any cluster starts
         if slurm:
             backend = sw.slurm_backend(sw.slurm_options(
-                table, dict(jobs=jobs, cores=cores, memory=memory, walltime=walltime)))
+                table, {"jobs": jobs, "cores": cores, "memory": memory, "walltime": walltime}))
         elif dask:
             backend = sw.dask_backend(dask, workers)
         else:

@@ -24,10 +24,11 @@ import time
 import tomllib
 import traceback
 from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import tomli_w
 
@@ -210,23 +211,19 @@ def run_state(folder: Path, name: str) -> RunState:
     from evosim.io import RunFileError, load
 
     path, failed = folder / f"{name}.h5", folder / f"{name}.failed"
-    history = None
+    status, generation = "pending", None
     if path.exists():
+        status = "running"  # until the file says otherwise (a killed run stays 'running')
         try:
             history = load(path)
+            status = history.attrs.get("status", status)
+            generation = int(history["generation"][-1]) if len(history) else None
         except RunFileError:  # killed before its first write
             pass
-    if history is not None and history.attrs.get("status") == "complete":
-        return RunState(name, "complete", int(history["generation"][-1]))
-    if failed.exists():
+    if status != "complete" and failed.exists():
         lines = failed.read_text().strip().splitlines()
-        return RunState(name, "failed", error=lines[-1] if lines else "")
-    if path.exists():
-        generation = int(history["generation"][-1]) if history is not None and len(history) \
-            else None
-        status = history.attrs.get("status", "running") if history is not None else "running"
-        return RunState(name, status, generation)
-    return RunState(name, "pending")
+        return RunState(name, "failed", generation, lines[-1] if lines else "")
+    return RunState(name, status, generation)
 
 
 def folder_status(folder: str | Path) -> list[RunState]:
@@ -246,7 +243,6 @@ def run_one(name: str, config_toml: str, path: str) -> dict[str, Any]:
     start = time.perf_counter()
     target = Path(path)
     try:
-        result = None
         if target.exists():
             try:
                 result = runner.resume(target)
@@ -255,7 +251,7 @@ def run_one(name: str, config_toml: str, path: str) -> dict[str, Any]:
         else:
             result = runner.run(cfg.loads(config_toml), target)
         summary = {"status": result.status, "generations": result.generation - 1}
-    except Exception:  # the run's own failure: reported, retried by the driver
+    except Exception:  # noqa: BLE001 - the run's own failure: reported, retried by the driver
         summary = {"status": "error", "generations": None, "error": traceback.format_exc()}
     return {"name": name, **summary, "seconds": round(time.perf_counter() - start, 3)}
 
@@ -268,9 +264,7 @@ class SerialExecutor(cf.Executor):
         future: cf.Future = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as err:  # noqa: BLE001 - handed to the caller as futures do
-            if isinstance(err, KeyboardInterrupt):
-                raise
+        except Exception as err:  # noqa: BLE001 - handed to the caller, as futures do
             future.set_exception(err)
         return future
 
@@ -309,10 +303,10 @@ def dask_backend(address: str, workers: int | None = None) -> Iterator[Backend]:
     distributed = _import_dask("distributed")
     if address == "local":
         n = workers or os.cpu_count() or 1
-        with distributed.LocalCluster(n_workers=n, processes=True, threads_per_worker=1,
-                                      dashboard_address=None) as cluster:
-            with _client(distributed, cluster, f"a Dask LocalCluster of {n} processes") as backend:
-                yield backend
+        cluster = distributed.LocalCluster(n_workers=n, processes=True, threads_per_worker=1,
+                                           dashboard_address=None)
+        with cluster, _client(distributed, cluster, f"a Dask LocalCluster of {n} processes") as b:
+            yield b
         return
     with _client(distributed, address, f"Dask at {address}") as backend:
         yield backend
@@ -339,10 +333,9 @@ def slurm_backend(options: dict[str, Any]) -> Iterator[Backend]:
         cluster = jobqueue.SLURMCluster(cores=cores, processes=cores, **options)
     except (TypeError, ValueError) as err:
         raise SweepError(f"--slurm: {err}") from None
-    with cluster:
+    with cluster, _client(distributed, cluster, f"SLURM: {jobs} jobs x {cores} cores") as b:
         cluster.scale(jobs=jobs)
-        with _client(distributed, cluster, f"SLURM: {jobs} jobs x {cores} cores") as backend:
-            yield backend
+        yield b
 
 
 @contextmanager

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import assert_same_run_files
 
 from evosim import config as cfg
 from evosim import runner
 from evosim import sweep as sw
 from evosim.cli_sweep import sweep
-from evosim.io import load
-from helpers import assert_same_run_files
+from evosim.io import RunFileError, load
 
 CONFIG = str(Path(__file__).resolve().parent.parent / "configs" / "ka2005-logic-fg.toml")
 TINY = ["--generations", "60", "--population", "60", "--set", "modularity.qm_every=0",
@@ -136,7 +136,7 @@ def _wait_for_complete_and_partial(folder, process, timeout=60.0):
             try:
                 history = load(path)
                 states.append((history.attrs["status"], len(history)))
-            except Exception:  # created but not yet initialised: try again
+            except RunFileError:  # created but not yet initialised: try again
                 pass
         if any(s == "complete" for s, _ in states) and \
                 any(s != "complete" and rows >= 100 for s, rows in states):

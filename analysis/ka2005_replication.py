@@ -4,8 +4,8 @@
 
 Each folder of run files is a condition named after the folder; its role (FG, MVG, RMVG) comes from
 the schedule kind stored in the files.  Writes ``ka2005_replication.md`` and PNG figures into the
-output folder: per-condition table beside the paper's values, Mann-Whitney tests, the Kashtan, Noor &
-Alon (2007) speedup, Q/Qm trajectories and final distributions.
+output folder: per-condition table beside the paper's values, Mann-Whitney tests, the Kashtan,
+Noor & Alon (2007) speedup, Q/Qm trajectories and final distributions.
 """
 from __future__ import annotations
 

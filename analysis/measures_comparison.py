@@ -6,11 +6,12 @@ networks.
 For the last ``--snapshots`` snapshot networks of every run in the folders (0: all of them):
 
 * Q: exact maximum Newman (directed Leicht-Newman where the run's Q is) modularity of the functional
-  network, recomputed from the genome;
+  network, recomputed from the genome (gradient runs: of the trained weights' |w| graph, as
+  recorded);
 * Qm: normalised Q against degree-preserving random networks (``evosim.modularity.qm``);
 * n-cut and its shuffle p-value: spectral clusterability (Filan et al. 2021,
-  ``evosim.modularity.ncut``) of ``|weights|`` (the retina's weights; circuits' 0/1 wires, for which
-  every shuffle is the same graph and p = 1);
+  ``evosim.modularity.ncut``) of ``|weights|`` (retina and MLP weights; circuits' 0/1 wires, for
+  which every shuffle is the same graph and p = 1);
 * activation change: the run's ``/history/activation_change`` at that generation, when the file has
   that column (gradient runs).
 
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from evosim.analysis.networks import network, task_of
+from evosim.analysis.networks import run_network
 from evosim.analysis.plots import scatter_matrix
 from evosim.analysis.report import fmt, load_conditions, markdown_table, write_text
 from evosim.io import History
@@ -41,14 +42,13 @@ MEASURES = ("Q", "Qm", "ncut", "activation_change")
 def network_rows(h: History, condition: str, snapshots: int, qm_samples: int, shuffles: int,
                  k: int, seed: int) -> list[dict]:
     """One dict per snapshot network of the run: where it is from and its measures."""
-    task, directed = task_of(h)
     order = np.argsort(h.snapshot_generation, kind="stable")
     chosen = order[-snapshots:] if snapshots > 0 else order
     change = h.columns.get("activation_change")
     rows = []
     for i in chosen:
         gen = int(h.snapshot_generation[i])
-        net = network(task, h.snapshot_genome[i], directed)
+        net = run_network(h, h.snapshot_genome[i])
         try:
             cut = ncut(net.weights, k=k, n_shuffles=shuffles, rng=seed)
             n_cut, p_cut = cut.ncut, cut.p_value
@@ -57,8 +57,8 @@ def network_rows(h: History, condition: str, snapshots: int, qm_samples: int, sh
         row_of_gen = np.flatnonzero(h["generation"] == gen)
         rows.append({
             "condition": condition, "run": h.path.name, "generation": gen,
-            "nodes": int(net.nodes.size), "edges": int(np.count_nonzero(net.adjacency)),
-            "Q": net.q, "Qm": qm(net.adjacency, directed, q=net.q, n_samples=qm_samples,
+            "nodes": int(net.nodes.size), "edges": net.graph.number_of_edges(),
+            "Q": net.q, "Qm": qm(net.adjacency, net.directed, q=net.q, n_samples=qm_samples,
                                  rng=seed).qm,
             "ncut": n_cut, "ncut_p": p_cut,
             "activation_change": float(change[row_of_gen[0]])

@@ -11,7 +11,6 @@ import tomli_w
 from evosim import config as cfg
 from evosim.cli_options import UserError, build_config, config_options
 from evosim.io import RunFileError, load
-from evosim.tasks import TASKS
 
 
 @click.group()
@@ -115,13 +114,14 @@ def show(path, show_config) -> None:
 @main.command()
 def tasks() -> None:
     """List the tasks and their goals."""
-    from evosim.tasks import get_task
+    from evosim.goals import SCHEDULE_KINDS
+    from evosim.tasks import TASKS, get_task
 
     for name, description in TASKS.items():
         task = get_task(cfg.TaskSection(name=name))
         click.echo(f"{name}: {description}")
         click.echo(f"  goals: {', '.join(task.goal_names())}")
-        click.echo("  schedules: fixed, mvg, rmvg, random")
+        click.echo(f"  schedules: {', '.join(getattr(task, 'schedules', SCHEDULE_KINDS))}")
 
 
 @main.group("config")
@@ -151,9 +151,11 @@ def config_show(target) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules."""
+    from evosim.cli_analysis import draw, export, plot
     from evosim.cli_sweep import sweep
 
-    main.add_command(sweep)
+    for command in (sweep, plot, draw, export):
+        main.add_command(command)
 
 
 _register_commands()

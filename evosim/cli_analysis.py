@@ -46,18 +46,17 @@ def plot(run_file: Path, out: Path | None) -> None:
 def draw(run_file: Path, generation: int | None, out: Path | None) -> None:
     """The best circuit or network at a snapshot, layered, nodes coloured by the max-Q partition."""
     h = _load(run_file)
-    from evosim.analysis.networks import NoSnapshotError, network, snapshot_at, task_of
+    from evosim.analysis.networks import NoSnapshotError, run_network, snapshot_at
     from evosim.analysis.plots import draw_network
 
     try:
         gen, genome = snapshot_at(h, generation)
     except NoSnapshotError as err:
         raise UserError(str(err)) from None
-    task, directed = task_of(h)
-    net = network(task, genome, directed)
+    net = run_network(h, genome)
     out = out or run_file.with_name(f"{run_file.stem}-g{gen}.png")
     title = (f"{run_file.name}: generation {gen}, max Q = {net.q:.3f} "
-             f"({'directed' if directed else 'undirected'})")
+             f"({'directed' if net.directed else 'undirected'})")
     click.echo(f"wrote {draw_network(net.graph, net.communities, out, title)}")
 
 

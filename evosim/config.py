@@ -352,6 +352,10 @@ def _check_combinations(config: Config) -> None:
             raise ConfigError(f"cost.layout: {err}") from None
     names = task.goal_names()
     schedule = config.schedule
+    allowed = getattr(task, "schedules", None)
+    if allowed and schedule.kind not in allowed:
+        raise ConfigError(f"schedule.kind: {schedule.kind!r} is not defined for "
+                          f"{config.task.name}; allowed: {', '.join(allowed)}")
 
     def bad_goal(key, name):
         return ConfigError(f"{key}: {name!r} is not a goal of {config.task.name}; "

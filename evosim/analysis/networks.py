@@ -1,8 +1,8 @@
 """The networks behind a run file: its task rebuilt from the stored config, the best genome at a
 snapshot, and that genome's functional network with its max-Q partition.
 
-Kept apart from :mod:`runs` because it imports task code (Numba kernels), which the per-run tables do
-not need.
+Kept apart from :mod:`runs` because it imports task code (Numba kernels), which the per-run tables
+do not need.
 """
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from evosim.io import History
 from evosim.modularity import solve_max_q
 from evosim.tasks import get_task
 
-__all__ = ["Network", "NoSnapshotError", "task_of", "snapshot_at", "network"]
+__all__ = ["Network", "NoSnapshotError", "task_of", "snapshot_at", "network", "run_network",
+           "weight_network"]
 
 
 class NoSnapshotError(LookupError):
@@ -29,7 +30,7 @@ class Network:
 
     graph: nx.DiGraph
     nodes: np.ndarray
-    adjacency: np.ndarray          # 0/1, directed or not as the run's Q
+    adjacency: np.ndarray          # what Q is computed on: 0/1 wires, or an MLP's |w|
     weights: np.ndarray            # edge weights where the task has them (retina), else adjacency
     communities: dict[int, int]    # node -> community of the max-Q partition
     q: float
@@ -54,6 +55,48 @@ def snapshot_at(h: History, generation: int | None = None) -> tuple[int, np.ndar
                               f"({first})")
     best = index[np.argmax(gens[index])]
     return int(gens[best]), np.asarray(h.snapshot_genome[best])
+
+
+def run_network(h: History, genome: np.ndarray) -> Network:
+    """The network of a snapshot of run ``h``: an evolved genome's functional network, or for
+    gradient runs the trained MLP's |w| weight graph (as its Q was recorded)."""
+    if h.attrs.get("mode") == "gradient":
+        return weight_network(cfg.loads(h.config_toml), genome)
+    task, directed = task_of(h)
+    return network(task, genome, directed)
+
+
+def weight_network(config: cfg.Config, flat: np.ndarray) -> Network:
+    """A trained MLP's weight graph (symmetric |w|, ``gradient.weight_threshold`` applied) with
+    its max-Q partition; units at layered positions.  The input width is read off the number of
+    weights, so no data set is needed."""
+    from evosim.gradient.measures import unit_positions, weight_graph
+    from evosim.gradient.trainer import network_sizes, unflatten
+
+    sizes = network_sizes(config, 0)
+    without_inputs = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    sizes[0] = (len(flat) - without_inputs) // sizes[1]
+    params = unflatten(np.asarray(flat, np.float64), sizes)
+    weights = weight_graph(params, config.gradient.weight_threshold)
+    layer = np.repeat(np.arange(len(sizes)), sizes)
+    xy = unit_positions(sizes)
+    g = nx.DiGraph()
+    for unit in range(len(layer)):
+        kind = "input" if layer[unit] == 0 else "output" if layer[unit] == len(sizes) - 1 \
+            else "neuron"
+        g.add_node(unit, kind=kind, layer=int(layer[unit]), position=tuple(xy[unit]),
+                   label=f"u{unit}")
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    for at, (w, _) in enumerate(params):
+        block = weights[start[at]:start[at + 1], start[at + 1]:start[at + 2]]
+        for i, k in zip(*np.nonzero(block)):
+            g.add_edge(int(start[at] + i), int(start[at + 1] + k), weight=float(w[i, k]))
+    directed = bool(config.modularity.directed)
+    result = solve_max_q(weights, directed)
+    nodes = np.arange(len(layer))
+    return Network(g, nodes, weights, weights,
+                   {int(n): int(c) for n, c in zip(nodes, result.communities)}, float(result.q),
+                   directed)
 
 
 def network(task, genome: np.ndarray, directed: bool) -> Network:

@@ -86,7 +86,8 @@ def plot_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]], path
         data = [d[np.isfinite(d)] for d in data]
         ax.boxplot([d if d.size else [np.nan] for d in data], showfliers=False)
         for i, d in enumerate(data, start=1):
-            ax.plot(i + rng.uniform(-0.15, 0.15, d.size), d, "o", ms=4, alpha=0.6, color=f"C{i - 1}")
+            ax.plot(i + rng.uniform(-0.15, 0.15, d.size), d, "o", ms=4, alpha=0.6,
+                    color=f"C{i - 1}")
         ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
         ax.set_title(measure)
     return _save(fig, path)

@@ -42,7 +42,8 @@ def load_conditions(folders: Sequence[str | Path], last: int = DEFAULT_LAST) -> 
         if names.count(name) > 1:
             name = str(folder)
         histories = load_runs(folder)
-        out.append(Condition(name, folder, histories, [summarise(h, name, last) for h in histories]))
+        rows = [summarise(h, name, last) for h in histories]
+        out.append(Condition(name, folder, histories, rows))
     return out
 
 

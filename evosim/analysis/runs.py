@@ -9,10 +9,11 @@ Conventions (the reports quote them):
   the first.  Time to re-solve = generations from the switch to the first solved row of that epoch
   (0 if the best already solves the new goal at the switch); None if the epoch never solves it.
 * T = the first generation whose best individual solved the goal in force; None if never.
-* Speedup ``S = median T_fixed / median T_varying`` (Kashtan, Noor & Alon 2007).  Unsolved runs are
-  *censored at the run length* (their T is taken to be the last generation), which keeps every run in
-  the median; censoring fixed-goal runs makes S a lower bound, censoring varying-goal runs an upper
-  bound.  :func:`speedup` returns the censored counts so reports can say how much this mattered.
+* Speedup ``S = median T_fixed / median T_varying`` (Kashtan, Noor & Alon 2007).  Unsolved runs
+  are *censored at the run length* (their T is taken to be the last generation), which keeps every
+  run in the median; censoring fixed-goal runs makes S a lower bound, censoring varying-goal runs
+  an upper bound.  :func:`speedup` returns the censored counts so reports can say how much this
+  mattered.
 """
 from __future__ import annotations
 

@@ -7,13 +7,13 @@ two notions of modularity agree on evolved and trained networks.
 
 * Weights: ``|w|``, symmetrised as ``|w| + |w|^T`` (a connection counts whichever way it points);
   the diagonal is ignored.
-* Clustering: the k eigenvectors of the normalised Laplacian ``I - D^-1/2 W D^-1/2`` with the smallest
-  eigenvalues, rescaled by ``D^-1/2`` (the random-walk embedding, as in scikit-learn's spectral
-  clustering), then k-means (``scipy.cluster.vq.kmeans2``, k-means++ starts) from ``_N_STARTS``
-  fixed seeds.  Of those labellings the one with the lowest n-cut is kept: the measure is the n-cut a
-  spectral clustering achieves, and k-means' own distortion is only a proxy for it.
-  Vertices without any connection are left out of the clustering (label -1): they have no volume and
-  cut nothing.
+* Clustering: the k eigenvectors of the normalised Laplacian ``I - D^-1/2 W D^-1/2`` with the
+  smallest eigenvalues, rescaled by ``D^-1/2`` (the random-walk embedding, as in scikit-learn's
+  spectral clustering), then k-means (``scipy.cluster.vq.kmeans2``, k-means++ starts) from
+  ``_N_STARTS`` fixed seeds.  Of those labellings the one with the lowest n-cut is kept: the
+  measure is the n-cut a spectral clustering achieves, and k-means' own distortion is only a proxy
+  for it.  Vertices without any connection are left out of the clustering (label -1): they have no
+  volume and cut nothing.
 * ``n-cut = sum_c cut(c, rest) / vol(c)``, ``vol(c)`` = the summed weighted degree of c.
 * p-value: the fraction of ``n_shuffles`` networks with the nonzero (symmetrised) weights permuted
   among the existing edges (same graph) whose n-cut is <= the observed one.  With all weights equal

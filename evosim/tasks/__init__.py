@@ -33,6 +33,7 @@ class DigitPairsTask:
 
     name = "digit-pairs"
     n_inputs = 0
+    schedules = ("fixed", "mvg", "rmvg")
 
     def __init__(self):
         from evosim.gradient.data import DigitGoals

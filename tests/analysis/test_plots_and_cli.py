@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from evosim import runner
 from evosim.analysis.export import column_order
-from evosim.analysis.networks import network, snapshot_at, task_of
+from evosim.analysis.networks import network, run_network, snapshot_at, task_of
 from evosim.analysis.plots import draw_network, network_layout, plot_distributions
 from evosim.cli_analysis import draw, export, plot
 from evosim.config import Config
@@ -152,3 +152,20 @@ def test_errors_are_one_line(logic_run, tmp_path):
         assert_one_line_error(invoke(command, [tmp_path / "missing.h5"]), "no such run file")
         assert_one_line_error(invoke(command, [bad]), "bad.h5")
     assert_one_line_error(invoke(draw, [logic_run, "--generation", -5]), "no snapshot")
+
+
+def test_gradient_run_snapshot_is_the_weight_graph(tmp_path):
+    """Gradient runs store flattened MLP weights; their network is the |w| graph Q was taken of."""
+    path = tmp_path / "g.h5"
+    runner.run(Config().replace(**{"task.name": "retina", "run.mode": "gradient",
+                                   "run.generations": 4, "schedule.kind": "mvg",
+                                   "modularity.qm_every": 0, "modularity.every": 2,
+                                   "output.snapshot_every": 2}), path)
+    h = load(path)
+    gen, flat = snapshot_at(h, 3)
+    net = run_network(h, flat)
+    assert gen == 2 and net.graph.number_of_nodes() == 8 + 8 + 4 + 2 + 1
+    assert net.q == pytest.approx(h["q_best"][h["generation"] == gen][0])
+    out = tmp_path / "g.png"
+    assert invoke(draw, [path, "-o", out]).exit_code == 0 and is_png(out)
+    assert invoke(plot, [path, "-o", tmp_path / "gh.png"]).exit_code == 0

@@ -37,7 +37,8 @@ def history(goal, solved, q=None, qm=None, generation=None, schedule="mvg") -> H
 # four epochs of five rows: switches at rows 5, 10, 15
 GOAL = [0] * 5 + [1] * 5 + [0] * 5 + [1] * 5
 SOLVED = np.zeros(20, bool)
-SOLVED[[3, 4, 7, 15, 16]] = True  # epoch 0 at 3; epoch 1 two after its switch; epoch 2 never; 3 at 0
+# solved: epoch 0 at row 3; epoch 1 two rows after its switch; epoch 2 never; epoch 3 at once
+SOLVED[[3, 4, 7, 15, 16]] = True
 
 
 def test_epochs():
@@ -83,8 +84,8 @@ def test_summary_of_a_synthetic_run():
 
 def summary(t, generations=300) -> RunSummary:
     return RunSummary(path=Path("x.h5"), condition="c", seed=0, task="logic-gates",
-                      mode="evolution", schedule="fixed", generations=generations, status="complete",
-                      t_solve=t)
+                      mode="evolution", schedule="fixed", generations=generations,
+                      status="complete", t_solve=t)
 
 
 def test_speedup_with_censoring():

@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evosim.analysis import DEFAULT_LAST, bootstrap_ci, mann_whitney, trajectories
+from evosim.analysis import bootstrap_ci, mann_whitney, trajectories
 from evosim.analysis.plots import plot_distributions, plot_trajectories
-from evosim.analysis.report import fmt, fmt_mean_sd, load_conditions, markdown_table, write_text
+from evosim.analysis.report import (add_report_arguments, fmt, fmt_mean_sd, load_conditions,
+                                    markdown_table, write_text)
 
 MEASURES = (("Q", "q_last", "q_best"), ("Qm", "qm_last", "qm_best"),
             ("fitness", "fitness_last", "fitness_best"))
@@ -24,11 +25,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("evolved", type=Path, help="folder of evolved runs")
     parser.add_argument("gradient", type=Path, help="folder of gradient-trained runs")
-    parser.add_argument("-o", "--out", type=Path, default=Path("report"), help="output folder")
-    parser.add_argument("--last", type=int, default=DEFAULT_LAST,
-                        help="rows (generations or epochs) at the end averaged per run")
-    parser.add_argument("--bootstrap", type=int, default=10_000, help="bootstrap resamples")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    add_report_arguments(parser)
     args = parser.parse_args(argv)
 
     a, b = load_conditions([args.evolved, args.gradient], args.last)

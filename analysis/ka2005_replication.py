@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evosim.analysis import DEFAULT_LAST, bootstrap_ci, mann_whitney, speedup, trajectories
+from evosim.analysis import bootstrap_ci, mann_whitney, speedup, trajectories
 from evosim.analysis.plots import plot_distributions, plot_trajectories
-from evosim.analysis.report import (Condition, fmt, fmt_mean_sd, load_conditions, markdown_table,
-                                    write_text)
+from evosim.analysis.report import (Condition, add_report_arguments, fmt, fmt_mean_sd,
+                                    load_conditions, markdown_table, write_text)
 from evosim.analysis.runs import censored_times
 
 ROLES = {"fixed": "FG", "mvg": "MVG", "rmvg": "RMVG"}
@@ -140,11 +140,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path, help="one folder of run files per "
                                                               "condition (FG, MVG, RMVG)")
-    parser.add_argument("-o", "--out", type=Path, default=Path("report"), help="output folder")
-    parser.add_argument("--last", type=int, default=DEFAULT_LAST,
-                        help="generations at the end over which Q and Qm are averaged")
-    parser.add_argument("--bootstrap", type=int, default=10_000, help="bootstrap resamples")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    add_report_arguments(parser)
     args = parser.parse_args(argv)
     path = report(load_conditions(args.folders, args.last), args.out, args.last, args.bootstrap,
                   args.seed)

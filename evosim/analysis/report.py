@@ -32,6 +32,15 @@ class Condition:
         return [float(getattr(s, attribute)) for s in self.summaries]
 
 
+def add_report_arguments(parser) -> None:
+    """The options every report script shares: output folder, window, bootstrap."""
+    parser.add_argument("-o", "--out", type=Path, default=Path("report"), help="output folder")
+    parser.add_argument("--last", type=int, default=DEFAULT_LAST,
+                        help="rows (generations or epochs) at the end averaged per run")
+    parser.add_argument("--bootstrap", type=int, default=10_000, help="bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+
+
 def load_conditions(folders: Sequence[str | Path], last: int = DEFAULT_LAST) -> list[Condition]:
     """One condition per folder (a folder named twice, or two folders with one name, get their
     full paths as names)."""

@@ -77,7 +77,7 @@ def export(run_file: Path, fmt: str, out: Path | None) -> None:
     if out is not None and str(out) == "-":
         if fmt != "csv":
             raise UserError(f"--format {fmt} cannot go to stdout; give -o FILE")
-        to_csv(h, click.get_text_stream("stdout"))
+        to_csv(h, click.open_file("-", "w"))
         return
     try:
         path = write(h, fmt, out or run_file.with_suffix(f".{fmt}"))

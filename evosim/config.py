@@ -69,6 +69,8 @@ class SelectionSection:
                               "non-elite; nsga2: performance and connection cost as objectives")
     elite_fraction: float = _num(0.3, 0.0, 0.5, "top fraction passed on unchanged (unverified K&A)")
     tournament_size: int = _num(2, 1, None, "tournament size for scheme = tournament")
+    unique: bool = _num(False, doc="nsga2: duplicate genomes only survive when nothing else is "
+                                   "left to fill the population")
     operator: str = _num("", doc="a deap.tools selection operator (e.g. deap.tools.selTournament) "
                                  "filling the non-elite; its keyword arguments go in this section "
                                  "too. Runs on the DEAP engine")

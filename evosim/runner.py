@@ -87,18 +87,18 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
     if config.run.mode == "gradient":
         from evosim.gradient.recording import gradient_source
-        blocks, meter, shape, dtype, extra = gradient_source(config, task, schedule,
-                                                             seed_streams(config.run.seed))
+        blocks, meter, shape, dtype, extra, facts = gradient_source(
+            config, task, schedule, seed_streams(config.run.seed))
     else:
         blocks = evolve(task, schedule, config, key, None, block_size=config.output.flush_every)
         meter = BestNetworkMeter(task, config)
-        shape, dtype, extra = (config.run.population, task.genome_length), np.int16, {}
+        shape, dtype, extra, facts = (config.run.population, task.genome_length), np.int16, {}, {}
     with _output_file(path, force) as target:
         writer = RunWriter.create(
             target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
             config_toml=config.to_toml(), engine=config.run.engine, goal_names=schedule.names,
             goal_targets=schedule.targets, engine_key=int(key), genome_shape=shape,
-            genome_dtype=dtype, extra_columns=extra)
+            genome_dtype=dtype, extra_columns=extra, extra_data=facts)
     writer.path = path
     return _record(config, schedule, writer, blocks, meter, progress, timings)
 

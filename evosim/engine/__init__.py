@@ -67,7 +67,7 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
                        costs.COST_KINDS.index(cost.kind), task.kernel_id, task.activation_id,
                        crng.threshold(var.add_connection_rate),
                        crng.threshold(var.delete_connection_rate),
-                       crng.threshold(var.bias_mutation_rate)], dtype=np.int64)
+                       crng.threshold(var.bias_mutation_rate), int(sel.unique)], dtype=np.int64)
     fparams = np.array([cost.weight if cost.kind != "none" and scheme != NSGA2 else 0.0,
                         var.weight_mutation_scale])
     thresholds = np.array([ALWAYS, coin_threshold(cost.p) if cost.kind != "none" else 0],

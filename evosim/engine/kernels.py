@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 
 from evosim.costs import connection_costs
-from evosim.counter_rng import below, bounded, draw, stream_state
+from evosim.counter_rng import below, bounded, draw, mix64, stream_state
 from evosim.engine.nsga2 import binary_tournament, select as nsga2_select  # noqa: F401 (kernel set)
 from evosim.tasks.logic import count_correct
 from evosim.tasks.retina import mutate_retina, retina_correct, retina_costs
@@ -21,7 +21,7 @@ S_TIES = 10
 ELITIST, TOURNAMENT, NSGA2 = 0, 1, 2
 # Layout of the int64 ``params`` and float64 ``fparams`` arrays every loop receives.
 P_ELITE, P_SCHEME, P_TOURNAMENT, P_XO, P_MUT, P_INPUTS, P_ROWS, P_COST, P_TASK, P_ACTIVATION, \
-    P_ADD, P_DELETE, P_BIAS = range(13)
+    P_ADD, P_DELETE, P_BIAS, P_UNIQUE = range(14)
 F_COST_WEIGHT, F_WEIGHT_SCALE = range(2)
 LOGIC, RETINA = 0, 1
 # Sort keys are kept short (radix passes cost time): rank keys are 16 bits of (SCORE_MAX - score)
@@ -228,3 +228,36 @@ def record(b, best, genomes, correct, cost, out) -> None:
     cost_sum[b] = cost.sum()
     for i in range(genomes.shape[1]):
         best_genomes[b, i] = genomes[best, i]
+
+
+@njit(cache=True)
+def duplicates(genomes) -> np.ndarray:
+    """bool[N]: True for every genome equal to one with a lower index (the first copy stays)."""
+    n, length = genomes.shape
+    hashes = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        h = np.uint64(length)
+        for j in range(length):
+            h = mix64(h ^ np.uint64(genomes[i, j] & 0xFFFF))
+        hashes[i] = h
+    order = stable_order(hashes, 64)
+    dup = np.zeros(n, dtype=np.bool_)
+    start = 0
+    while start < n:  # groups of equal hash, indices ascending: compare with earlier members
+        stop = start + 1
+        while stop < n and hashes[order[stop]] == hashes[order[start]]:
+            stop += 1
+        for a in range(start + 1, stop):
+            for b in range(start, a):
+                if not dup[order[b]]:
+                    same = True
+                    for j in range(length):
+                        if genomes[order[a], j] != genomes[order[b], j]:
+                            same = False
+                            break
+                    if same:
+                        dup[order[a]] = True
+                        break
+        start = stop
+    return dup
+

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from evosim.engine import kernels, reference
-from evosim.engine.kernels import F_COST_WEIGHT, P_ROWS, S_TIES
+from evosim.engine.kernels import F_COST_WEIGHT, P_ROWS, P_UNIQUE, S_TIES
 
 K = kernels
 OBJECTIVE_WEIGHTS = np.array([1.0, -1.0])  # performance up, connection cost down
@@ -47,7 +47,8 @@ def nsga2_generations(genomes, spare, gen0, targets, consts, params, fparams, th
                       key, out) -> None:
     """NSGA-II (mu + lambda): rank the population, breed N offspring by binary tournaments and
     variation, keep the best N of parents and offspring. Objectives: performance (max), connection
-    cost (min), each counted in a comparison with probability thresholds[m] (P&NSGA)."""
+    cost (min), each counted in a comparison with probability thresholds[m] (P&NSGA). With
+    selection.unique, duplicate genomes are kept only if nothing else fills the population."""
     n = genomes.shape[0]
     correct = np.empty(2 * n, dtype=np.int64)
     cost = np.empty(2 * n, dtype=np.float64)
@@ -69,6 +70,11 @@ def nsga2_generations(genomes, spare, gen0, targets, consts, params, fparams, th
         K.evaluate(merged[n:], targets[b], consts, params, correct[n:], cost[n:])
         values[:, 0] = correct / params[P_ROWS]
         values[:, 1] = cost
+        if params[P_UNIQUE]:  # copies sink below every real solution (Clune et al.'s option)
+            worst_cost = cost.max() + 1.0
+            for i in np.flatnonzero(K.duplicates(merged)):
+                values[i, 0] = -1.0
+                values[i, 1] = worst_cost
         chosen, _, _, _ = K.nsga2_select(values, OBJECTIVE_WEIGHTS, thresholds, n, key,
                                          2 * generation + 1,
                                          K.permutation(2 * n, key, generation, S_TIES + 1))

@@ -234,3 +234,11 @@ def binary_tournament(rank, crowd, n_picks, key, generation) -> np.ndarray:
     a, b = picks[0::2], picks[1::2]
     b_wins = (rank[b] < rank[a]) | ((rank[b] == rank[a]) & (crowd[b] > crowd[a]))
     return np.where(b_wins, b, a)
+
+
+def duplicates(genomes) -> np.ndarray:
+    _, first = np.unique(genomes, axis=0, return_index=True)
+    dup = np.ones(len(genomes), dtype=bool)
+    dup[first] = False
+    return dup
+

@@ -28,6 +28,7 @@ class Dataset:
     halves: tuple[np.ndarray, np.ndarray]   # input columns of the left and right halves
     kind: str                 # "table" or "pairs"
     pool_test: tuple | None = None   # pairs: (images, labels) of the test images, to resample
+    split: dict | None = None        # what the run file records of the train/test split
 
 
 class DigitGoals:
@@ -76,7 +77,8 @@ def table_dataset(task) -> Dataset:
     x = (2.0 * ((np.arange(task.n_rows)[:, None] >> np.arange(task.n_inputs)) & 1) - 1.0)
     rows = np.arange(task.n_rows)
     half = task.n_inputs // 2
-    return Dataset(x, x, rows, rows, (np.arange(half), np.arange(half, task.n_inputs)), "table")
+    return Dataset(x, x, rows, rows, (np.arange(half), np.arange(half, task.n_inputs)), "table",
+                   split={"train_rows": rows, "test_rows": rows})
 
 
 def pairs_dataset(n_pairs: int, test_fraction: float, rng: np.random.Generator,
@@ -97,7 +99,9 @@ def pairs_dataset(n_pairs: int, test_fraction: float, rng: np.random.Generator,
     columns = np.arange(side * 2 * side).reshape(side, 2 * side)
     return Dataset(x_train, x_test, key_train, key_test,
                    (columns[:, :side].ravel(), columns[:, side:].ravel()), "pairs",
-                   pool_test=(images[test], labels[test]))
+                   pool_test=(images[test], labels[test]),
+                   split={"test_images": np.sort(test), "train_pairs": key_train,
+                          "test_pairs": key_test})
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,8 @@ EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
 
 
 def gradient_source(config, task, schedule, seeds: dict):
-    """(blocks, meter, genome shape, genome dtype, extra history columns) of a gradient run."""
+    """(blocks, meter, genome shape, genome dtype, extra history columns, extra datasets: the
+    train/test split under /gradient/) of a gradient run."""
     g = config.gradient
     if config.task.name == "digit-pairs":
         mnist = (g.mnist_images, g.mnist_labels) if g.mnist_images else None
@@ -29,7 +30,10 @@ def gradient_source(config, task, schedule, seeds: dict):
     extra.update({f"activation_change_layer{k}": np.dtype(np.float64)
                   for k in range(len(sizes) - 2)})
     blocks = train(task, dataset, schedule, config, seeds["engine"], config.output.flush_every)
-    return blocks, WeightGraphMeter(config, sizes, seeds), (1, n_params), np.float64, extra
+    split = {f"gradient/{name}": values for name, values in dataset.split.items()}
+    split["gradient/layer_sizes"] = np.array(sizes)
+    return (blocks, WeightGraphMeter(config, sizes, seeds), (1, n_params), np.float64, extra,
+            split)
 
 
 class WeightGraphMeter:

@@ -44,9 +44,10 @@ class RunWriter:
                engine: str, goal_names, goal_targets: np.ndarray, genome_shape: tuple[int, int],
                genome_dtype, engine_key: int = 0, chunk_rows: int = 1000,
                attrs: Mapping | None = None, extra_columns: Mapping | None = None,
-               ) -> "RunWriter":
+               extra_data: Mapping | None = None) -> "RunWriter":
         """A new run file; ``extra_columns`` (name -> dtype) add mode-specific history columns
-        to the schema's own (gradient mode: losses, accuracies, activation change)."""
+        to the schema's own (gradient mode: losses, accuracies, activation change), and
+        ``extra_data`` (path -> array) fixed facts of the run (gradient mode: the data split)."""
         path = Path(path)
         f = h5py.File(path, "w-", libver="latest")
         f.attrs.update(dict(
@@ -69,6 +70,8 @@ class RunWriter:
                              chunks=(256,))
         snaps.create_dataset("genome", shape=(0, genome_shape[1]), maxshape=(None, genome_shape[1]),
                              dtype=genome_dtype, chunks=(256, genome_shape[1]))
+        for name, values in (extra_data or {}).items():
+            f.create_dataset(name, data=np.asarray(values))
         ckpt = f.create_group("checkpoint")
         ckpt.attrs["rng"] = ("counter-based (SplitMix64 of key, generation, stream): the engine "
                              "key and the next generation are the whole RNG state")

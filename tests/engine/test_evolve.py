@@ -23,6 +23,7 @@ def _history(config, seed=3):
     {"selection.scheme": "tournament", "selection.tournament_size": 3},
     {"cost.kind": "length", "cost.weight": 0.0005, "cost.layout": "grid"},
     {"selection.scheme": "nsga2", "cost.kind": "count"},
+    {"selection.scheme": "nsga2", "cost.kind": "count", "selection.unique": True},
     {"selection.scheme": "nsga2", "cost.kind": "length", "cost.p": 1.0},
     {"task.name": "retina", "schedule.kind": "mvg", "run.population": 60},
     {"task.name": "retina", "task.activation": "tanh", "selection.scheme": "nsga2",
@@ -54,3 +55,13 @@ def test_resuming_from_a_block_state_continues_identically(small_config):
     for a, b in zip(full[2:], resumed):
         assert np.array_equal(a.best_genome, b.best_genome)
         assert np.array_equal(a.state.genomes, b.state.genomes)
+
+
+def test_nsga2_unique_keeps_more_distinct_genomes(small_config):
+    config = small_config.replace(**{"selection.scheme": "nsga2", "cost.kind": "count",
+                                     "schedule.kind": "fixed", "run.generations": 100})
+    _, plain = _history(config)
+    _, unique = _history(config.replace(**{"selection.unique": True}))
+    n_plain = len(np.unique(plain[-1].state.genomes, axis=0))
+    n_unique = len(np.unique(unique[-1].state.genomes, axis=0))
+    assert n_unique > n_plain and n_unique == config.run.population

@@ -131,3 +131,15 @@ def test_binary_tournament_prefers_lower_front_then_larger_crowding():
     counts = np.bincount(winners, minlength=4) / 4000
     # P(win) = P(picked at least once and never against a better one): 7/16, 5/16, 3/16, 1/16
     assert np.allclose(counts, [7 / 16, 5 / 16, 3 / 16, 1 / 16], atol=0.03)
+
+
+def test_duplicates_keep_the_first_copy():
+    from evosim.engine import kernels
+    rng = np.random.default_rng(0)
+    genomes = rng.integers(0, 3, size=(400, 5)).astype(np.int16)  # plenty of equal rows
+    dup = kernels.duplicates(genomes)
+    assert np.array_equal(dup, reference.duplicates(genomes))
+    seen = set()
+    for row, is_dup in zip(map(tuple, genomes), dup):
+        assert is_dup == (row in seen)
+        seen.add(row)

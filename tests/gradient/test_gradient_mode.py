@@ -32,6 +32,12 @@ def test_mlp_learns_digit_pairs_sum_well_below_the_mean_predictor(tmp_path):
     mean_mse = gdata.targets(dataset, dataset.key_test, np.array([1, 1])).var()
     assert h["loss_test"][-1] < 0.3 * mean_mse
     assert np.isfinite(h["activation_change"][-1]) and np.isnan(h["activation_change"][0])
+    import h5py
+    with h5py.File(tmp_path / "d.h5", "r") as f:  # the split is in the file
+        held_out = f["gradient/test_images"][()]
+        assert np.array_equal(f["gradient/layer_sizes"][()], [128, 64, 32, 2, 1])
+    assert len(held_out) == round(0.2 * 1797)
+    assert np.array_equal(held_out, np.unique(held_out))  # distinct image indices
 
 
 def test_same_seed_same_history_and_q_of_the_weight_graph(tmp_path):

@@ -11,13 +11,12 @@ best_genomes).
 """
 from __future__ import annotations
 
-import types
-
 import numpy as np
 from numba import njit
 
 from evosim.engine import kernels, reference
 from evosim.engine.kernels import F_COST_WEIGHT, P_ROWS, P_UNIQUE, S_TIES
+from evosim.engine.rebind import rebind
 
 K = kernels
 OBJECTIVE_WEIGHTS = np.array([1.0, -1.0])  # performance up, connection cost down
@@ -81,14 +80,9 @@ def nsga2_generations(genomes, spare, gen0, targets, consts, params, fparams, th
         genomes[:] = merged[chosen]
 
 
-def _with_kernels(loop, kernel_set):
-    """The same loop code with another kernel set behind the name K."""
-    return types.FunctionType(loop.__code__, {**loop.__globals__, "K": kernel_set}, loop.__name__)
-
-
 LOOPS = {
     "numba": {"truncation": njit(cache=True)(truncation_generations),
               "nsga2": njit(cache=True)(nsga2_generations)},
-    "numpy": {"truncation": _with_kernels(truncation_generations, reference),
-              "nsga2": _with_kernels(nsga2_generations, reference)},
+    "numpy": {"truncation": rebind(truncation_generations, K=reference),
+              "nsga2": rebind(nsga2_generations, K=reference)},
 }

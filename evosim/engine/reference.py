@@ -7,16 +7,16 @@ import numpy as np
 from evosim import counter_rng as crng
 from evosim.costs import connection_costs_numpy
 from evosim.engine import kernels, nsga2
-from evosim.engine.kernels import (ELITIST, F_WEIGHT_SCALE, LOGIC, P_ACTIVATION, P_ADD, P_BIAS,
-                                   P_COST, P_DELETE, P_ELITE, P_INPUTS, P_MUT, P_SCHEME, P_TASK,
-                                   P_TOURNAMENT, P_XO, RANDOM_DROP, S_MUT_DO, S_MUT_POS,
-                                   S_MUT_VAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT, S_XO_DO,
-                                   SCORE_MAX, TIE_BITS)
+from evosim.engine.kernels import (ELITIST, LOGIC, P_ACTIVATION, P_COST, P_ELITE, P_INPUTS,
+                                   P_SCHEME, P_TASK, P_TOURNAMENT, RANDOM_DROP, S_MUT_DO,
+                                   S_MUT_POS, S_MUT_VAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT,
+                                   S_XO_DO, SCORE_MAX, TIE_BITS)
+from evosim.engine.rebind import rebind
 from evosim.tasks.logic import count_correct_numpy
 from evosim.tasks.retina import mutate_retina_numpy, retina_correct_numpy, retina_costs_numpy
 
-best_of = kernels.best_of.py_func    # plain bookkeeping: the same source serves both sets
-record = kernels.record.py_func
+best_of = rebind(kernels.best_of)    # plain bookkeeping: the same source serves both sets
+record = rebind(kernels.record)
 
 
 def _draws(key, generation: int, stream: int, n: int) -> np.ndarray:
@@ -61,17 +61,6 @@ def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size
     r = crng.bounded_array(_draws(key, generation, S_MUT_VAL, m)[do], gene_size[pos] - 1)
     current = pop[slots, pos] - gene_low[pos]
     pop[slots, pos] = gene_low[pos] + r + (r >= current)
-
-
-def vary(pop, n_fixed, params, fparams, key, generation, consts) -> None:
-    crossover(pop, n_fixed, key, generation, np.uint64(params[P_XO]))
-    if params[P_TASK] == LOGIC:
-        mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), consts[2],
-                      consts[3])
-    else:
-        mutate_retina_numpy(pop, n_fixed, key, generation, np.uint64(params[P_ADD]),
-                            np.uint64(params[P_DELETE]), fparams[F_WEIGHT_SCALE],
-                            np.uint64(params[P_BIAS]), pop.shape[1] - consts[6][1:].sum())
 
 
 def next_generation(genomes, spare, order, params, fparams, key, generation, consts) -> None:
@@ -241,4 +230,9 @@ def duplicates(genomes) -> np.ndarray:
     dup = np.ones(len(genomes), dtype=bool)
     dup[first] = False
     return dup
+
+
+# The task dispatch of variation is the kernels' own code, with the NumPy operators behind it.
+vary = rebind(kernels.vary, crossover=crossover, mutate_rewire=mutate_rewire,
+              mutate_retina=mutate_retina_numpy)
 

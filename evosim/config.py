@@ -135,6 +135,8 @@ class GradientSection:
                                               "many epochs (and at the end; 0: only at the end)")
     weight_threshold: float = _num(0.0, 0.0, None, "|w| at or below this is no edge in the "
                                                     "weight graph whose Q is recorded")
+    array_backend: str = _choice("numpy", "numpy", "cupy",
+                                 doc="train with NumPy, or with CuPy on a GPU (extra gpu)")
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,12 @@ def _check_combinations(config: Config) -> None:
     if config.task.name == "digit-pairs" and not gradient:
         raise ConfigError("task.name: digit-pairs is trained, not evolved; it needs run.mode = "
                           "gradient (--mode gradient)")
+    if gradient and config.gradient.array_backend == "cupy":
+        from evosim.gradient.trainer import array_module
+        try:
+            array_module("cupy")
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
     if not gradient:
         try:
             task.kernel_inputs(config.cost.layout)

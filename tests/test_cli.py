@@ -166,3 +166,15 @@ def test_gradient_mode_commands(tmp_path):
         assert load(out).attrs["mode"] == "gradient"
     bad = cli.invoke(main, ["run", "digit-pairs", "--mode", "evolution"])
     assert bad.exit_code == 2 and "digit-pairs is trained, not evolved" in bad.output
+
+
+def test_gpu_backend_without_cupy_is_a_clear_error(tmp_path):
+    import importlib.util
+    if importlib.util.find_spec("cupy") is not None:
+        import pytest
+        pytest.skip("cupy is installed here")
+    out = tmp_path / "gpu.h5"
+    result = CliRunner().invoke(main, ["run", "retina", "--mode", "gradient", "--epochs", "2",
+                                       "--set", "gradient.array_backend=cupy", "--out", str(out)])
+    assert result.exit_code == 2 and "cupy is not installed" in result.output
+    assert not out.exists()

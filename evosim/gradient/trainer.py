@@ -53,15 +53,34 @@ def network_sizes(config, n_inputs: int) -> list[int]:
     return [n_inputs, *config.gradient.hidden, 1]
 
 
+def array_module(name: str):
+    """NumPy, or CuPy for training on a GPU (optional extra ``gpu``); the same code runs on both."""
+    if name == "numpy":
+        return np
+    try:
+        import cupy
+    except ImportError:
+        raise ValueError('gradient.array_backend: cupy is not installed; pip install '
+                         '"evosim[gpu]" on a machine with a CUDA GPU, or use numpy') from None
+    return cupy
+
+
 def train(task, dataset: gdata.Dataset, schedule, config, seeds: np.random.SeedSequence,
           block_size: int) -> Iterator[EpochBlock]:
+    """Train on the device of ``gradient.array_backend``; every epoch's network is measured on a
+    host copy (these networks are small)."""
     g = config.gradient
+    xp = array_module(g.array_backend)
+    to_host = getattr(xp, "asnumpy", np.asarray)
     init_seq, batch_seq, measure_seq = seeds.spawn(3)
     rng, measure_rng = np.random.default_rng(batch_seq), np.random.default_rng(measure_seq)
     sizes = network_sizes(config, dataset.x_train.shape[1])
-    params = init_params(sizes, np.random.default_rng(init_seq))
+    params = init_params(sizes, np.random.default_rng(init_seq), xp)
     optimizer = make_optimizer(g.optimizer, params, g.learning_rate, g.momentum)
-    pressures = Pressures(g.l1, g.l2, g.dropout, g.distance_cost, layer_distances(sizes))
+    distances = layer_distances(sizes)
+    pressures = Pressures(g.l1, g.l2, g.dropout, g.distance_cost,
+                          [xp.asarray(d) for d in distances])
+    x_train = xp.asarray(dataset.x_train)
     n_hidden = len(sizes) - 2
     last = config.run.generations
     rows: list[dict] = []
@@ -69,48 +88,52 @@ def train(task, dataset: gdata.Dataset, schedule, config, seeds: np.random.SeedS
         goal = int(schedule.goal_index[epoch])
         y_train = gdata.targets(dataset, dataset.key_train, schedule.targets[goal])
         if epoch > 0:
-            _train_epoch(params, optimizer, pressures, dataset.x_train, y_train, g, rng)
-            _prune(params, pressures, g, epoch)
-        rows.append(_measure(params, dataset, schedule.targets[goal], y_train, g, epoch, last,
-                             pressures, n_hidden, measure_rng) | {"goal": goal})
+            _train_epoch(params, optimizer, pressures, x_train, xp.asarray(y_train), g, rng, xp)
+            _prune(params, pressures, g, epoch, to_host, xp)
+        host = [(to_host(w), to_host(b)) for w, b in params]
+        rows.append(_measure(host, dataset, schedule.targets[goal], y_train, g, epoch, last,
+                             distances, n_hidden, measure_rng) | {"goal": goal})
         if epoch == last or (epoch + 1) % block_size == 0:
             yield _block(rows, epoch, params)
             rows = []
 
 
-def _train_epoch(params, optimizer, pressures, x, y, g, rng) -> None:
+def _train_epoch(params, optimizer, pressures, x, y, g, rng, xp) -> None:
     order = rng.permutation(len(x))
     size = g.batch_size or len(x)
     for start in range(0, len(x), size):
         batch = order[start: start + size]
         xb, yb = x[batch], y[batch]
         if g.input_noise:  # fresh noise at every evaluation (experiment 8)
-            xb = xb + rng.normal(0.0, g.input_noise, xb.shape)
+            xb = xb + xp.asarray(rng.normal(0.0, g.input_noise, xb.shape))
         if g.label_noise:
-            yb = yb + rng.normal(0.0, g.label_noise, yb.shape)
-        _, grads = loss_and_grad(params, xb, yb, g.activation, g.loss, pressures, rng)
+            yb = yb + xp.asarray(rng.normal(0.0, g.label_noise, yb.shape))
+        _, grads = loss_and_grad(params, xb, yb, g.activation, g.loss, pressures, rng, xp)
         optimizer.step(params, grads)
         if pressures.mask is not None:
             for (w, _), mask in zip(params, pressures.mask):
                 w *= mask
 
 
-def _prune(params, pressures, g, epoch: int) -> None:
+def _prune(params, pressures, g, epoch: int, to_host, xp) -> None:
     """Magnitude pruning: every prune_every epochs, zero the prune_fraction smallest of the
     weights still present (and keep them at zero)."""
     if not (g.prune_fraction and g.prune_every and epoch % g.prune_every == 0):
         return
-    if pressures.mask is None:
-        pressures.mask = [np.ones_like(w) for w, _ in params]
-    alive = np.concatenate([np.abs(w[m > 0]) for (w, _), m in zip(params, pressures.mask)])
+    weights = [to_host(w) for w, _ in params]
+    masks = [np.ones_like(w) for w in weights] if pressures.mask is None else \
+        [to_host(m) for m in pressures.mask]
+    alive = np.concatenate([np.abs(w[m > 0]) for w, m in zip(weights, masks)])
     if alive.size:
         cut = np.quantile(alive, g.prune_fraction)
-        for (w, _), m in zip(params, pressures.mask):
+        for w, m in zip(weights, masks):
             m[np.abs(w) <= cut] = 0.0
-            w *= m
+    pressures.mask = [xp.asarray(m) for m in masks]
+    for (w, _), m in zip(params, pressures.mask):
+        w *= m
 
 
-def _measure(params, dataset, goal_target, y_train, g, epoch, last, pressures, n_hidden,
+def _measure(params, dataset, goal_target, y_train, g, epoch, last, distances, n_hidden,
              rng) -> dict:
     y_test = gdata.targets(dataset, dataset.key_test, goal_target)
     row = {"generation": epoch}
@@ -123,8 +146,7 @@ def _measure(params, dataset, goal_target, y_train, g, epoch, last, pressures, n
         else:
             row[f"loss_{split}"] = float(((out - y) ** 2).mean())
             row[f"accuracy_{split}"] = float((np.abs(out - y) < 0.5).mean())
-    row["cost"] = float(sum((np.abs(w) * d).sum() for (w, _), d in zip(params,
-                                                                          pressures.distances)))
+    row["cost"] = float(sum((np.abs(w) * d).sum() for (w, _), d in zip(params, distances)))
     change = np.full(n_hidden + 1, np.nan)
     if epoch == last or (g.activation_every and epoch % g.activation_every == 0):
         halves = [activation_change(params, g.activation, dataset.x_test,

@@ -87,18 +87,20 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
     if config.run.mode == "gradient":
         from evosim.gradient.recording import gradient_source
-        blocks, meter, shape, dtype, extra, facts = gradient_source(
+        blocks, meter, shape, dtype, extra, facts, checkpoint = gradient_source(
             config, task, schedule, seed_streams(config.run.seed))
     else:
         blocks = evolve(task, schedule, config, key, None, block_size=config.output.flush_every)
         meter = BestNetworkMeter(task, config)
         shape, dtype, extra, facts = (config.run.population, task.genome_length), np.int16, {}, {}
+        checkpoint = None
     with _output_file(path, force) as target:
         writer = RunWriter.create(
             target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
             config_toml=config.to_toml(), engine=config.run.engine, goal_names=schedule.names,
             goal_targets=schedule.targets, engine_key=int(key), genome_shape=shape,
-            genome_dtype=dtype, extra_columns=extra, extra_data=facts)
+            genome_dtype=dtype, extra_columns=extra, extra_data=facts,
+            checkpoint_shape=checkpoint)
     writer.path = path
     return _record(config, schedule, writer, blocks, meter, progress, timings)
 
@@ -110,9 +112,6 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None)
     config = cfg.loads(history.config_toml)
     if history.attrs.get("status") == "complete":
         return RunResult(Path(path), "complete", int(history["generation"][-1]) + 1)
-    if config.run.mode == "gradient":
-        raise RunError(f"{path}: resuming gradient-mode runs is not supported yet (the optimiser "
-                       "state is not checkpointed); start the run again")
     task = get_task(config.task)
     schedule = build_schedule(config, task)
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
@@ -121,9 +120,14 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None)
     except OSError as err:
         raise RunError(f"{path}: cannot rebuild the run file to resume it ({err})") from None
     state = EngineState(generation, genomes) if genomes is not None else None
-    blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
-    return _record(config, schedule, writer, blocks, BestNetworkMeter(task, config), progress,
-                   start=generation)
+    if config.run.mode == "gradient":
+        from evosim.gradient.recording import gradient_source
+        blocks, meter, *_ = gradient_source(config, task, schedule,
+                                            seed_streams(config.run.seed), state)
+    else:
+        blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
+        meter = BestNetworkMeter(task, config)
+    return _record(config, schedule, writer, blocks, meter, progress, start=generation)
 
 
 @contextmanager

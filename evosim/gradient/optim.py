@@ -8,8 +8,15 @@ class SGD:
     def __init__(self, params, learning_rate: float = 0.01, momentum: float = 0.0):
         self.lr, self.momentum = learning_rate, momentum
         self.velocity = [[0.0 * p for p in pair] for pair in params]
+        self.t = 0
+
+    @property
+    def slots(self) -> list:
+        """The optimiser's state arrays (what a checkpoint stores), layer by layer."""
+        return [self.velocity]
 
     def step(self, params, grads) -> None:
+        self.t += 1
         for layer, (pair, grad) in enumerate(zip(params, grads)):
             for i, (p, g) in enumerate(zip(pair, grad)):
                 v = self.momentum * self.velocity[layer][i] - self.lr * g
@@ -26,6 +33,10 @@ class Adam:
         self.m = [[0.0 * p for p in pair] for pair in params]
         self.v = [[0.0 * p for p in pair] for pair in params]
         self.t = 0
+
+    @property
+    def slots(self) -> list:
+        return [self.m, self.v]
 
     def step(self, params, grads) -> None:
         self.t += 1

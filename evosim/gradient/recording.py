@@ -6,7 +6,7 @@ import numpy as np
 
 from evosim.gradient import data as gdata
 from evosim.gradient.measures import weight_graph
-from evosim.gradient.trainer import network_sizes, train, unflatten
+from evosim.gradient.trainer import network_sizes, state_size, train, unflatten
 from evosim.io import HISTORY_COLUMNS
 from evosim.modularity import ModularityCache
 
@@ -14,9 +14,10 @@ EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
                  "activation_change")
 
 
-def gradient_source(config, task, schedule, seeds: dict):
-    """(blocks, meter, genome shape, genome dtype, extra history columns, extra datasets: the
-    train/test split under /gradient/) of a gradient run."""
+def gradient_source(config, task, schedule, seeds: dict, state=None):
+    """(blocks, meter, snapshot shape, dtype, extra history columns, extra datasets (the
+    train/test split under /gradient/), checkpoint shape) of a gradient run, from ``state`` (the
+    next epoch and the packed training state) when resuming."""
     g = config.gradient
     if config.task.name == "digit-pairs":
         mnist = (g.mnist_images, g.mnist_labels) if g.mnist_images else None
@@ -29,11 +30,12 @@ def gradient_source(config, task, schedule, seeds: dict):
     extra = {name: np.dtype(np.float64) for name in EXTRA_COLUMNS}
     extra.update({f"activation_change_layer{k}": np.dtype(np.float64)
                   for k in range(len(sizes) - 2)})
-    blocks = train(task, dataset, schedule, config, seeds["engine"], config.output.flush_every)
+    blocks = train(task, dataset, schedule, config, seeds["engine"], config.output.flush_every,
+                   state)
     split = {f"gradient/{name}": values for name, values in dataset.split.items()}
     split["gradient/layer_sizes"] = np.array(sizes)
     return (blocks, WeightGraphMeter(config, sizes, seeds), (1, n_params), np.float64, extra,
-            split)
+            split, (1, state_size(sizes)))
 
 
 class WeightGraphMeter:

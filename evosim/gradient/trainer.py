@@ -65,37 +65,84 @@ def array_module(name: str):
     return cupy
 
 
+def state_size(sizes: list[int]) -> int:
+    """Length of the checkpointed training state: weights, two optimiser slots, the pruning mask
+    (all of the weights' size) and the optimiser's step count."""
+    return 4 * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])) + 1
+
+
 def train(task, dataset: gdata.Dataset, schedule, config, seeds: np.random.SeedSequence,
-          block_size: int) -> Iterator[EpochBlock]:
+          block_size: int, state: EngineState | None = None) -> Iterator[EpochBlock]:
     """Train on the device of ``gradient.array_backend``; every epoch's network is measured on a
-    host copy (these networks are small)."""
+    host copy (these networks are small). Every epoch draws from its own generators, made from the
+    run's SeedSequence and the epoch, so a run resumed from a checkpoint (``state``: the next
+    epoch and the packed training state) continues exactly."""
     g = config.gradient
     xp = array_module(g.array_backend)
     to_host = getattr(xp, "asnumpy", np.asarray)
     init_seq, batch_seq, measure_seq = seeds.spawn(3)
-    rng, measure_rng = np.random.default_rng(batch_seq), np.random.default_rng(measure_seq)
     sizes = network_sizes(config, dataset.x_train.shape[1])
     params = init_params(sizes, np.random.default_rng(init_seq), xp)
     optimizer = make_optimizer(g.optimizer, params, g.learning_rate, g.momentum)
     distances = layer_distances(sizes)
     pressures = Pressures(g.l1, g.l2, g.dropout, g.distance_cost,
                           [xp.asarray(d) for d in distances])
+    start = 0
+    if state is not None:
+        start = state.generation
+        params = _unpack(state.genomes[0], sizes, optimizer, pressures, xp)
     x_train = xp.asarray(dataset.x_train)
     n_hidden = len(sizes) - 2
     last = config.run.generations
     rows: list[dict] = []
-    for epoch in range(last + 1):
+    for epoch in range(start, last + 1):
         goal = int(schedule.goal_index[epoch])
         y_train = gdata.targets(dataset, dataset.key_train, schedule.targets[goal])
         if epoch > 0:
-            _train_epoch(params, optimizer, pressures, x_train, xp.asarray(y_train), g, rng, xp)
+            _train_epoch(params, optimizer, pressures, x_train, xp.asarray(y_train), g,
+                         _epoch_rng(batch_seq, epoch), xp)
             _prune(params, pressures, g, epoch, to_host, xp)
         host = [(to_host(w), to_host(b)) for w, b in params]
         rows.append(_measure(host, dataset, schedule.targets[goal], y_train, g, epoch, last,
-                             distances, n_hidden, measure_rng) | {"goal": goal})
+                             distances, n_hidden, _epoch_rng(measure_seq, epoch))
+                    | {"goal": goal})
         if epoch == last or (epoch + 1) % block_size == 0:
-            yield _block(rows, epoch, params)
+            yield _block(rows, epoch, _pack(params, optimizer, pressures, to_host))
             rows = []
+
+
+def _epoch_rng(seq: np.random.SeedSequence, epoch: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy,
+                                                        spawn_key=(*seq.spawn_key, epoch)))
+
+
+def _pack(params, optimizer, pressures, to_host) -> np.ndarray:
+    """The whole training state as one float64 vector (see ``state_size``)."""
+    def flat(pairs):
+        return flatten([(to_host(w), to_host(b)) for w, b in pairs])
+
+    slots = optimizer.slots + [[(0.0 * w, 0.0 * b) for w, b in params]] * (2 - len(optimizer.slots))
+    mask = [(m, 1.0 + 0.0 * b) for m, (_, b) in zip(pressures.mask, params)] \
+        if pressures.mask is not None else [(1.0 + 0.0 * w, 1.0 + 0.0 * b) for w, b in params]
+    return np.concatenate([flat(params), *(flat(s) for s in slots), flat(mask),
+                           [float(optimizer.t)]])
+
+
+def _unpack(vector, sizes, optimizer, pressures, xp) -> list[tuple]:
+    """Restore what ``_pack`` stored into the optimiser and pressures; return the parameters."""
+    n = (len(vector) - 1) // 4
+    parts = [unflatten(vector[k * n: (k + 1) * n], sizes) for k in range(4)]
+
+    def device(pairs):
+        return [(xp.asarray(w).copy(), xp.asarray(b).copy()) for w, b in pairs]
+
+    for slot, saved in zip(optimizer.slots, parts[1:3]):
+        slot[:] = [list(pair) for pair in device(saved)]
+    masks = [w for w, _ in parts[3]]
+    pressures.mask = None if all((m == 1.0).all() for m in masks) else \
+        [xp.asarray(m).copy() for m in masks]
+    optimizer.t = int(vector[-1])
+    return device(parts[0])
 
 
 def _train_epoch(params, optimizer, pressures, x, y, g, rng, xp) -> None:
@@ -158,7 +205,7 @@ def _measure(params, dataset, goal_target, y_train, g, epoch, last, distances, n
     return row
 
 
-def _block(rows: list[dict], epoch: int, params) -> EpochBlock:
+def _block(rows: list[dict], epoch: int, packed_state: np.ndarray) -> EpochBlock:
     def col(name):
         return np.array([r[name] for r in rows])
 
@@ -174,4 +221,4 @@ def _block(rows: list[dict], epoch: int, params) -> EpochBlock:
                       fitness_mean=np.full(n, np.nan), cost_best=col("cost"),
                       cost_mean=col("cost"), front0_size=np.zeros(n, dtype=np.int32),
                       best_genome=weights,
-                      state=EngineState(epoch + 1, flatten(params)[None, :]), extra=extra)
+                      state=EngineState(epoch + 1, packed_state[None, :]), extra=extra)

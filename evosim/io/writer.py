@@ -44,10 +44,12 @@ class RunWriter:
                engine: str, goal_names, goal_targets: np.ndarray, genome_shape: tuple[int, int],
                genome_dtype, engine_key: int = 0, chunk_rows: int = 1000,
                attrs: Mapping | None = None, extra_columns: Mapping | None = None,
-               extra_data: Mapping | None = None) -> "RunWriter":
+               extra_data: Mapping | None = None,
+               checkpoint_shape: tuple[int, int] | None = None) -> "RunWriter":
         """A new run file; ``extra_columns`` (name -> dtype) add mode-specific history columns
         to the schema's own (gradient mode: losses, accuracies, activation change), and
-        ``extra_data`` (path -> array) fixed facts of the run (gradient mode: the data split)."""
+        ``extra_data`` (path -> array) fixed facts of the run (gradient mode: the data split).
+        The checkpoint holds ``checkpoint_shape`` (default: the genome shape) of the same dtype."""
         path = Path(path)
         f = h5py.File(path, "w-", libver="latest")
         f.attrs.update(dict(
@@ -78,7 +80,8 @@ class RunWriter:
         ckpt.create_dataset("engine_key", data=np.array([engine_key], dtype=np.uint64))
         ckpt.create_dataset("active", data=np.array([0], dtype=np.int64))
         ckpt.create_dataset("generation", data=np.array([-1, -1], dtype=np.int64))
-        ckpt.create_dataset("genomes", shape=(2, *genome_shape), dtype=genome_dtype)
+        ckpt.create_dataset("genomes", shape=(2, *(checkpoint_shape or genome_shape)),
+                            dtype=genome_dtype)
         f.flush()
         f.swmr_mode = True
         return cls(f, path)
@@ -100,7 +103,11 @@ class RunWriter:
             snap_gen = old["snapshots/generation"][()]
             cut_snaps = int(np.searchsorted(snap_gen, keep))
             attrs = dict(old.attrs)
-            genome_shape = old["checkpoint/genomes"].shape[1:]
+            genome_shape = (1, old["snapshots/genome"].shape[1])
+            facts = {}
+            old.visititems(lambda name, obj: facts.__setitem__(name, obj[()])
+                           if isinstance(obj, h5py.Dataset) and name.startswith("gradient/")
+                           else None)
             tmp = path.with_name(path.name + ".resume-tmp")
             tmp.unlink(missing_ok=True)
             new = cls.create(
@@ -108,6 +115,7 @@ class RunWriter:
                 config_toml=attrs["config"], engine=attrs["engine"],
                 goal_names=[_text(n) for n in old["goals/name"][()]],
                 goal_targets=old["goals/target"][()], genome_shape=genome_shape,
+                checkpoint_shape=old["checkpoint/genomes"].shape[1:], extra_data=facts,
                 genome_dtype=old["checkpoint/genomes"].dtype,
                 engine_key=int(old["checkpoint/engine_key"][0]), attrs=attrs,
                 extra_columns={name: rows[name].dtype for name in rows

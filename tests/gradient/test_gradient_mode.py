@@ -54,11 +54,30 @@ def test_same_seed_same_history_and_q_of_the_weight_graph(tmp_path):
         + 8 * 4 + 4 + 4 * 2 + 2 + 2 * 1 + 1
     other = load(runner.run(config.replace(**{"run.seed": 1}), tmp_path / "c.h5").path)
     assert not np.array_equal(other["loss_train"], h["loss_train"])
-    import h5py
-    with h5py.File(a, "r+") as f:  # pretend it was interrupted
-        f.attrs["status"] = "interrupted"
-    with pytest.raises(runner.RunError, match="resuming gradient-mode runs is not supported"):
-        runner.resume(a)
+
+
+
+@pytest.mark.parametrize("optimizer,pressures", [
+    ("adam", {"gradient.dropout": 0.2, "gradient.input_noise": 0.1}),
+    ("sgd", {"gradient.momentum": 0.9, "gradient.prune_fraction": 0.2,
+             "gradient.prune_every": 5, "gradient.l1": 0.001}),
+])
+def test_interrupted_gradient_run_resumes_to_the_same_file(tmp_path, optimizer, pressures):
+    config = Config().replace(**{"task.name": "retina", "run.mode": "gradient",
+                                 "schedule.kind": "mvg", "run.generations": 40,
+                                 "output.flush_every": 10, "modularity.every": 20,
+                                 "modularity.qm_every": 0, "gradient.optimizer": optimizer,
+                                 "gradient.activation_every": 5, **pressures})
+    whole = runner.run(config, tmp_path / "whole.h5").path
+
+    def stop(progress):
+        if progress.generation >= 19:
+            raise KeyboardInterrupt
+
+    cut = runner.run(config, tmp_path / "cut.h5", progress=stop)
+    assert cut.status == "interrupted" and len(load(cut.path)) == 20
+    assert runner.resume(cut.path).status == "complete"
+    assert_same_run_files(whole, cut.path)
 
 
 def test_activation_change_of_a_perfectly_split_network_by_hand():

@@ -91,3 +91,11 @@ def below_array(x: np.ndarray, thresh: np.uint64) -> np.ndarray:
 def key_from_seed_sequence(seq: np.random.SeedSequence) -> np.uint64:
     """The 64-bit run key of a component, drawn from its SeedSequence."""
     return seq.generate_state(1, dtype=np.uint64)[0]
+
+
+def seed_streams(seed: int) -> dict[str, np.random.SeedSequence]:
+    """Every source of randomness of a run, spawned from one SeedSequence: the engine (or
+    training), the goal schedule, and the null models of Qm."""
+    engine, schedule, modularity = np.random.SeedSequence(seed).spawn(3)
+    return {"engine": engine, "schedule": schedule, "modularity": modularity}
+

@@ -1,8 +1,8 @@
-"""One run: config -> engine blocks -> modularity of the best -> run file; resume; signals.
+"""One run: config -> blocks of generations (or epochs) -> measures -> run file; resume; signals.
 
-The runner is the only place that connects the engine to the recorder. Between two blocks of
-generations it measures the best individual's functional network (exact max Q through a cache keyed
-on the graph, so an unchanged best costs nothing), and writes the block with a checkpoint.
+The runner is the only place that connects the engine (or gradient training) to the recorder:
+between two blocks it has the block measured (``measures.BestNetworkMeter`` for evolution,
+``gradient.recording.WeightGraphMeter`` for training) and writes it with a checkpoint.
 """
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ import numpy as np
 
 from evosim import config as cfg
 from evosim import counter_rng as crng
-from evosim.engine import Block, EngineState, evolve
+from evosim.counter_rng import seed_streams
+from evosim.engine import EngineState, evolve
 from evosim.goals import Schedule, make_schedule
-from evosim.io import HISTORY_COLUMNS, RunWriter, load
-from evosim.modularity import ModularityCache
+from evosim.io import RunWriter, load
+from evosim.measures import BestNetworkMeter
 from evosim.tasks import get_task
-from evosim.tasks.logic import edges_to_adjacency
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,6 @@ class RunResult:
 
 class RunError(RuntimeError):
     """A run that cannot start (bad output path, nothing to resume); the message is for users."""
-
-
-def seed_streams(seed: int) -> dict[str, np.random.SeedSequence]:
-    """Every source of randomness of a run, spawned from one SeedSequence."""
-    engine, schedule, modularity = np.random.SeedSequence(seed).spawn(3)
-    return {"engine": engine, "schedule": schedule, "modularity": modularity}
 
 
 def build_schedule(config: cfg.Config, task) -> Schedule:
@@ -191,75 +185,6 @@ def _close_quietly(writer, meter, status: str) -> None:
         writer.close(status)
     except OSError:
         pass
-
-
-class BestNetworkMeter:
-    """Per-generation measures of the best individual: size, exact max Q, and Qm now and then."""
-
-    def __init__(self, task, config: cfg.Config):
-        m = config.modularity
-        self.task = task
-        self.every, self.qm_every, self.qm_samples = m.every, m.qm_every, m.qm_samples
-        self.last_generation = config.run.generations
-        self.directed = m.directed
-        self.cost_kind = config.cost.kind
-        self.cache = ModularityCache(directed=m.directed, exact_limit=m.exact_limit)
-        self.qm_seed = int(seed_streams(config.run.seed)["modularity"].generate_state(1)[0])
-        self.q_methods: set[str] = set()      # recorded in the file: no heuristic goes unnamed
-        self.null_models: set[str] = set()
-        self._previous: tuple[np.ndarray, tuple] | None = None
-
-    def measure(self, block: Block) -> dict[str, np.ndarray]:
-        n = len(block.generation)
-        rows = {name: np.empty(n, dtype=dtype) for name, dtype in HISTORY_COLUMNS.items()}
-        rows["generation"][:] = block.generation
-        rows["goal"][:] = block.goal
-        rows["fitness_best"][:] = block.fitness_best
-        rows["fitness_mean"][:] = block.fitness_mean
-        rows["solved"][:] = block.fitness_best == 1.0
-        has_cost = self.cost_kind != "none"
-        rows["cost_best"][:] = block.cost_best if has_cost else np.nan
-        rows["cost_mean"][:] = block.cost_mean if has_cost else np.nan
-        rows["front0_size"][:] = block.front0_size
-        # measure only where the best genome changed (about one generation in eight), then fill
-        genomes = block.best_genome
-        changed = np.ones(n, dtype=bool)
-        changed[1:] = (genomes[1:] != genomes[:-1]).any(axis=1)
-        if self._previous is not None:
-            changed[0] = not np.array_equal(self._previous[0], genomes[0])
-        where = np.flatnonzero(changed)
-        values = [self._network(genomes[i]) for i in where]
-        if self._previous is not None and not changed[0]:
-            where, values = np.concatenate([[0], where]), [self._previous[1], *values]
-        self._previous = (genomes[-1].copy(), values[-1])
-        fill = np.searchsorted(where, np.arange(n), side="right") - 1
-        for column, k in (("n_nodes_best", 0), ("n_edges_best", 1), ("q_best", 3),
-                          ("q_exact", 4)):
-            rows[column][:] = np.array([v[k] for v in values])[fill]
-        unmeasured = (block.generation % self.every != 0) if self.every else np.ones(n, bool)
-        rows["q_best"][unmeasured] = np.nan
-        rows["q_exact"][unmeasured] = False
-        rows["qm_best"][:] = np.nan
-        if self.qm_every:
-            gens = block.generation
-            for i in np.flatnonzero((gens % self.qm_every == 0) | (gens == self.last_generation)):
-                rows["qm_best"][i] = self._qm(values[fill[i]][2])
-        return rows
-
-    def _qm(self, adjacency: np.ndarray) -> float:
-        result = self.cache.qm(adjacency, n_samples=self.qm_samples, seed=self.qm_seed)
-        self.null_models.add(result.null_model)
-        return result.qm
-
-    def _network(self, genome: np.ndarray) -> tuple:
-        """(n_nodes, n_edges, adjacency, q, exact) of one genome's functional network."""
-        nodes, edges = self.task.functional_network(genome)
-        adjacency = edges_to_adjacency(nodes, edges, self.directed)
-        result = self.cache.max_q(adjacency) if self.every else None
-        if result:
-            self.q_methods.add(result.method)
-        return (len(nodes), len(edges), adjacency,
-                result.q if result else np.nan, bool(result and result.exact))
 
 
 class _Stopwatch:

@@ -8,6 +8,7 @@ from evosim.gradient import data as gdata
 from evosim.gradient.measures import weight_graph
 from evosim.gradient.trainer import network_sizes, state_size, train, unflatten
 from evosim.io import HISTORY_COLUMNS
+from evosim.measures import modularity_seed
 from evosim.modularity import ModularityCache
 
 EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
@@ -48,7 +49,7 @@ class WeightGraphMeter:
         self.every, self.qm_every, self.qm_samples = m.every, m.qm_every, m.qm_samples
         self.last = config.run.generations
         self.cache = ModularityCache(directed=m.directed, exact_limit=m.exact_limit)
-        self.qm_seed = int(seeds["modularity"].generate_state(1)[0])
+        self.qm_seed = modularity_seed(config.run.seed)
         self.q_methods: set[str] = set()
         self.null_models: set[str] = set()
 

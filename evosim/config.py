@@ -168,14 +168,32 @@ class Config:
 
     def replace(self, **overrides: Any) -> "Config":
         """A copy with dotted-key overrides applied, e.g. ``replace(**{"run.seed": 3})``.
-        Changing ``task.name`` starts again from that task's defaults (plus the overrides)."""
-        if overrides.get("task.name", self.task.name) != self.task.name:
-            return from_dict(_nest(overrides))
-        return from_dict(_merge(to_dict(self), _nest(overrides)))
+
+        When the task or the mode changes, values that were only defaults (the card's, or the old
+        task's or mode's) give way to the new task's and mode's defaults; values set on purpose
+        stay."""
+        data = _merge(to_dict(self), _nest(overrides))
+        old = _defaults_for(self.task.name, self.run.mode)
+        name = overrides.get("task.name", self.task.name)
+        mode = overrides.get("run.mode")
+        if mode is None:
+            mode = self.run.mode
+            if name != self.task.name and self.run.mode == old.get("run.mode", "evolution"):
+                mode = _defaults_for(name, "evolution").get("run.mode", "evolution")
+        if (name, mode) != (self.task.name, self.run.mode):
+            current = _flat(to_dict(self))
+            generic = _flat(to_dict(Config()))
+            for key in set(old) | set(_defaults_for(name, mode)):
+                if key not in overrides and current[key] in (generic[key], old.get(key)):
+                    del data[key.split(".")[0]][key.split(".")[1]]
+        return from_dict(data)
 
     def to_toml(self) -> str:
         return tomli_w.dumps(to_dict(self))
 
+
+# Gradient mode writes (and shows progress) more often: an epoch costs far more than a generation.
+GRADIENT_DEFAULTS = {"output.flush_every": 10, "output.snapshot_every": 10}
 
 UNVERIFIED_DEFAULTS = ("run.population", "task.max_gates", "selection.elite_fraction",
                        "variation.crossover_rate")
@@ -393,6 +411,21 @@ def _check_combinations(config: Config) -> None:
                           f"{config.task.name} with {config.task.n_inputs} inputs has none")
 
 
+def _defaults_for(task: str, mode: str) -> dict[str, Any]:
+    """The dotted keys a task (and gradient mode) set differently from the logic-gate card."""
+    from evosim.tasks import TASK_DEFAULTS
+
+    defaults = dict(TASK_DEFAULTS.get(task, {}))
+    if defaults.get("run.mode", mode) == "gradient":
+        defaults.update(GRADIENT_DEFAULTS)
+    return defaults
+
+
+def _flat(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {f"{section}.{key}": value for section, values in data.items()
+            for key, value in values.items()}
+
+
 def _with_task_defaults(data: dict[str, Any]) -> dict[str, Any]:
     """Fill in the values a task changes from the logic-gate card, where the data is silent."""
     from evosim.tasks import TASK_DEFAULTS
@@ -401,7 +434,10 @@ def _with_task_defaults(data: dict[str, Any]) -> dict[str, Any]:
     name = task.get("name", "logic-gates") if isinstance(task, dict) else None
     if not isinstance(name, str) or name not in TASK_DEFAULTS:
         return data  # the section's own check names the problem
-    return _merge(_nest(TASK_DEFAULTS[name]), data)
+    data = _merge(_nest(TASK_DEFAULTS[name]), data)
+    if data.get("run", {}).get("mode") == "gradient":  # epochs cost more than generations
+        data = _merge(_nest(GRADIENT_DEFAULTS), data)
+    return data
 
 
 def _is_goal(task, name: str) -> bool:

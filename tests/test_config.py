@@ -102,3 +102,17 @@ def test_any_config_table_is_accepted_or_gets_a_one_line_error(table):
         assert any(name in message for name in named) or "unknown section" in message
     else:
         assert cfg.loads(config.to_toml()) == config
+
+
+def test_task_and_mode_defaults_follow_changes_but_chosen_values_stay():
+    card = cfg.Config()
+    retina = card.replace(**{"task.name": "retina"})
+    assert retina.schedule.goals == ("and", "or") and retina.variation.crossover_rate == 0.0
+    gradient = card.replace(**{"run.mode": "gradient"})
+    assert gradient.output.flush_every == 10  # epochs are dearer: write and report more often
+    pairs = retina.replace(**{"task.name": "digit-pairs"})
+    assert pairs.run.mode == "gradient" and pairs.gradient.hidden == (64, 32, 2)
+    assert pairs.replace(**{"task.name": "logic-gates"}) == card
+    chosen = card.replace(**{"variation.mutation_rate": 0.5, "output.flush_every": 50})
+    moved = chosen.replace(**{"run.mode": "gradient"})
+    assert moved.variation.mutation_rate == 0.5 and moved.output.flush_every == 50

@@ -90,12 +90,18 @@ def show(path, show_config) -> None:
         click.echo("  no generations recorded yet")
         return
     gen = h["generation"]
-    click.echo(f"  generations {gen[0]}..{gen[-1]} ({len(h)} rows)  goals {', '.join(h.goal_names)}")
+    unit = "epochs" if a["mode"] == "gradient" else "generations"
+    click.echo(f"  {unit} {gen[0]}..{gen[-1]} ({len(h)} rows)  goals {', '.join(h.goal_names)}")
     first = h.first_solved()
     click.echo("  first solved: " + ", ".join(
         f"{name} at {g}" if g is not None else f"{name} never" for name, g in first.items()))
-    click.echo(f"  best fitness: final {h['fitness_best'][-1]:.4f}, "
-               f"solved in {h['solved'].mean():.1%} of generations")
+    what = "training accuracy" if a["mode"] == "gradient" else "best fitness"
+    click.echo(f"  {what}: final {h['fitness_best'][-1]:.4f}, "
+               f"solved in {h['solved'].mean():.1%} of {unit}")
+    if a["mode"] == "gradient":
+        click.echo(f"  loss: train {h['loss_train'][-1]:.4g}, test {h['loss_test'][-1]:.4g}; "
+                   f"test accuracy {h['accuracy_test'][-1]:.4f}; activation change "
+                   f"{h['activation_change'][-1]:.4f}")
     q = h["q_best"]
     if np.isfinite(q).any():
         last = q[np.isfinite(q)]

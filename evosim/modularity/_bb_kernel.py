@@ -28,17 +28,6 @@ _EPS = 1e-12
 
 
 @njit(cache=True)
-def partition_value(W, lab):
-    n = W.shape[0]
-    s = 0.0
-    for i in range(n):
-        for j in range(i + 1, n):
-            if lab[i] == lab[j]:
-                s += W[i, j]
-    return s
-
-
-@njit(cache=True)
 def russian_doll_bb(W, heur_lab, node_limit):
     """Return (value, labels, nodes_explored, complete).
 

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from evosim.io import HISTORY_COLUMNS, RunFileError, RunWriter, load
+from evosim.io.schema import ROOT_ATTRS
 
 
 def _rows(start, stop):
@@ -32,6 +33,7 @@ def test_write_and_load_round_trip(tmp_path):
     assert len(h) == 80 and np.array_equal(h["generation"], np.arange(80))
     assert set(h.columns) == set(HISTORY_COLUMNS)
     assert h.attrs["status"] == "complete" and h.attrs["seed"] == 4 and h.attrs["task"] == "logic-gates"
+    assert set(ROOT_ATTRS) <= set(h.attrs)  # the schema's root attributes are all written
     assert h.goal_names == ["G1", "G2"] and h.goal_targets.shape == (2, 16)
     assert np.array_equal(h.snapshot_generation, [0, 25, 50, 75])
     assert np.array_equal(h.snapshot_genome[2:], genomes[1:])

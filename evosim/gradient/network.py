@@ -85,13 +85,10 @@ def loss_and_grad(params, x, y, activation: str, loss: str, pressures: Pressures
     {0, 1})."""
     p = pressures or Pressures()
     out, cache = forward(params, x, activation, dropout=p.dropout, rng=rng, xp=xp)
+    value = loss_value(out, y, loss, xp)
     if loss == "mse":
-        diff = out - y
-        value = float((diff * diff).mean())
-        delta = 2.0 * diff / diff.size
+        delta = 2.0 * (out - y) / out.size
     else:
-        # log(1 + exp(z)) - y z, written stably
-        value = float((xp.maximum(out, 0) - out * y + xp.log1p(xp.exp(-xp.abs(out)))).mean())
         delta = (1.0 / (1.0 + xp.exp(-out)) - y) / out.size
     grads = [None] * len(params)
     for layer in range(len(params) - 1, -1, -1):
@@ -112,6 +109,14 @@ def loss_and_grad(params, x, y, activation: str, loss: str, pressures: Pressures
             dw = dw * p.mask[layer]
         grads[layer] = (dw, grads[layer][1])
     return value, grads
+
+
+def loss_value(out, y, loss: str, xp=np) -> float:
+    """Mean squared error, or binary cross-entropy of sigmoid(out): log(1 + e^z) - y z, stably."""
+    if loss == "mse":
+        diff = out - y
+        return float((diff * diff).mean())
+    return float((xp.maximum(out, 0) - out * y + xp.log1p(xp.exp(-xp.abs(out)))).mean())
 
 
 def penalty(params, p: Pressures, xp=np) -> float:

@@ -15,7 +15,8 @@ import numpy as np
 from evosim.engine import EngineState
 from evosim.gradient import data as gdata
 from evosim.gradient.measures import activation_change, layer_distances
-from evosim.gradient.network import Pressures, forward, init_params, loss_and_grad
+from evosim.gradient.network import (Pressures, forward, init_params, loss_and_grad,
+                                     loss_value)
 from evosim.gradient.optim import make_optimizer
 
 
@@ -191,13 +192,9 @@ def _measure(params, dataset, goal_target, y_train, g, epoch, last, distances, n
     row = {"generation": epoch}
     for split, x, y in (("train", dataset.x_train, y_train), ("test", dataset.x_test, y_test)):
         out, _ = forward(params, x, g.activation)
-        if g.loss == "bce":
-            row[f"loss_{split}"] = float((np.maximum(out, 0) - out * y
-                                          + np.log1p(np.exp(-np.abs(out)))).mean())
-            row[f"accuracy_{split}"] = float(((out > 0) == (y > 0.5)).mean())
-        else:
-            row[f"loss_{split}"] = float(((out - y) ** 2).mean())
-            row[f"accuracy_{split}"] = float((np.abs(out - y) < 0.5).mean())
+        row[f"loss_{split}"] = loss_value(out, y, g.loss)
+        right = (out > 0) == (y > 0.5) if g.loss == "bce" else np.abs(out - y) < 0.5
+        row[f"accuracy_{split}"] = float(right.mean())
     row["cost"] = float(sum((np.abs(w) * d).sum() for (w, _), d in zip(params, distances)))
     change = np.full(n_hidden + 1, np.nan)
     if epoch == last or (g.activation_every and epoch % g.activation_every == 0):

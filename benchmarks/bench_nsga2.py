@@ -35,7 +35,6 @@ def selection(n: int, repeat: int) -> None:
     rng = np.random.default_rng(0)
     values = np.stack([rng.integers(8, 17, 2 * n) / 16, rng.integers(4, 25, 2 * n)], axis=1)
     weights = np.array([1.0, -1.0])
-    order = np.arange(2 * n)
     population = []
     for i, row in enumerate(values):
         ind = creator.EvosimIndividual2([i])
@@ -43,9 +42,8 @@ def selection(n: int, repeat: int) -> None:
         population.append(ind)
     for p in (1.0, 0.25):
         th = np.array([nsga2.ALWAYS, crng.threshold(p)], dtype=np.uint64)
-        nsga2.select(values, weights, th, n, np.uint64(1), 0, order)  # compile / load
-        t = best_time(lambda th=th: nsga2.select(values, weights, th, n, np.uint64(1), 0, order),
-                      repeat)
+        nsga2.select(values, weights, th, n, np.uint64(1), 0)  # compile / load
+        t = best_time(lambda th=th: nsga2.select(values, weights, th, n, np.uint64(1), 0), repeat)
         print(f"  numba select, p = {p}: {t * 1e3:8.2f} ms")
     t_deap = best_time(lambda: tools.selNSGA2(population, n), max(1, repeat // 3))
     print(f"  deap.tools.selNSGA2:   {t_deap * 1e3:8.2f} ms")

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from evosim.tasks.logic import popcount64
+
 COST_KINDS = ("none", "count", "length")
 LAYOUTS = ("line", "grid")
 NONE, COUNT, LENGTH = 0, 1, 2
@@ -47,15 +49,45 @@ def connection_costs(genomes, n_inputs, kind, sq_dist, out) -> None:
     """out[i] = cost of circuit i's functional network (0 for kind NONE)."""
     n, length = genomes.shape
     n_gates = (length - 1) // 2
+    if kind == NONE:
+        out[:] = 0.0
+        return
+    if n_inputs + n_gates > 64:
+        _connection_costs_wide(genomes, n_inputs, kind, sq_dist, out)
+        return
+    one = np.uint64(1)
+    for i in range(n):  # reached addresses are bits of one word, updated without branches
+        reached = one << np.uint64(genomes[i, length - 1])
+        single = np.uint64(0)  # gates that read one source twice: one connection
+        for gate in range(n_gates - 1, -1, -1):  # feed-forward: sources lie below their gate
+            a, b = genomes[i, 2 * gate], genomes[i, 2 * gate + 1]
+            on = (reached >> np.uint64(n_inputs + gate)) & one
+            reached |= (np.uint64(0) - on) & ((one << np.uint64(a)) | (one << np.uint64(b)))
+            single |= np.uint64(a == b) << np.uint64(gate)
+        used = reached >> np.uint64(n_inputs)
+        if kind == COUNT:
+            out[i] = 2.0 * popcount64(used) - popcount64(used & single)
+            continue
+        total = 0.0
+        for gate in range(n_gates - 1, -1, -1):
+            if (used >> np.uint64(gate)) & one:
+                a, b = genomes[i, 2 * gate], genomes[i, 2 * gate + 1]
+                total += sq_dist[a, n_inputs + gate] + (0.0 if a == b
+                                                        else sq_dist[b, n_inputs + gate])
+        out[i] = total
+
+
+@njit(cache=True)
+def _connection_costs_wide(genomes, n_inputs, kind, sq_dist, out) -> None:
+    """``connection_costs`` for circuits of more than 64 addresses: a flag per address."""
+    n, length = genomes.shape
+    n_gates = (length - 1) // 2
     reached = np.empty(n_inputs + n_gates, dtype=np.bool_)
     for i in range(n):
-        if kind == NONE:
-            out[i] = 0.0
-            continue
         reached[:] = False
         reached[genomes[i, length - 1]] = True
         total = 0.0
-        for gate in range(n_gates - 1, -1, -1):  # feed-forward: sources lie below their gate
+        for gate in range(n_gates - 1, -1, -1):
             node = n_inputs + gate
             if reached[node]:
                 a, b = genomes[i, 2 * gate], genomes[i, 2 * gate + 1]

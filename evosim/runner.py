@@ -19,7 +19,7 @@ import numpy as np
 from evosim import config as cfg
 from evosim import counter_rng as crng
 from evosim.counter_rng import seed_streams
-from evosim.engine import EngineState, evolve
+from evosim.engine import EngineState, evolve, state_rows
 from evosim.goals import Schedule, make_schedule
 from evosim.io import RunWriter, load
 from evosim.measures import BestNetworkMeter
@@ -128,9 +128,15 @@ def _source(config, task, schedule, key, state: EngineState | None) -> RunSource
     if config.run.mode == "gradient":
         from evosim.gradient.recording import gradient_source
         return gradient_source(config, task, schedule, seed_streams(config.run.seed), state)
+    rows = state_rows(config)
+    if state is not None and len(state.genomes) != rows:
+        raise RunError(f"the checkpoint holds {len(state.genomes)} genomes where this evosim "
+                       f"keeps {rows} for this config (was the run started by an older "
+                       "version?); start it again")
     blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
     return RunSource(blocks, BestNetworkMeter(task, config),
-                     (config.run.population, task.genome_length), np.int16, {}, {}, None)
+                     (config.run.population, task.genome_length), np.int16, {}, {},
+                     (rows, task.genome_length))
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 ``evolve`` is a generator of ``Block`` records so the caller (the runner) decides what to do between
 blocks (measure Q, write HDF5, checkpoint) while the generations themselves run in compiled loops.
-The engine's whole state is the population and the next generation's number: randomness is
+The engine's whole state is its genomes (``state_rows``) and the next generation's number: randomness is
 counter-based (``evosim.counter_rng``), so a run resumed from a checkpoint continues exactly.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from evosim import costs
 from evosim import counter_rng as crng
 from evosim.engine.kernels import ELITIST, NSGA2, TOURNAMENT
 from evosim.engine.loops import LOOPS
-from evosim.engine.nsga2 import ALWAYS, coin_threshold
+from evosim.engine.nsga2 import ALWAYS
 from evosim.goals import Schedule
 
 SCHEMES = {"elitist": ELITIST, "tournament": TOURNAMENT, "nsga2": NSGA2}
@@ -25,7 +25,7 @@ SCHEMES = {"elitist": ELITIST, "tournament": TOURNAMENT, "nsga2": NSGA2}
 @dataclass
 class EngineState:
     generation: int          # the next generation to evaluate
-    genomes: np.ndarray      # its population, int16[N, L]
+    genomes: np.ndarray      # its genomes, int16[state_rows(config), L]
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,18 @@ class Block:
     cost_mean: np.ndarray        # float64[B]
     front0_size: np.ndarray      # int32[B]: NSGA-II's first front in the population (else 0)
     best_genome: np.ndarray      # int16[B, L]
-    state: EngineState           # the population after the block (a copy: safe to keep)
+    state: EngineState           # the engine state after the block (a copy: safe to keep)
 
 
-def initial_state(task, population: int, key: np.uint64) -> EngineState:
-    return EngineState(0, task.random_genomes(population, key))
+def state_rows(config) -> int:
+    """Genomes in the engine's state: the population, or for NSGA-II 2N, the survivors of the
+    last generation followed by their offspring (Deb et al.'s parents + offspring, which the next
+    generation sorts; a run starts from 2N random genomes)."""
+    return config.run.population * (2 if config.selection.scheme == "nsga2" else 1)
+
+
+def initial_state(task, rows: int, key: np.uint64) -> EngineState:
+    return EngineState(0, task.random_genomes(rows, key))
 
 
 def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState | None = None,
@@ -58,7 +65,10 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
         from evosim.engine import deap_engine
         yield from deap_engine.evolve(task, schedule, config, key, state, block_size)
         return
-    state = state or initial_state(task, run.population, key)
+    state = state or initial_state(task, state_rows(config), key)
+    if len(state.genomes) != state_rows(config):
+        raise ValueError(f"the engine state holds {len(state.genomes)} genomes; this config "
+                         f"needs {state_rows(config)}")
     scheme = SCHEMES[sel.scheme]
     loop = LOOPS[run.engine]["nsga2" if scheme == NSGA2 else "truncation"]
     n_elite = round(sel.elite_fraction * run.population) if scheme != NSGA2 else 0
@@ -70,7 +80,7 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
                        crng.threshold(var.bias_mutation_rate), int(sel.unique)], dtype=np.int64)
     fparams = np.array([cost.weight if cost.kind != "none" and scheme != NSGA2 else 0.0,
                         var.weight_mutation_scale])
-    thresholds = np.array([ALWAYS, coin_threshold(cost.p) if cost.kind != "none" else 0],
+    thresholds = np.array([ALWAYS, crng.threshold(cost.p) if cost.kind != "none" else 0],
                           dtype=np.uint64)
     consts = task.kernel_inputs(cost.layout)
     targets = task.pack(schedule.targets)

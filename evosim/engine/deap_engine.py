@@ -9,8 +9,9 @@ Randomness: DEAP draws from Python's ``random``; it is reseeded every generation
 generation), so a run is reproducible and resumable from any checkpoint, like the other backends
 (but its numbers differ from theirs: agreement is statistical).
 
-Differences from the fused loops, by design of DEAP: NSGA-II uses ``tools.selNSGA2`` with plain
-Pareto dominance, so P&NSGA (cost counted in a fraction p < 1 of comparisons) is refused here.
+NSGA-II has the fused loops' structure (the state is the survivors and their offspring) and
+``tools.selNSGA2``'s selection (``sel_nsga2``). DEAP's sort has plain Pareto dominance only, so
+P&NSGA (cost counted in a fraction p < 1 of comparisons) is refused here.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from deap import base, creator, tools
 from evosim import costs
 from evosim import counter_rng as crng
 from evosim.costs import connection_costs
-from evosim.engine import Block, EngineState, initial_state
+from evosim.engine import Block, EngineState, initial_state, state_rows
 from evosim.tasks.logic import count_correct
 
 # Classes DEAP's creator makes once per process (importing this module in a worker makes them
@@ -124,7 +125,7 @@ def evolve(task, schedule, config, key: np.uint64, state: EngineState | None = N
         raise ValueError("cost.p < 1 (P&NSGA) needs the numba or numpy engine: DEAP's "
                          "sortNondominated has no per-comparison objectives")
     toolbox = make_toolbox(task, config)
-    state = state or initial_state(task, run.population, key)
+    state = state or initial_state(task, state_rows(config), key)
     measure = _Evaluator(task, config)
     targets = task.pack(schedule.targets)
     genomes = state.genomes.copy()
@@ -176,32 +177,58 @@ class _Evaluator:
 
 
 def _generation(toolbox, config, evaluate, genomes, target) -> tuple[np.ndarray, tuple]:
+    """One generation from the engine state ``genomes``; returns the next state and the row."""
+    if config.selection.scheme == "nsga2":
+        return _nsga2_generation(toolbox, config, evaluate, genomes, target)
     population = evaluate(genomes, target)
     n = len(population)
-    front0 = 0
-    if config.selection.scheme == "nsga2":
-        fronts = tools.sortNondominated(population, n)
-        rank = {id(ind): f for f, front in enumerate(fronts) for ind in front}
-        for front in fronts:
-            tools.emo.assignCrowdingDist(front)
-        front0 = len(fronts[0])
-        best = max(population, key=lambda ind: (ind.correct, -ind.cost))
-        parents = sel_rank_crowding_tournament(population, n, rank)
-        offspring = _vary(toolbox, parents)
-        merged = population + evaluate(np.array(offspring, dtype=genomes.dtype), target)
-        survivors = tools.selNSGA2(merged, n)
+    if hasattr(toolbox, "select_all"):
+        ordered = toolbox.select_all(population, n)
     else:
-        if hasattr(toolbox, "select_all"):
-            ordered = toolbox.select_all(population, n)
+        ordered = sorted(random.sample(population, n), key=lambda ind: ind.fitness.wvalues,
+                         reverse=True)[:toolbox.n_elite]
+        ordered += toolbox.select(population, n - toolbox.n_elite)
+    best = max(population, key=lambda ind: ind.fitness.wvalues)
+    survivors = ordered[:toolbox.n_elite] + _vary(toolbox, ordered[toolbox.n_elite:])
+    return np.array(survivors, dtype=genomes.dtype), _row(population, best, 0, evaluate.task)
+
+
+def _nsga2_generation(toolbox, config, evaluate, genomes, target) -> tuple[np.ndarray, tuple]:
+    """The state is the last survivors followed by their offspring (2N): keep N by
+    ``sel_nsga2``, breed N offspring by tournaments on the fronts and crowding of that sort."""
+    merged = evaluate(genomes, target)
+    n = len(merged) // 2
+    survivors, rank = sel_nsga2(merged, n)
+    best = max(survivors, key=lambda ind: (ind.correct, -ind.cost))
+    front0 = sum(rank[id(ind)] == 0 for ind in survivors)
+    offspring = _vary(toolbox, sel_rank_crowding_tournament(survivors, n, rank))
+    state = np.array([list(ind) for ind in survivors] + offspring, dtype=genomes.dtype)
+    return state, _row(survivors, best, front0, evaluate.task)
+
+
+def sel_nsga2(individuals: list, k: int) -> tuple[list, dict]:
+    """``tools.selNSGA2`` (DEAP's sort and crowding distances), with ties of crowding distance at
+    the cut in random order instead of DEAP's parents-first order; also returns the fronts."""
+    fronts = tools.sortNondominated(individuals, k)
+    rank = {id(ind): f for f, front in enumerate(fronts) for ind in front}
+    chosen = []
+    for front in fronts:
+        tools.emo.assignCrowdingDist(front)
+        if len(chosen) + len(front) <= k:
+            chosen += front
         else:
-            ordered = sorted(random.sample(population, n), key=lambda ind: ind.fitness.wvalues,
-                             reverse=True)[:toolbox.n_elite]
-            ordered += toolbox.select(population, n - toolbox.n_elite)
-        best = max(population, key=lambda ind: ind.fitness.wvalues)
-        survivors = ordered[:toolbox.n_elite] + _vary(toolbox, ordered[toolbox.n_elite:])
-    row = (np.array(best), best.correct, best.cost, float(np.mean([i.cost for i in population])),
-           front0, float(np.mean([i.correct for i in population])) / evaluate.task.n_rows)
-    return np.array(survivors, dtype=genomes.dtype), row
+            shuffled = random.sample(front, len(front))
+            shuffled.sort(key=lambda ind: ind.fitness.crowding_dist, reverse=True)
+            chosen += shuffled[: k - len(chosen)]
+            break
+    return chosen, rank
+
+
+def _row(population: list, best, front0: int, task) -> tuple:
+    """The statistics row of a generation's population."""
+    return (np.array(best), best.correct, best.cost,
+            float(np.mean([i.cost for i in population])), front0,
+            float(np.mean([i.correct for i in population])) / task.n_rows)
 
 
 def _vary(toolbox, parents: list) -> list:

@@ -11,13 +11,14 @@ from numba import njit
 
 from evosim.costs import connection_costs
 from evosim.counter_rng import below, bounded, draw, mix64, stream_state
-from evosim.engine.nsga2 import binary_tournament, select as nsga2_select  # noqa: F401 (kernel set)
+from evosim.engine.nsga2 import (binary_tournament, select_sorted as nsga2_select,  # noqa: F401
+                                 sweep_order)  # (the kernel set)
+from evosim.engine.sorting import radix_sort
 from evosim.tasks.logic import count_correct
 from evosim.tasks.retina import mutate_retina, retina_correct, retina_costs
 
 # Stream ids: one independent stream per random decision of a generation.
 S_PERM, S_XO_DO, S_XO_CUT, S_MUT_DO, S_MUT_POS, S_MUT_VAL, S_TOURN, S_RANK = 1, 2, 3, 4, 5, 6, 7, 8
-S_TIES = 10
 ELITIST, TOURNAMENT, NSGA2 = 0, 1, 2
 # Layout of the int64 ``params`` and float64 ``fparams`` arrays every loop receives.
 P_ELITE, P_SCHEME, P_TOURNAMENT, P_XO, P_MUT, P_INPUTS, P_ROWS, P_COST, P_TASK, P_ACTIVATION, \
@@ -27,36 +28,15 @@ LOGIC, RETINA = 0, 1
 # Sort keys are kept short (radix passes cost time): rank keys are 16 bits of (SCORE_MAX - score)
 # above 24 random bits; mating keys are 24 random bits. The rare equal random keys fall back to
 # index order (about 0.03 pairs a generation for N = 1000): no measurable bias.
-SCORE_MAX, TIE_BITS, RANK_KEY_BITS, RANDOM_BITS = 2**16 - 1, np.uint64(24), 40, 24
+SCORE_MAX, TIE_BITS, RANDOM_BITS = 2**16 - 1, np.uint64(24), 24
 RANDOM_DROP = np.uint64(64 - RANDOM_BITS)
 
 
 @njit(cache=True)
-def stable_order(keys, n_bits) -> np.ndarray:
-    """Indices that sort ``keys`` (uint64 below 2**n_bits) ascending, ties in index order.
-
-    An LSD radix sort, one byte a pass, skipping bytes all keys share: several times faster than
-    Numba's np.sort for the ~1000 keys of a generation. Equal to ``np.argsort(keys, kind="stable")``.
-    """
-    n = keys.size
-    order = np.arange(n)
-    spare = np.empty(n, dtype=np.int64)
-    count = np.empty(257, dtype=np.int64)
-    for shift in range(0, n_bits, 8):
-        count[:] = 0
-        for i in range(n):
-            count[((keys[i] >> np.uint64(shift)) & np.uint64(255)) + 1] += 1
-        if count.max() == n:
-            continue
-        for d in range(1, 257):
-            count[d] += count[d - 1]
-        for i in range(n):
-            j = order[i]
-            d = (keys[j] >> np.uint64(shift)) & np.uint64(255)
-            spare[count[d]] = j
-            count[d] += 1
-        order, spare = spare, order
-    return order
+def stable_order(keys) -> np.ndarray:
+    """Indices that sort uint64 ``keys`` ascending, ties in index order (a radix sort: several
+    times faster than Numba's np.sort for the ~1000 keys of a generation)."""
+    return radix_sort(keys, np.arange(keys.size))
 
 
 @njit(cache=True)
@@ -73,7 +53,7 @@ def rank_by_score(scores, key, generation) -> np.ndarray:
     for i in range(scores.size):
         tie = (draw(state, i) >> RANDOM_DROP) if i else np.uint64(0)
         keys[i] = (np.uint64(SCORE_MAX - scores[i]) << TIE_BITS) | tie
-    return stable_order(keys, RANK_KEY_BITS)
+    return stable_order(keys)
 
 
 @njit(cache=True)
@@ -114,7 +94,7 @@ def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
     keys = np.empty(m, dtype=np.uint64)
     for j in range(m):
         keys[j] = draw(s_perm, j) >> RANDOM_DROP
-    perm = stable_order(keys, RANDOM_BITS)
+    perm = stable_order(keys)
     s_do = stream_state(key, generation, S_XO_DO)
     s_cut = stream_state(key, generation, S_XO_CUT)
     for k in range(m // 2):
@@ -160,10 +140,16 @@ def next_generation(genomes, spare, order, params, fparams, key, generation, con
     parents = np.empty(order.size, dtype=np.int64)
     select_parents(order, n_elite, params[P_SCHEME], params[P_TOURNAMENT], key, generation,
                    parents)
-    for j in range(order.size):  # element loops: row slicing costs more than the copy
-        for i in range(genomes.shape[1]):
-            spare[j, i] = genomes[parents[j], i]
+    copy_rows(genomes, parents, spare)
     vary(spare, n_elite, params, fparams, key, generation, consts)
+
+
+@njit(cache=True)
+def copy_rows(source, rows, target) -> None:
+    """target[j] = source[rows[j]], by element loops (row slicing costs more than the copy)."""
+    for j in range(rows.size):
+        for i in range(source.shape[1]):
+            target[j, i] = source[rows[j], i]
 
 
 @njit(cache=True)
@@ -195,16 +181,6 @@ def scores(correct, cost, n_rows, weight) -> np.ndarray:
             level += 1
         out[order[k]] = level
     return out
-
-
-@njit(cache=True)
-def permutation(n, key, generation, stream) -> np.ndarray:
-    """A uniformly random permutation of 0..n-1."""
-    state = stream_state(key, generation, stream)
-    keys = np.empty(n, dtype=np.uint64)
-    for j in range(n):
-        keys[j] = draw(state, j) >> RANDOM_DROP
-    return stable_order(keys, RANDOM_BITS)
 
 
 @njit(cache=True)
@@ -240,7 +216,7 @@ def duplicates(genomes) -> np.ndarray:
         for j in range(length):
             h = mix64(h ^ np.uint64(genomes[i, j] & 0xFFFF))
         hashes[i] = h
-    order = stable_order(hashes, 64)
+    order = stable_order(hashes)
     dup = np.zeros(n, dtype=np.bool_)
     start = 0
     while start < n:  # groups of equal hash, indices ascending: compare with earlier members

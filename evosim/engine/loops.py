@@ -5,8 +5,9 @@ compiled with ``K`` = ``kernels`` (so a whole block runs without returning to Py
 loops are the very same code objects run with ``K`` = ``reference``. The backends can therefore
 differ only in their kernels, which the tests compare one by one.
 
-Every loop leaves the population of the generation after the block in ``genomes`` and writes one
-statistics row per generation into ``out`` = (score_best, score_sum, cost_best, cost_sum, front0,
+Every loop leaves the engine state of the generation after the block in its first argument (the
+population; for NSGA-II the survivors and their offspring) and writes one statistics row per
+generation into ``out`` = (score_best, score_sum, cost_best, cost_sum, front0,
 best_genomes).
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from evosim.engine import kernels, reference
-from evosim.engine.kernels import F_COST_WEIGHT, P_ROWS, P_UNIQUE, S_TIES
+from evosim.engine.kernels import F_COST_WEIGHT, P_ROWS, P_UNIQUE
 from evosim.engine.rebind import rebind
 
 K = kernels
@@ -42,42 +43,47 @@ def truncation_generations(genomes, spare, gen0, targets, consts, params, fparam
         genomes[:] = current
 
 
-def nsga2_generations(genomes, spare, gen0, targets, consts, params, fparams, thresholds,
+def nsga2_generations(merged, spare, gen0, targets, consts, params, fparams, thresholds,
                       key, out) -> None:
-    """NSGA-II (mu + lambda): rank the population, breed N offspring by binary tournaments and
-    variation, keep the best N of parents and offspring. Objectives: performance (max), connection
-    cost (min), each counted in a comparison with probability thresholds[m] (P&NSGA). With
-    selection.unique, duplicate genomes are kept only if nothing else fills the population."""
-    n = genomes.shape[0]
+    """NSGA-II (mu + lambda) as Deb et al.: the state is 2N genomes, the previous generation's
+    survivors (best first) followed by their N offspring. Each generation keeps the best N of the
+    2N (the generation's population, recorded), breeds N offspring from them by binary tournaments
+    on the front ranks and crowding distances of that same sort, and varies them.
+
+    Objectives: performance (max), connection cost (min), each counted in a comparison with
+    probability thresholds[m] (P&NSGA). Survivors keep their evaluation until the goal changes.
+    With selection.unique, duplicate genomes are kept only if nothing else fills the population."""
+    n = merged.shape[0] // 2
     correct = np.empty(2 * n, dtype=np.int64)
     cost = np.empty(2 * n, dtype=np.float64)
-    merged = np.empty((2 * n, genomes.shape[1]), dtype=genomes.dtype)
     values = np.empty((2 * n, 2), dtype=np.float64)
+    current, other = merged, spare
     for b in range(targets.shape[0]):
         generation = gen0 + b
-        merged[:n] = genomes
-        K.evaluate(merged[:n], targets[b], consts, params, correct[:n], cost[:n])
-        values[:n, 0] = correct[:n] / params[P_ROWS]
-        values[:n, 1] = cost[:n]
-        _, rank, crowd, front0 = K.nsga2_select(
-            values[:n], OBJECTIVE_WEIGHTS, thresholds, n, key, 2 * generation,
-            K.permutation(n, key, generation, S_TIES))
-        K.record(b, K.best_of(correct[:n], cost[:n]), genomes, correct[:n], cost[:n], out)
-        out[4][b] = front0
-        merged[n:] = genomes[K.binary_tournament(rank, crowd, n, key, generation)]
-        K.vary(merged[n:], 0, params, fparams, key, generation, consts)
-        K.evaluate(merged[n:], targets[b], consts, params, correct[n:], cost[n:])
-        values[n:, 0] = correct[n:] / params[P_ROWS]
-        values[n:, 1] = cost[n:]
+        fresh = n if b > 0 and (targets[b] == targets[b - 1]).all() else 0
+        K.evaluate(current[fresh:], targets[b], consts, params, correct[fresh:], cost[fresh:])
+        values[:, 0] = correct / params[P_ROWS]
+        values[:, 1] = cost
         if params[P_UNIQUE]:  # copies sink below every real solution (Clune et al.'s option)
             worst_cost = cost.max() + 1.0
-            for i in np.flatnonzero(K.duplicates(merged)):
+            for i in np.flatnonzero(K.duplicates(current)):
                 values[i, 0] = -1.0
                 values[i, 1] = worst_cost
-        chosen, _, _, _ = K.nsga2_select(values, OBJECTIVE_WEIGHTS, thresholds, n, key,
-                                         2 * generation + 1,
-                                         K.permutation(2 * n, key, generation, S_TIES + 1))
-        genomes[:] = merged[chosen]
+            fresh = 0  # sunk survivors are out of order
+        order = K.sweep_order(values, OBJECTIVE_WEIGHTS, fresh)
+        chosen, rank, crowd, front0 = K.nsga2_select(values, OBJECTIVE_WEIGHTS, thresholds, n,
+                                                     key, generation, order)
+        K.copy_rows(current, chosen, other[:n])
+        correct[:n] = correct[chosen]
+        cost[:n] = cost[chosen]
+        K.record(b, K.best_of(correct[:n], cost[:n]), other[:n], correct[:n], cost[:n], out)
+        out[4][b] = front0
+        K.copy_rows(other[:n], K.binary_tournament(rank[chosen], crowd[chosen], n, key,
+                                                   generation), other[n:])
+        K.vary(other[n:], 0, params, fparams, key, generation, consts)
+        current, other = other, current
+    if targets.shape[0] % 2 == 1:
+        merged[:] = current
 
 
 LOOPS = {

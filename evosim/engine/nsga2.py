@@ -4,10 +4,23 @@ Conventions follow DEAP so the kernels can be checked against it: ``values[N, M]
 values and ``weights[M]`` their directions (+1 maximise, -1 minimise); dominance compares
 ``values * weights``; crowding distances sort the raw values, as ``tools.emo.assignCrowdingDist``.
 
-Stochastic dominance (P&NSGA, Clune, Mouret & Lipson 2013): objective m takes part in a given
-comparison of two individuals with probability p_m (performance 1, connection cost 0.25). The coin
-of a comparison is a counter-based draw keyed by (generation, objective, pair), so sorting is
-deterministic for a run and identical in the NumPy reference. With every p_m = 1 this is NSGA-II.
+Stochastic dominance (P&NSGA, Clune, Mouret & Lipson 2013): objective m takes part in a comparison
+of two individuals with probability p_m (performance 1, connection cost 0.25); with every p_m = 1
+this is NSGA-II. Each comparison has its own coin, drawn from a counter-based stream keyed by the
+generation, so a sort is deterministic for a run and identical in the NumPy reference.
+
+Two objectives with the first always counted (the engine's case) take a sweep instead of the
+pairwise matrix. Individuals are visited best first; the front of j is one more than the highest
+front holding one of j's dominators. Only individuals before j can dominate it, and whether some
+dominator sits in front r is decided by the coins of j's comparisons with the members of front r,
+one at a time until one dominates; fronts are tried from the highest down, so a sweep draws a few
+coins per individual instead of N. The coins of different individuals are independent, so the
+fronts have exactly the law of drawing every pair's coin (the tests compare the two, and the
+sweep with every objective counted against DEAP's ``sortNondominated``).
+
+Selection (``select``) is DEAP's ``selNSGA2`` except for one thing: among the last front's equal
+crowding distances the cut is drawn at random, where DEAP keeps the earlier individuals (parents
+before offspring), which would freeze neutral drift among equally good circuits.
 """
 from __future__ import annotations
 
@@ -15,12 +28,12 @@ import numpy as np
 from numba import njit
 
 from evosim.counter_rng import below, bounded, draw, stream_state
-from evosim.tasks.logic import popcount64
+from evosim.engine.sorting import float_keys, radix_sort
 
 S_DOMINANCE = 64          # stream ids S_DOMINANCE + m: the coins of objective m
-COIN_BITS = 8             # p is used to 1/256: coins compare 8 random bits with round(256 p)
 S_MATING = 9
-ALWAYS = np.uint64(2**53)  # a threshold that every draw is below: p = 1
+S_CUT = 10                # random ties of crowding distance at the cut
+ALWAYS = np.uint64(2**53)  # the coin threshold of p = 1 (``counter_rng.threshold(1.0)``)
 
 
 @njit(cache=True)
@@ -50,131 +63,6 @@ def dominance_matrix(values, weights, thresholds, key, generation) -> np.ndarray
             elif worse and not better:
                 dom[j, i] = True
     return dom
-
-
-def coin_threshold(p: float) -> np.uint64:
-    """The threshold that makes an objective count with probability p (quantised to 1/256 when
-    0 < p < 1, as the bit-sliced coins of the two-objective sort use it)."""
-    return ALWAYS if p >= 1.0 else np.uint64(round(p * 2**COIN_BITS) * 2**(53 - COIN_BITS))
-
-
-@njit(cache=True)
-def coin_word(state, index, level) -> np.uint64:
-    """64 independent coins, each True with probability level / 256: eight random words are
-    eight bit-planes of 64 uniform bytes, compared with ``level`` bit by bit (MSB first)."""
-    less = np.uint64(0)
-    equal = ~np.uint64(0)
-    for k in range(COIN_BITS - 1, -1, -1):
-        plane = draw(state, index * COIN_BITS + (COIN_BITS - 1 - k))
-        if (level >> k) & 1:
-            less |= equal & ~plane
-            equal &= plane
-        else:
-            equal &= ~plane
-        if (level & ((1 << k) - 1)) == 0:  # no set bits below: nothing more can be "less"
-            break
-    return less
-
-
-@njit(cache=True)
-def pareto2_ranks(wv, threshold, needed, key, generation) -> np.ndarray:
-    """Front ranks for two objectives (maximise both columns of ``wv``), the first always
-    counted, the second in a comparison with probability p (its coin threshold): bitsets.
-
-    Individuals are ordered by the first objective; a row D_j of bits says who dominates j. With
-    A_j = better on the first objective and B_j = Pareto-better on both,
-    D_j = (A_j and not coin) or (B_j and coin), one coin per pair (only one of a pair can ever
-    dominate the other, so the coin sits in the row of the one that could be dominated).
-    """
-    n = wv.shape[0]
-    words = (n + 63) // 64
-    order = np.argsort(-wv[:, 0], kind="mergesort")
-    first = wv[order, 0]
-    second = wv[order, 1]
-    level = threshold >> np.uint64(53 - COIN_BITS)
-    always = threshold >= ALWAYS
-    state = stream_state(key, generation, S_DOMINANCE + 1)
-    # at_least[d]: bitset of the positions whose second objective is >= the d-th distinct value
-    distinct = np.unique(second)
-    value_index = np.searchsorted(distinct, second)
-    at_least = np.zeros((distinct.size + 1, words), dtype=np.uint64)
-    for r in range(n):
-        at_least[value_index[r], r >> 6] |= np.uint64(1) << np.uint64(r & 63)
-    for d in range(distinct.size - 1, -1, -1):
-        at_least[d] |= at_least[d + 1]
-    row_words = np.empty(n, dtype=np.int64)  # row q has bits only below its group's end
-    dom = np.zeros((n, words), dtype=np.uint64)
-    count = np.zeros(n, dtype=np.int64)
-    hi_end = 0
-    while hi_end < n:  # one group of equal first objective at a time: positions [hi_end, ge_end)
-        ge_end = hi_end
-        while ge_end < n and first[ge_end] == first[hi_end]:
-            ge_end += 1
-        for q in range(hi_end, ge_end):
-            row_words[q] = (ge_end + 63) // 64
-            ge = at_least[value_index[q]]
-            gt = at_least[value_index[q] + 1]
-            for w in range((ge_end + 63) // 64):
-                better_first = _range_word(w, 0, hi_end)
-                b_word = (better_first & ge[w]) | (_range_word(w, hi_end, ge_end) & gt[w])
-                if always:
-                    word = b_word
-                elif better_first | b_word:
-                    coin = coin_word(state, q * words + w, level)
-                    word = (better_first & ~coin) | (b_word & coin)
-                else:
-                    word = np.uint64(0)
-                dom[q, w] = word
-                count[q] += popcount64(word)
-        hi_end = ge_end
-    ONE = np.uint64(1)
-    rank_sorted = np.full(n, -1, dtype=np.int64)
-    front_mask = np.zeros(words, dtype=np.uint64)
-    front = 0
-    ranked = 0
-    while ranked < needed:
-        front_mask[:] = 0
-        members = 0
-        low_word, high_word = words, 0
-        for q in range(n):
-            if rank_sorted[q] < 0 and count[q] == 0:
-                rank_sorted[q] = front
-                front_mask[q >> 6] |= ONE << np.uint64(q & 63)
-                members += 1
-                low_word, high_word = min(low_word, q >> 6), max(high_word, (q >> 6) + 1)
-        if members == 0:
-            break
-        ranked += members
-        for q in range(n):
-            if rank_sorted[q] < 0 and count[q] > 0:
-                for w in range(low_word, min(high_word, row_words[q])):
-                    count[q] -= popcount64(dom[q, w] & front_mask[w])
-        front += 1
-    rank = np.empty(n, dtype=np.int64)
-    for q in range(n):
-        rank[order[q]] = rank_sorted[q]
-    return rank
-
-
-@njit(cache=True, inline="always")
-def _range_word(w, start, stop) -> np.uint64:
-    """Word w of the bitset of positions start .. stop - 1."""
-    low = max(start - w * 64, 0)
-    high = min(stop - w * 64, 64)
-    if high <= low:
-        return np.uint64(0)
-    span = high - low
-    ones = ~np.uint64(0) if span == 64 else (np.uint64(1) << np.uint64(span)) - np.uint64(1)
-    return ones << np.uint64(low)
-
-
-@njit(cache=True)
-def ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
-    """Front ranks: the bitset sort for two objectives with the first always counted, else the
-    general pairwise sort."""
-    if values.shape[1] == 2 and thresholds[0] >= ALWAYS:
-        return pareto2_ranks(values * weights, thresholds[1], needed, key, generation)
-    return front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed)
 
 
 @njit(cache=True)
@@ -208,10 +96,129 @@ def front_ranks(dom, needed) -> np.ndarray:
 
 
 @njit(cache=True)
+def sweep_order(values, weights, n_sorted) -> np.ndarray:
+    """Positions best first: first objective (times its weight) descending, then the second,
+    ties in index order. The first ``n_sorted`` rows must already be in that order (the engine's
+    survivors are); only the rest is sorted, then the two runs are merged."""
+    n = values.shape[0]
+    k0 = ~float_keys(values[:, 0] * weights[0])  # ascending keys of descending values
+    k1 = ~float_keys(values[:, 1] * weights[1])
+    rest = radix_sort(k0, radix_sort(k1, np.arange(n_sorted, n)))
+    if n_sorted == 0:
+        return rest
+    order = np.empty(n, dtype=np.int64)
+    a, b = 0, 0
+    for q in range(n):
+        if b == rest.size:
+            take_rest = False
+        elif a == n_sorted:
+            take_rest = True
+        else:
+            r = rest[b]
+            take_rest = k0[r] < k0[a] or (k0[r] == k0[a] and k1[r] < k1[a])
+        if take_rest:
+            order[q] = rest[b]
+            b += 1
+        else:
+            order[q] = a
+            a += 1
+    return order
+
+
+@njit(cache=True)
+def sweep_ranks(first, second, order, threshold, key, generation) -> np.ndarray:
+    """Front ranks for two objectives, both maximised (``values * weights``), the first always
+    counted and the second in a comparison with probability p (its coin threshold). ``order``
+    lists the individuals best first (``sweep_order``). See the module docstring."""
+    n = order.size
+    f = first[order]   # in sweep order: contiguous reads
+    s = second[order]
+    front_of = np.empty(n, dtype=np.int64)          # by position
+    in_earlier = np.zeros(n + 1, dtype=np.int64)    # front -> members with a better first value
+    best_second = np.full(n + 1, -np.inf)           # front -> their best second value
+    in_group = np.zeros(n + 1, dtype=np.int64)      # front -> equal first, better second
+    always = threshold >= ALWAYS
+    never = threshold == 0
+    # np.uint64: run as Python (the NumPy reference), a returned state is an int, which Numba
+    # would type int64 in the draws
+    state = np.uint64(stream_state(key, generation, S_DOMINANCE + 1))
+    top = -1
+    g0 = 0
+    while g0 < n:  # a group of equal first objective: positions g0 .. g1 - 1
+        g1 = g0 + 1
+        while g1 < n and f[g1] == f[g0]:
+            g1 += 1
+        q0 = g0
+        while q0 < g1:  # a run of equal second objective: nobody in it dominates another
+            q1 = q0 + 1
+            while q1 < g1 and s[q1] == s[q0]:
+                q1 += 1
+            # better first, second not worse: dominates whatever the coin (the same for the run)
+            sure = top
+            while sure >= 0 and best_second[sure] < s[q0]:
+                sure -= 1
+            for q in range(q0, q1):
+                front = sure
+                for r in range(top, sure, -1):
+                    if always:  # equal first, better second: dominates (it is counted)
+                        if in_group[r]:
+                            front = r
+                            break
+                    elif never:  # better first, worse second: dominates (it is not counted)
+                        if in_earlier[r]:
+                            front = r
+                            break
+                    elif _any_coin(state, threshold, False, in_earlier[r], (q * n + r) * 2, n) \
+                            or _any_coin(state, threshold, True, in_group[r], (q * n + r) * 2 + 1,
+                                         n):
+                        front = r
+                        break
+                front_of[q] = front + 1
+                if always or never:  # no coins: the whole run is in this front
+                    front_of[q + 1: q1] = front + 1
+                    break
+            for q in range(q0, q1):
+                in_group[front_of[q]] += 1
+                top = max(top, front_of[q])
+            q0 = q1
+        for q in range(g0, g1):
+            r = front_of[q]
+            in_group[r] = 0
+            in_earlier[r] += 1
+            best_second[r] = max(best_second[r], s[q])
+        g0 = g1
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[order] = front_of
+    return rank
+
+
+@njit(cache=True)
+def _any_coin(state, threshold, counted, count, base, n) -> bool:
+    """Whether any of ``count`` comparisons counts the second objective (``counted``) or leaves
+    it out (not ``counted``): one coin each, drawn until the answer is known."""
+    for t in range(count):
+        if below(draw(state, base * n + t), threshold) == counted:
+            return True
+    return False
+
+
+@njit(cache=True)
+def ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
+    """Front ranks: the sweep for two objectives with the first always counted (every
+    individual ranked), else the pairwise sort (peeled until ``needed`` are ranked)."""
+    if values.shape[1] == 2 and thresholds[0] >= ALWAYS:
+        order = sweep_order(values, weights, 0)
+        return sweep_ranks(values[:, 0] * weights[0], values[:, 1] * weights[1], order,
+                           thresholds[1], key, generation)
+    return front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed)
+
+
+@njit(cache=True)
 def crowding_distance(values, members) -> np.ndarray:
-    """Crowding distance of each member of one front. Ties of equal values are broken by the
-    order given and, from the second objective on, by the previous objective's sorted order: the
-    front is re-sorted in place objective after objective, as DEAP's assignCrowdingDist does."""
+    """Crowding distance of each member of one front, as DEAP's assignCrowdingDist: the front is
+    sorted objective after objective (stable, so ties keep the order given, then the previous
+    objective's order); the two ends get infinity, the others the normalised gap of their
+    neighbours. A front already in order is not sorted again."""
     k, m_obj = members.size, values.shape[1]
     dist = np.zeros(k)
     if k == 0:
@@ -219,7 +226,8 @@ def crowding_distance(values, members) -> np.ndarray:
     order = np.arange(k)
     for m in range(m_obj):
         column = values[members, m]
-        order = order[np.argsort(column[order], kind="mergesort")]
+        if not _in_order(column, order):
+            order = radix_sort(float_keys(column), order)
         dist[order[0]] = np.inf
         dist[order[-1]] = np.inf
         low, high = column[order[0]], column[order[-1]]
@@ -232,43 +240,98 @@ def crowding_distance(values, members) -> np.ndarray:
 
 
 @njit(cache=True)
-def select(values, weights, thresholds, k, key, generation, tie_order):
-    """NSGA-II environmental selection of k individuals (DEAP's selNSGA2 semantics).
+def _in_order(column, order) -> bool:
+    """Whether ``column[order]`` is non-decreasing (a loop of its own: inlined in the caller,
+    whose ``order`` is reassigned, it ran seven times slower)."""
+    for p in range(1, order.size):
+        if column[order[p]] < column[order[p - 1]]:
+            return False
+    return True
 
-    ``tie_order`` is a permutation: fronts list their members in that order, which decides ties of
-    crowding distance (pass a random permutation; DEAP uses its own front order).
-    Returns (chosen indices, rank of every individual (-1 if unranked), crowding distance of every
-    ranked individual, size of the first front).
+
+@njit(cache=True)
+def cut(members, dist, m, key, generation) -> np.ndarray:
+    """bool mask of the ``m`` members of the last front that survive: the largest crowding
+    distances, the ties at the threshold drawn at random (a partial Fisher-Yates shuffle)."""
+    keep = np.ones(members.size, dtype=np.bool_)
+    if m >= members.size:
+        return keep
+    positive = np.flatnonzero(dist > 0.0)  # in tie-heavy fronts most distances are 0: skip them
+    if positive.size >= m:
+        threshold = -np.partition(-dist[positive], m - 1)[m - 1]
+    else:
+        threshold = 0.0
+    keep = dist > threshold
+    tied = np.flatnonzero(dist == threshold)
+    need = m - np.sum(keep)
+    state = np.uint64(stream_state(key, generation, S_CUT))  # np.uint64: see sweep_ranks
+    for t in range(need):
+        pick = t + bounded(draw(state, t), tied.size - t)
+        tied[t], tied[pick] = tied[pick], tied[t]
+        keep[tied[t]] = True
+    return keep
+
+
+@njit(cache=True)
+def select(values, weights, thresholds, k, key, generation):
+    """NSGA-II environmental selection of k individuals; see ``select_sorted``."""
+    return select_sorted(values, weights, thresholds, k, key, generation,
+                         sweep_order(values, weights, 0))
+
+
+@njit(cache=True)
+def select_sorted(values, weights, thresholds, k, key, generation, order):
+    """NSGA-II environmental selection of k individuals (DEAP's selNSGA2, random ties at the cut),
+    given ``order`` = ``sweep_order(values, weights, ...)``.
+
+    Fronts list their members in reverse sweep order (worst first), or in index order for the
+    pairwise sort; that order decides ties within crowding distances, as DEAP's front order does.
+    Returns (chosen indices in sweep order, rank of every individual (-1 if unranked), crowding
+    distance of every individual of the fronts that fill the k (else 0), size of the first front).
     """
     n = values.shape[0]
-    rank = ranks(values, weights, thresholds, k, key, generation)
+    sweep = values.shape[1] == 2 and thresholds[0] >= ALWAYS
+    if sweep:
+        rank = sweep_ranks(values[:, 0] * weights[0], values[:, 1] * weights[1], order,
+                           thresholds[1], key, generation)
+        listing = order[::-1]
+    else:
+        rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
+        listing = np.arange(n)
+    sizes = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        if rank[i] >= 0:
+            sizes[rank[i]] += 1
+    last, filled = 0, 0
+    while filled + sizes[last] < k:
+        filled += sizes[last]
+        last += 1
+    start = np.zeros(last + 2, dtype=np.int64)  # members of fronts 0 .. last, front by front
+    for f in range(last + 1):
+        start[f + 1] = start[f] + sizes[f]
+    members = np.empty(start[last + 1], dtype=np.int64)
+    slot = start[: last + 1].copy()
+    for i in listing:
+        if 0 <= rank[i] <= last:
+            members[slot[rank[i]]] = i
+            slot[rank[i]] += 1
     crowd = np.zeros(n)
+    chosen_flag = np.zeros(n, dtype=np.bool_)
+    for f in range(last + 1):
+        front = members[start[f]: start[f + 1]]
+        dist = crowding_distance(values, front)
+        keep = cut(front, dist, k - filled, key, generation) if f == last else \
+            np.ones(front.size, dtype=np.bool_)
+        for p in range(front.size):
+            crowd[front[p]] = dist[p]
+            chosen_flag[front[p]] = keep[p]
     chosen = np.empty(k, dtype=np.int64)
-    filled = 0
-    n_front0 = 0
-    front = 0
-    while filled < k:
-        members = np.empty(n, dtype=np.int64)
-        size = 0
-        for i in tie_order:
-            if rank[i] == front:
-                members[size] = i
-                size += 1
-        members = members[:size]
-        if front == 0:
-            n_front0 = size
-        dist = crowding_distance(values, members)
-        for p in range(size):
-            crowd[members[p]] = dist[p]
-        if filled + size <= k:
-            chosen[filled: filled + size] = members
-            filled += size
-        else:
-            by_crowding = np.argsort(-dist, kind="mergesort")  # stable: ties keep front order
-            chosen[filled:] = members[by_crowding[: k - filled]]
-            filled = k
-        front += 1
-    return chosen, rank, crowd, n_front0
+    c = 0
+    for i in order:
+        if chosen_flag[i]:
+            chosen[c] = i
+            c += 1
+    return chosen, rank, crowd, min(sizes[0], k)
 
 
 @njit(cache=True)

@@ -12,6 +12,7 @@ from evosim.engine.kernels import (ELITIST, LOGIC, P_ACTIVATION, P_COST, P_ELITE
                                    S_MUT_POS, S_MUT_VAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT,
                                    S_XO_DO, SCORE_MAX, TIE_BITS)
 from evosim.engine.rebind import rebind
+from evosim.engine.sorting import float_keys_numpy
 from evosim.tasks.logic import count_correct_numpy
 from evosim.tasks.retina import mutate_retina_numpy, retina_correct_numpy, retina_costs_numpy
 
@@ -70,6 +71,10 @@ def next_generation(genomes, spare, order, params, fparams, key, generation, con
     vary(spare, n_elite, params, fparams, key, generation, consts)
 
 
+def copy_rows(source, rows, target) -> None:
+    target[:] = source[rows]
+
+
 def evaluate(genomes, target, consts, params, correct, cost) -> None:
     input_words, row_mask, _, _, sq_dist, patterns, layers = consts
     kind = int(params[P_COST])
@@ -87,10 +92,6 @@ def scores(correct, cost, n_rows, weight) -> np.ndarray:
     if weight == 0.0:
         return correct.copy()
     return np.unique(correct / n_rows - weight * cost, return_inverse=True)[1].astype(np.int64)
-
-
-def permutation(n, key, generation, stream) -> np.ndarray:
-    return np.argsort(_draws(key, generation, stream, n) >> RANDOM_DROP, kind="stable")
 
 
 # --- NSGA-II -------------------------------------------------------------------------------------
@@ -114,56 +115,14 @@ def dominance_matrix(values, weights, thresholds, key, generation) -> np.ndarray
     return dom
 
 
-def coin_words(state, index: np.ndarray, level: int) -> np.ndarray:
-    less = np.zeros(index.shape, dtype=np.uint64)
-    equal = np.full(index.shape, ~np.uint64(0))
-    for k in range(nsga2.COIN_BITS - 1, -1, -1):
-        plane = crng.draw_array(state, index * nsga2.COIN_BITS + (nsga2.COIN_BITS - 1 - k))
-        if (level >> k) & 1:
-            less |= equal & ~plane
-            equal &= plane
-        else:
-            equal &= ~plane
-        if level & ((1 << k) - 1) == 0:
-            break
-    return less
+def sweep_order(values, weights, n_sorted) -> np.ndarray:
+    """A full stable sort (the kernel merges its sorted head; the results are equal)."""
+    k0 = ~float_keys_numpy(values[:, 0] * weights[0])
+    k1 = ~float_keys_numpy(values[:, 1] * weights[1])
+    return np.lexsort((k1, k0))
 
 
-def pareto2_dominance(wv, threshold, key, generation) -> tuple[np.ndarray, np.ndarray]:
-    """(order, dom): individuals sorted by the first objective, and dom[q, r] True when the one at
-    position r dominates the one at position q (the coins of ``nsga2.pareto2_ranks``)."""
-    n = wv.shape[0]
-    words = (n + 63) // 64
-    order = np.argsort(-wv[:, 0], kind="stable")
-    first, second = wv[order, 0], wv[order, 1]
-    hi_end = np.searchsorted(-first, -first, side="left")
-    ge_end = np.searchsorted(-first, -first, side="right")
-    r = np.arange(n)[None, :]
-    better_first = r < hi_end[:, None]
-    same_first = (r >= hi_end[:, None]) & (r < ge_end[:, None])
-    pareto = (better_first & (second[None, :] >= second[:, None])) | \
-        (same_first & (second[None, :] > second[:, None]))
-    if threshold >= nsga2.ALWAYS:
-        return order, pareto
-    state = crng.stream_state_array(key, generation, nsga2.S_DOMINANCE + 1)
-    index = np.arange(n)[:, None] * words + np.arange(words)[None, :]
-    level = int(threshold >> np.uint64(53 - nsga2.COIN_BITS))
-    coins = coin_words(state, index.astype(np.uint64), level)
-    coin = np.unpackbits(coins.view(np.uint8), axis=1, bitorder="little")[:, :n].astype(bool)
-    return order, (better_first & ~coin) | (pareto & coin)
-
-
-def pareto2_ranks(wv, threshold, needed, key, generation) -> np.ndarray:
-    order, dom = pareto2_dominance(wv, threshold, key, generation)
-    rank = np.empty(wv.shape[0], dtype=np.int64)
-    rank[order] = front_ranks(dom.T, needed)  # front_ranks wants [dominator, dominated]
-    return rank
-
-
-def ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
-    if values.shape[1] == 2 and thresholds[0] >= nsga2.ALWAYS:
-        return pareto2_ranks(values * weights, thresholds[1], needed, key, generation)
-    return front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed)
+sweep_ranks = nsga2.sweep_ranks.py_func  # sequential by nature: the kernel's own code, in Python
 
 
 def front_ranks(dom, needed) -> np.ndarray:
@@ -198,23 +157,43 @@ def crowding_distance(values, members) -> np.ndarray:
     return dist
 
 
-def nsga2_select(values, weights, thresholds, k, key, generation, tie_order):
+def cut(members, dist, m, key, generation) -> np.ndarray:
+    keep = np.ones(members.size, dtype=bool)
+    if m >= members.size:
+        return keep
+    positive = np.sort(dist[dist > 0.0])[::-1]
+    threshold = positive[m - 1] if positive.size >= m else 0.0
+    keep = dist > threshold
+    tied = np.flatnonzero(dist == threshold)
+    need = m - keep.sum()
+    state = crng.stream_state_array(key, generation, nsga2.S_CUT)
+    steps = np.arange(need)
+    picks = steps + crng.bounded_array(crng.draw_array(state, steps), tied.size - steps)
+    for t, pick in zip(steps, picks):  # a partial Fisher-Yates shuffle: sequential
+        tied[t], tied[pick] = tied[pick], tied[t]
+    keep[tied[:need]] = True
+    return keep
+
+
+def nsga2_select(values, weights, thresholds, k, key, generation, order):
     n = values.shape[0]
-    rank = ranks(values, weights, thresholds, k, key, generation)
+    if values.shape[1] == 2 and thresholds[0] >= nsga2.ALWAYS:
+        rank = sweep_ranks(values[:, 0] * weights[0], values[:, 1] * weights[1], order,
+                           thresholds[1], key, generation)
+        listing = order[::-1]
+    else:
+        rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
+        listing = np.arange(n)
+    sizes = np.bincount(rank[rank >= 0], minlength=n + 1)
+    last = int(np.searchsorted(np.cumsum(sizes), k))
+    filled = sizes[:last].sum()
     crowd = np.zeros(n)
-    chosen: list[np.ndarray] = []
-    filled, front, n_front0 = 0, 0, 0
-    while filled < k:
-        members = tie_order[rank[tie_order] == front]
-        n_front0 = members.size if front == 0 else n_front0
-        dist = crowding_distance(values, members)
-        crowd[members] = dist
-        take = members if filled + members.size <= k else \
-            members[np.argsort(-dist, kind="stable")[: k - filled]]
-        chosen.append(take)
-        filled += take.size
-        front += 1
-    return np.concatenate(chosen), rank, crowd, n_front0
+    chosen = np.zeros(n, dtype=bool)
+    for f in range(last + 1):
+        front = listing[rank[listing] == f]
+        crowd[front] = crowding_distance(values, front)
+        chosen[front] = cut(front, crowd[front], k - filled, key, generation) if f == last else True
+    return order[chosen[order]], rank, crowd, min(sizes[0], k)
 
 
 def binary_tournament(rank, crowd, n_picks, key, generation) -> np.ndarray:
@@ -231,6 +210,9 @@ def duplicates(genomes) -> np.ndarray:
     dup[first] = False
     return dup
 
+
+ranks = rebind(nsga2.ranks, sweep_order=sweep_order, sweep_ranks=sweep_ranks,
+               front_ranks=front_ranks, dominance_matrix=dominance_matrix)
 
 # The task dispatch of variation is the kernels' own code, with the NumPy operators behind it.
 vary = rebind(kernels.vary, crossover=crossover, mutate_rewire=mutate_rewire,

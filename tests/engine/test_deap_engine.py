@@ -3,7 +3,7 @@ import random
 
 import numpy as np
 import pytest
-from deap import creator
+from deap import creator, tools
 from scipy.stats import ks_2samp, mannwhitneyu
 
 from evosim.config import Config
@@ -34,6 +34,19 @@ def test_deap_and_numba_engines_agree_on_generations_to_solve():
     fast = [_solve_time("numba", s) for s in range(25)]
     slow = [_solve_time("deap", s + 1000) for s in range(25)]
     assert sum(t <= BUDGET for t in fast) >= 10 and sum(t <= BUDGET for t in slow) >= 10
+    assert mannwhitneyu(fast, slow).pvalue > 0.01
+    assert ks_2samp(fast, slow).pvalue > 0.01
+
+
+@pytest.mark.slow
+def test_deap_and_numba_nsga2_agree_on_generations_to_solve():
+    """NSGA-II with the connection count as a second objective (p = 1: DEAP's own dominance):
+    the fused loop against sortNondominated / assignCrowdingDist and DEAP's tournaments, 25
+    seeds each, the same two tests at the 1% level."""
+    nsga2 = {"selection.scheme": "nsga2", "cost.kind": "count", "cost.p": 1.0}
+    fast = [_solve_time("numba", s, **nsga2) for s in range(25)]
+    slow = [_solve_time("deap", s + 1000, **nsga2) for s in range(25)]
+    assert sum(t <= BUDGET for t in fast) >= 5 and sum(t <= BUDGET for t in slow) >= 5
     assert mannwhitneyu(fast, slow).pvalue > 0.01
     assert ks_2samp(fast, slow).pvalue > 0.01
 
@@ -70,6 +83,24 @@ def test_elitist_operator_keeps_the_elite_and_copies_it_over_the_worst():
     random.seed(0)
     chosen = deap_engine.sel_elitist(population, 10, 3)
     assert [ind[0] for ind in chosen] == [9, 8, 7, 6, 5, 4, 3, 9, 8, 7]
+
+
+def test_sel_nsga2_is_deap_sel_nsga2_up_to_ties_at_the_cut():
+    rng = np.random.default_rng(5)
+    population = []
+    for i, row in enumerate(rng.integers(0, 8, size=(120, 2)).astype(float)):
+        ind = creator.EvosimIndividual2([i])
+        ind.fitness.values = tuple(row)
+        population.append(ind)
+    random.seed(3)
+    chosen, rank = deap_engine.sel_nsga2(population, 50)
+    theirs = tools.selNSGA2(population, 50)
+    assert len(chosen) == 50 and max(rank[id(ind)] for ind in chosen) == \
+        max(rank[id(ind)] for ind in theirs)
+    mine, deap_only = set(map(id, chosen)) - set(map(id, theirs)), \
+        set(map(id, theirs)) - set(map(id, chosen))
+    crowding = {id(ind): getattr(ind.fitness, "crowding_dist", None) for ind in population}
+    assert sorted(crowding[i] for i in mine) == sorted(crowding[i] for i in deap_only)
 
 
 def test_rewire_mutation_as_a_deap_operator():

@@ -45,9 +45,10 @@ def test_blocks_cover_every_generation_once_and_evolution_improves(small_config)
     assert h["fitness_mean"][-50:].mean() > h["fitness_mean"][0] + 0.1
 
 
-def test_resuming_from_a_block_state_continues_identically(small_config):
+@pytest.mark.parametrize("overrides", [{}, {"selection.scheme": "nsga2", "cost.kind": "count"}])
+def test_resuming_from_a_block_state_continues_identically(small_config, overrides):
     task = LogicTask()
-    config = small_config.replace(**{"run.generations": 200})
+    config = small_config.replace(**{"run.generations": 200, **overrides})
     schedule = make_schedule("mvg", task.goals, 201, period=20)
     full = list(evolve(task, schedule, config, np.uint64(9), block_size=50))
     resumed = list(evolve(task, schedule, config, np.uint64(9), full[1].state, block_size=50))
@@ -57,11 +58,31 @@ def test_resuming_from_a_block_state_continues_identically(small_config):
         assert np.array_equal(a.state.genomes, b.state.genomes)
 
 
+def test_nsga2_history_does_not_depend_on_block_boundaries(small_config):
+    """Survivors keep their evaluation and sorted order between generations; a block starts by
+    evaluating and sorting everything again, which must change nothing."""
+    task = LogicTask()
+    config = small_config.replace(**{"selection.scheme": "nsga2", "cost.kind": "count",
+                                     "run.generations": 120})
+    schedule = make_schedule("mvg", task.goals, 121, period=20)
+    histories = []
+    for block_size in (7, 64, 200):
+        blocks = list(evolve(task, schedule, config, np.uint64(4), block_size=block_size))
+        histories.append(np.concatenate([b.best_genome for b in blocks]))
+        histories.append(np.concatenate([b.fitness_mean for b in blocks]))
+        histories.append(blocks[-1].state.genomes)
+    for a, b in zip(histories[:3], histories[3:6]):
+        assert np.array_equal(a, b)
+    for a, b in zip(histories[:3], histories[6:]):
+        assert np.array_equal(a, b)
+
+
 def test_nsga2_unique_keeps_more_distinct_genomes(small_config):
     config = small_config.replace(**{"selection.scheme": "nsga2", "cost.kind": "count",
                                      "schedule.kind": "fixed", "run.generations": 100})
     _, plain = _history(config)
     _, unique = _history(config.replace(**{"selection.unique": True}))
-    n_plain = len(np.unique(plain[-1].state.genomes, axis=0))
-    n_unique = len(np.unique(unique[-1].state.genomes, axis=0))
-    assert n_unique > n_plain and n_unique == config.run.population
+    n = config.run.population  # the state is the survivors, then their offspring
+    n_plain = len(np.unique(plain[-1].state.genomes[:n], axis=0))
+    n_unique = len(np.unique(unique[-1].state.genomes[:n], axis=0))
+    assert n_unique > n_plain and n_unique == n

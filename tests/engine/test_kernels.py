@@ -84,8 +84,3 @@ def test_mutation_reaches_every_other_value():
     assert values == set(range(4, 16)) - {int(original)}
 
 
-@pytest.mark.parametrize("n,bits", [(1, 8), (1000, 48), (777, 32), (50, 5)])
-def test_stable_order_equals_numpy_stable_argsort(n, bits):
-    keys = np.random.default_rng(n).integers(0, 2**bits, n, dtype=np.uint64)
-    keys[::3] = keys[0]  # plenty of ties
-    assert np.array_equal(kernels.stable_order(keys, bits), np.argsort(keys, kind="stable"))

@@ -1,8 +1,12 @@
 """NSGA-II kernels against DEAP (the outside oracle) and against the NumPy reference."""
+import itertools
+
 import numpy as np
 import pytest
 from deap import base, creator, tools
+from scipy import stats
 
+from evosim import counter_rng as crng
 from evosim.engine import nsga2, reference
 
 KEY = np.uint64(77)
@@ -49,6 +53,20 @@ def test_front_ranks_equal_deap_sort_nondominated(m, seed):
     assert np.array_equal(reference.dominance_matrix(values, WEIGHTS[m], _always(m), KEY, 0), dom)
 
 
+@pytest.mark.parametrize("seed,ties", [(11, True), (12, False), (13, True)])
+def test_sweep_ranks_equal_deap_sort_nondominated_when_every_objective_counts(seed, ties):
+    values = _objectives(333, 2, seed, ties)
+    ranks = nsga2.ranks(values, WEIGHTS[2], _always(2), 333, KEY, 0)
+    fronts = tools.sortNondominated(_deap_population(values), 333)
+    expected = np.empty(333, dtype=np.int64)
+    for f, front in enumerate(fronts):
+        for ind in front:
+            expected[ind[0]] = f
+    assert np.array_equal(ranks, expected)
+    pairwise = nsga2.front_ranks(nsga2.dominance_matrix(values, WEIGHTS[2], _always(2), KEY, 0), 333)
+    assert np.array_equal(ranks, pairwise)
+
+
 @pytest.mark.parametrize("m,seed", [(2, 4), (3, 5)])
 def test_crowding_distances_equal_deap(m, seed):
     values = _objectives(200, m, seed)
@@ -64,63 +82,119 @@ def test_crowding_distances_equal_deap(m, seed):
         assert np.array_equal(reference.crowding_distance(values, members), expected)
 
 
+def test_selection_crowding_is_deap_on_fronts_listed_worst_first():
+    values = _objectives(300, 2, 14)
+    chosen, rank, crowd, front0 = nsga2.select(values, WEIGHTS[2], _always(2), 150, KEY, 0)
+    listing = nsga2.sweep_order(values, WEIGHTS[2], 0)[::-1]  # the documented front order
+    population = _deap_population(values)
+    last = rank[chosen].max()
+    for f in range(last + 1):
+        front = [population[i] for i in listing[rank[listing] == f]]
+        tools.emo.assignCrowdingDist(front)
+        assert np.array_equal(crowd[[ind[0] for ind in front]],
+                              [ind.fitness.crowding_dist for ind in front])
+    assert front0 == min((rank == 0).sum(), 150)
+    assert np.all(rank[chosen] <= last) and np.all(np.isin(np.flatnonzero(rank < last), chosen))
+
+
 @pytest.mark.parametrize("seed,k", [(6, 50), (7, 100), (8, 37)])
 def test_selection_equals_deap_sel_nsga2_up_to_crowding_ties(seed, k):
     values = _objectives(200, 2, seed, ties=False)
-    tie_order = np.arange(200)
-    chosen, _, crowd, _ = nsga2.select(values, WEIGHTS[2], _always(2), k, KEY, 0, tie_order)
+    chosen, _, crowd, _ = nsga2.select(values, WEIGHTS[2], _always(2), k, KEY, 0)
     deap_chosen = np.array([ind[0] for ind in tools.selNSGA2(_deap_population(values), k)])
     assert len(set(chosen)) == k
     if set(chosen) != set(deap_chosen):  # allowed only where crowding distances tie at the cut
         mine, theirs = set(chosen) - set(deap_chosen), set(deap_chosen) - set(chosen)
         assert sorted(crowd[list(mine)]) == sorted(crowd[list(theirs)])
-    ref = reference.nsga2_select(values, WEIGHTS[2], _always(2), k, KEY, 0, tie_order)
-    assert np.array_equal(ref[0], chosen)
 
 
-@pytest.mark.parametrize("p", [0.0, 0.25, 0.9])
-def test_stochastic_dominance_has_probability_p_and_backends_agree(p):
-    """Two objectives (the bitset sort): cost counts in a comparison with probability p."""
+@pytest.mark.parametrize("p", [0.0, 0.25, 0.9, 1.0])
+def test_kernels_equal_numpy_reference(p):
     values = _objectives(300, 2, 9)
-    thresholds = np.array([nsga2.ALWAYS, nsga2.coin_threshold(p)], dtype=np.uint64)
-    order, dom_sorted = reference.pareto2_dominance(values * WEIGHTS[2], thresholds[1], KEY, 5)
-    dom = np.zeros_like(dom_sorted)
-    dom[np.ix_(order, order)] = dom_sorted.T  # dom[i, j]: i dominates j, in index order
-    perf, cost = values[:, 0], values[:, 1]
-    # equal performance, lower cost: dominates iff the cost is counted
-    i, j = np.nonzero((perf[:, None] == perf[None, :]) & (cost[:, None] < cost[None, :]))
-    assert abs(dom[i, j].mean() - p) < 0.02
-    # higher performance, higher cost: dominates iff the cost is not counted
-    i, j = np.nonzero((perf[:, None] > perf[None, :]) & (cost[:, None] > cost[None, :]))
-    assert abs(dom[i, j].mean() - (1 - p)) < 0.02
-    # higher performance, lower cost: dominates whatever the coin
-    i, j = np.nonzero((perf[:, None] > perf[None, :]) & (cost[:, None] < cost[None, :]))
-    assert dom[i, j].all()
-    ranks = nsga2.ranks(values, WEIGHTS[2], thresholds, 300, KEY, 5)
-    assert np.array_equal(ranks, reference.ranks(values, WEIGHTS[2], thresholds, 300, KEY, 5))
-    assert np.array_equal(ranks, reference.front_ranks(dom, 300))
-    tie_order = np.random.default_rng(1).permutation(300)
-    mine = nsga2.select(values, WEIGHTS[2], thresholds, 150, KEY, 5, tie_order)
-    ref = reference.nsga2_select(values, WEIGHTS[2], thresholds, 150, KEY, 5, tie_order)
+    thresholds = np.array([nsga2.ALWAYS, crng.threshold(p)], dtype=np.uint64)
+    order = nsga2.sweep_order(values, WEIGHTS[2], 0)
+    assert np.array_equal(order, reference.sweep_order(values, WEIGHTS[2], 0))
+    assert np.array_equal(nsga2.ranks(values, WEIGHTS[2], thresholds, 300, KEY, 5),
+                          reference.ranks(values, WEIGHTS[2], thresholds, 300, KEY, 5))
+    mine = nsga2.select_sorted(values, WEIGHTS[2], thresholds, 150, KEY, 5, order)
+    ref = reference.nsga2_select(values, WEIGHTS[2], thresholds, 150, KEY, 5, order)
     for a, b in zip(mine, ref):
         assert np.array_equal(a, b)
 
 
+def test_sweep_order_merges_a_sorted_head_into_the_full_sort():
+    values = _objectives(400, 2, 15)
+    head = nsga2.sweep_order(values[:200], WEIGHTS[2], 0)
+    values[:200] = values[head]  # the engine keeps its survivors sorted
+    assert np.array_equal(nsga2.sweep_order(values, WEIGHTS[2], 200),
+                          nsga2.sweep_order(values, WEIGHTS[2], 0))
+
+
+def _exact_rank_law(values, p):
+    """Probability of every rank vector when each comparison counts the cost with probability p,
+    by enumerating the coins of the comparisons whose outcome depends on them."""
+    n = len(values)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    law = {}
+    for coins in itertools.product((False, True), repeat=len(pairs)):
+        dom = np.zeros((n, n), dtype=bool)
+        prob = 1.0
+        for (i, j), counted in zip(pairs, coins):
+            prob *= p if counted else 1 - p
+            wi, wj = values[i] * WEIGHTS[2], values[j] * WEIGHTS[2]
+            m = 2 if counted else 1
+            better, worse = np.any(wi[:m] > wj[:m]), np.any(wi[:m] < wj[:m])
+            dom[i, j], dom[j, i] = better and not worse, worse and not better
+        ranks = tuple(nsga2.front_ranks(dom, n))
+        law[ranks] = law.get(ranks, 0.0) + prob
+    return law
+
+
+def test_stochastic_sweep_has_the_law_of_one_coin_per_comparison():
+    """P&NSGA: the sweep's fronts have exactly the distribution of per-comparison coins."""
+    values = np.array([[3, 5], [3, 2], [2, 4], [2, 1], [1, 3], [1, 0]], dtype=float)
+    p = 0.25
+    law = _exact_rank_law(values, p)
+    thresholds = np.array([nsga2.ALWAYS, crng.threshold(p)], dtype=np.uint64)
+    draws = 20000
+    seen = {}
+    for generation in range(draws):
+        ranks = tuple(nsga2.ranks(values, WEIGHTS[2], thresholds, 6, KEY, generation))
+        seen[ranks] = seen.get(ranks, 0) + 1
+    assert set(seen) <= set(law)
+    outcomes = sorted(law, key=law.get, reverse=True)
+    expected = np.array([law[r] * draws for r in outcomes])
+    observed = np.array([seen.get(r, 0) for r in outcomes])
+    big = expected >= 5  # chi-square cells; the rare outcomes pooled
+    exp_cells = np.append(expected[big], expected[~big].sum())
+    obs_cells = np.append(observed[big], observed[~big].sum())
+    assert stats.chisquare(obs_cells, exp_cells).pvalue > 1e-3
+
+
 def test_general_stochastic_dominance_for_three_objectives():
     values = _objectives(200, 3, 10)
-    thresholds = np.array([nsga2.ALWAYS, nsga2.coin_threshold(0.5), nsga2.ALWAYS], np.uint64)
+    thresholds = np.array([nsga2.ALWAYS, crng.threshold(0.5), nsga2.ALWAYS], np.uint64)
     dom = nsga2.dominance_matrix(values, WEIGHTS[3], thresholds, KEY, 2)
     assert np.array_equal(dom, reference.dominance_matrix(values, WEIGHTS[3], thresholds, KEY, 2))
     assert np.array_equal(nsga2.ranks(values, WEIGHTS[3], thresholds, 200, KEY, 2),
                           reference.ranks(values, WEIGHTS[3], thresholds, 200, KEY, 2))
+    order = nsga2.sweep_order(values, WEIGHTS[3], 0)
+    mine = nsga2.select_sorted(values, WEIGHTS[3], thresholds, 90, KEY, 2, order)
+    ref = reference.nsga2_select(values, WEIGHTS[3], thresholds, 90, KEY, 2, order)
+    for a, b in zip(mine, ref):
+        assert np.array_equal(a, b)
 
 
-def test_bitset_sort_equals_pairwise_sort_when_every_objective_counts():
-    for seed, ties in ((11, True), (12, False)):
-        values = _objectives(333, 2, seed, ties)
-        pairwise = nsga2.front_ranks(
-            nsga2.dominance_matrix(values, WEIGHTS[2], _always(2), KEY, 0), 333)
-        assert np.array_equal(nsga2.ranks(values, WEIGHTS[2], _always(2), 333, KEY, 0), pairwise)
+def test_cut_keeps_the_largest_distances_and_draws_ties_evenly():
+    members = np.arange(10, 20)
+    dist = np.array([np.inf, 0.5, 0.5, 0.5, 0.5, 0.2, 0.2, np.inf, 0.9, 0.5])
+    counts = np.zeros(10)
+    for generation in range(3000):
+        keep = nsga2.cut(members, dist, 5, KEY, generation)
+        assert np.array_equal(keep, reference.cut(members, dist, 5, KEY, generation))
+        assert keep.sum() == 5 and keep[[0, 7, 8]].all() and not keep[[5, 6]].any()
+        counts += keep
+    assert np.allclose(counts[[1, 2, 3, 4, 9]] / 3000, 2 / 5, atol=0.04)
 
 
 def test_binary_tournament_prefers_lower_front_then_larger_crowding():

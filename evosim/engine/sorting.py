@@ -1,0 +1,69 @@
+"""Stable sorting of the small arrays of a generation: an LSD radix sort over the bytes that vary.
+
+A generation sorts one to two thousand keys several times (ranks, orders by objective); Numba's
+``np.argsort`` takes about 90 us for 2000 floats, a radix pass about 4 us, and the keys of these
+runs (rows correct, connection counts, random bits) vary in one to three bytes. NumPy's
+``argsort(kind="stable")`` gives the same orders (the reference kernels use it).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_SIGN = np.uint64(1) << np.uint64(63)
+_BYTE = np.uint64(255)
+
+
+@njit(cache=True)
+def radix_sort(keys, order) -> np.ndarray:
+    """``order`` stably re-sorted by ``keys[order]`` ascending (uint64 keys, indexed by element):
+    equal to ``order[np.argsort(keys[order], kind="stable")]``. Bytes that no two keys differ in
+    cost nothing, so sorting by a second key after a first is cheap."""
+    n = order.size
+    k = np.empty(n, dtype=np.uint64)
+    idx = order.copy()
+    if n == 0:
+        return idx
+    differ = np.uint64(0)
+    for i in range(n):
+        k[i] = keys[order[i]]
+        differ |= k[i] ^ k[0]
+    k_spare = np.empty(n, dtype=np.uint64)
+    idx_spare = np.empty(n, dtype=np.int64)
+    start = np.empty(256, dtype=np.int64)
+    for byte in range(8):
+        shift = np.uint64(8 * byte)
+        if (differ >> shift) & _BYTE == 0:
+            continue
+        start[:] = 0
+        for i in range(n):
+            start[(k[i] >> shift) & _BYTE] += 1
+        total = 0
+        for d in range(256):
+            count = start[d]
+            start[d] = total
+            total += count
+        for i in range(n):
+            d = (k[i] >> shift) & _BYTE
+            slot = start[d]
+            start[d] = slot + 1
+            k_spare[slot] = k[i]
+            idx_spare[slot] = idx[i]
+        k, k_spare = k_spare, k
+        idx, idx_spare = idx_spare, idx
+    return idx
+
+
+@njit(cache=True)
+def float_keys(x) -> np.ndarray:
+    """uint64 keys in the order of the float64 values (-0.0 and 0.0 equal; no NaN)."""
+    bits = (x + 0.0).view(np.uint64)  # a contiguous copy, in which -0.0 became 0.0
+    for i in range(bits.size):
+        bits[i] = ~bits[i] if bits[i] & _SIGN else bits[i] | _SIGN
+    return bits
+
+
+def float_keys_numpy(x: np.ndarray) -> np.ndarray:
+    """The vectorised twin of ``float_keys``."""
+    bits = (np.asarray(x, dtype=np.float64) + 0.0).view(np.uint64)
+    return np.where(bits & _SIGN, ~bits, bits | _SIGN)

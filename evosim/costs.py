@@ -78,6 +78,41 @@ def connection_costs(genomes, n_inputs, kind, sq_dist, out) -> None:
 
 
 @njit(cache=True)
+def correct_and_costs(genomes, n_inputs, input_words, target, row_mask, kind, sq_dist, correct,
+                      cost) -> None:
+    """``count_correct`` and ``connection_costs`` in one forward pass, for circuits of one word
+    of rows and at most 64 addresses (the logic task's hot loop under a cost): each address
+    carries the set of gates feeding it (its cone) beside its signal, so the functional network
+    is the output's cone, with no backward pass."""
+    n, length = genomes.shape
+    n_gates = (length - 1) // 2
+    one = np.uint64(1)
+    signal = np.empty(n_inputs + n_gates, dtype=np.uint64)
+    cone = np.zeros(n_inputs + n_gates, dtype=np.uint64)
+    signal[:n_inputs] = input_words[:, 0]
+    for i in range(n):
+        single = np.uint64(0)  # gates that read one source twice: one connection
+        for gate in range(n_gates):
+            a, b = genomes[i, 2 * gate], genomes[i, 2 * gate + 1]
+            signal[n_inputs + gate] = ~(signal[a] & signal[b])
+            cone[n_inputs + gate] = cone[a] | cone[b] | (one << np.uint64(gate))
+            single |= np.uint64(a == b) << np.uint64(gate)
+        out = genomes[i, length - 1]
+        correct[i] = popcount64(~(signal[out] ^ target[0]) & row_mask[0])
+        used = cone[out]
+        if kind == COUNT:
+            cost[i] = 2.0 * popcount64(used) - popcount64(used & single)
+            continue
+        total = 0.0
+        for gate in range(n_gates):
+            if (used >> np.uint64(gate)) & one:
+                a, b = genomes[i, 2 * gate], genomes[i, 2 * gate + 1]
+                total += sq_dist[a, n_inputs + gate] + (0.0 if a == b
+                                                        else sq_dist[b, n_inputs + gate])
+        cost[i] = total
+
+
+@njit(cache=True)
 def _connection_costs_wide(genomes, n_inputs, kind, sq_dist, out) -> None:
     """``connection_costs`` for circuits of more than 64 addresses: a flag per address."""
     n, length = genomes.shape

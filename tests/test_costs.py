@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from evosim import costs
-from evosim.tasks.logic import LogicTask
+from evosim.tasks.logic import LogicTask, count_correct
 from tasks.test_logic import MODULAR_G1_GENOME
 
 
@@ -21,6 +21,14 @@ def _kernel(genomes, kind, layout, task=LogicTask()):
     costs.connection_costs(genomes, task.n_inputs, costs.COST_KINDS.index(kind), sq, out)
     numpy = costs.connection_costs_numpy(genomes, task.n_inputs, costs.COST_KINDS.index(kind), sq)
     assert np.array_equal(out, numpy)
+    if kind != "none":  # the fused forward pass of the hot loop gives the same costs and scores
+        target = task.pack(np.arange(task.n_rows) % 3 == 0)[0]
+        correct, fused = np.empty(len(genomes), dtype=np.int64), np.empty(len(genomes))
+        costs.correct_and_costs(genomes, task.n_inputs, task.input_words, target, task.row_mask,
+                                costs.COST_KINDS.index(kind), sq, correct, fused)
+        expected = np.empty(len(genomes), dtype=np.int64)
+        count_correct(genomes, task.n_inputs, task.input_words, target, task.row_mask, expected)
+        assert np.array_equal(fused, out) and np.array_equal(correct, expected)
     return out
 
 

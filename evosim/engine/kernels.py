@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from evosim.costs import connection_costs
+from evosim.costs import NONE, connection_costs, correct_and_costs
 from evosim.counter_rng import below, bounded, draw, mix64, stream_state
 from evosim.engine.nsga2 import (binary_tournament, select_sorted as nsga2_select,  # noqa: F401
                                  sweep_order)  # (the kernel set)
-from evosim.engine.sorting import radix_sort
+from evosim.engine.sorting import float_keys, radix_sort
 from evosim.tasks.logic import count_correct
 from evosim.tasks.retina import mutate_retina, retina_correct, retina_costs
 
@@ -159,6 +159,10 @@ def evaluate(genomes, target, consts, params, correct, cost) -> None:
     (each task fills the parts it does not use with empty arrays)."""
     input_words, row_mask, _, _, sq_dist, patterns, layers = consts
     if params[P_TASK] == LOGIC:
+        if params[P_COST] != NONE and row_mask.size == 1 and genomes.shape[1] // 2 <= 64:
+            correct_and_costs(genomes, params[P_INPUTS], input_words, target, row_mask,
+                              params[P_COST], sq_dist, correct, cost)
+            return
         count_correct(genomes, params[P_INPUTS], input_words, target, row_mask, correct)
         connection_costs(genomes, params[P_INPUTS], params[P_COST], sq_dist, cost)
     else:
@@ -173,7 +177,7 @@ def scores(correct, cost, n_rows, weight) -> np.ndarray:
     if weight == 0.0:
         return correct.copy()
     fitness = correct / n_rows - weight * cost
-    order = np.argsort(fitness)
+    order = radix_sort(float_keys(fitness), np.arange(fitness.size))
     out = np.empty(correct.size, dtype=np.int64)
     level = 0
     for k in range(order.size):

@@ -177,19 +177,33 @@ def sweep_ranks(first, second, order, threshold, key, generation) -> np.ndarray:
                 if always or never:  # no coins: the whole run is in this front
                     front_of[q + 1: q1] = front + 1
                     break
-            for q in range(q0, q1):
-                in_group[front_of[q]] += 1
-                top = max(top, front_of[q])
+            q = q0
+            while q < q1:  # stretches of one front: counts added once (no chains through memory)
+                r, q_end = _stretch(front_of, q, q1)
+                in_group[r] += q_end - q
+                top = max(top, r)
+                q = q_end
             q0 = q1
-        for q in range(g0, g1):
-            r = front_of[q]
+        q = g0
+        while q < g1:
+            r, q_end = _stretch(front_of, q, g1)
             in_group[r] = 0
-            in_earlier[r] += 1
-            best_second[r] = max(best_second[r], s[q])
+            in_earlier[r] += q_end - q
+            best_second[r] = max(best_second[r], s[q])  # the group is sorted: s[q] is the best
+            q = q_end
         g0 = g1
     rank = np.empty(first.size, dtype=np.int64)
     rank[order] = front_of
     return rank
+
+
+@njit(cache=True, inline="always")
+def _stretch(values, start, stop):
+    """(values[start], end of the stretch of equal values from start, before stop)."""
+    end = start + 1
+    while end < stop and values[end] == values[start]:
+        end += 1
+    return values[start], end
 
 
 @njit(cache=True)
@@ -219,24 +233,34 @@ def crowding_distance(values, members) -> np.ndarray:
     sorted objective after objective (stable, so ties keep the order given, then the previous
     objective's order); the two ends get infinity, the others the normalised gap of their
     neighbours. A front already in order is not sorted again."""
+    dist = np.zeros(members.size)
+    _crowding_into(values, members, dist, np.empty(members.size, dtype=np.int64),
+                   np.empty(members.size))
+    return dist
+
+
+@njit(cache=True)
+def _crowding_into(values, members, dist, order, column) -> None:
+    """``crowding_distance`` added into ``dist`` (zeros), with scratch arrays of the front's size:
+    selection computes every front's distances without allocating."""
     k, m_obj = members.size, values.shape[1]
-    dist = np.zeros(k)
     if k == 0:
-        return dist
-    order = np.arange(k)
+        return
+    for p in range(k):
+        order[p] = p
     for m in range(m_obj):
-        column = values[members, m]
+        for p in range(k):
+            column[p] = values[members[p], m]
         if not _in_order(column, order):
-            order = radix_sort(float_keys(column), order)
+            order[:] = radix_sort(float_keys(column), order)
         dist[order[0]] = np.inf
-        dist[order[-1]] = np.inf
-        low, high = column[order[0]], column[order[-1]]
+        dist[order[k - 1]] = np.inf
+        low, high = column[order[0]], column[order[k - 1]]
         if high == low:
             continue
         norm = m_obj * (high - low)
         for p in range(1, k - 1):
             dist[order[p]] += (column[order[p + 1]] - column[order[p - 1]]) / norm
-    return dist
 
 
 @njit(cache=True)
@@ -315,16 +339,21 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
         if 0 <= rank[i] <= last:
             members[slot[rank[i]]] = i
             slot[rank[i]] += 1
+    dist = np.zeros(members.size)
+    order_scratch = np.empty(members.size, dtype=np.int64)
+    column_scratch = np.empty(members.size)
+    for f in range(last + 1):
+        a, b = start[f], start[f + 1]
+        _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b], column_scratch[a:b])
     crowd = np.zeros(n)
     chosen_flag = np.zeros(n, dtype=np.bool_)
-    for f in range(last + 1):
-        front = members[start[f]: start[f + 1]]
-        dist = crowding_distance(values, front)
-        keep = cut(front, dist, k - filled, key, generation) if f == last else \
-            np.ones(front.size, dtype=np.bool_)
-        for p in range(front.size):
-            crowd[front[p]] = dist[p]
-            chosen_flag[front[p]] = keep[p]
+    for p in range(members.size):
+        crowd[members[p]] = dist[p]
+        chosen_flag[members[p]] = p < start[last]
+    a, b = start[last], start[last + 1]
+    keep = cut(members[a:b], dist[a:b], k - filled, key, generation)
+    for p in range(b - a):
+        chosen_flag[members[a + p]] = keep[p]
     chosen = np.empty(k, dtype=np.int64)
     c = 0
     for i in order:

@@ -28,7 +28,7 @@ import numpy as np
 from numba import njit
 
 from evosim.counter_rng import below, bounded, draw, stream_state
-from evosim.engine.sorting import float_keys, radix_sort
+from evosim.engine.sorting import radix_sort, sort_keys
 
 S_DOMINANCE = 64          # stream ids S_DOMINANCE + m: the coins of objective m
 S_MATING = 9
@@ -101,9 +101,14 @@ def sweep_order(values, weights, n_sorted) -> np.ndarray:
     ties in index order. The first ``n_sorted`` rows must already be in that order (the engine's
     survivors are); only the rest is sorted, then the two runs are merged."""
     n = values.shape[0]
-    k0 = ~float_keys(values[:, 0] * weights[0])  # ascending keys of descending values
-    k1 = ~float_keys(values[:, 1] * weights[1])
-    rest = radix_sort(k0, radix_sort(k1, np.arange(n_sorted, n)))
+    k0, w0 = sort_keys(-(values[:, 0] * weights[0]))  # ascending keys of descending values
+    k1, w1 = sort_keys(-(values[:, 1] * weights[1]))
+    if w0 + w1 <= 64:  # one key, (first, second): integer objectives take one or two passes
+        k0 = k1 if w0 == 0 else (k0 << np.uint64(w1)) | k1
+        k1 = np.zeros(n, dtype=np.uint64)
+        rest = radix_sort(k0, np.arange(n_sorted, n))
+    else:
+        rest = radix_sort(k0, radix_sort(k1, np.arange(n_sorted, n)))
     if n_sorted == 0:
         return rest
     order = np.empty(n, dtype=np.int64)
@@ -252,7 +257,7 @@ def _crowding_into(values, members, dist, order, column) -> None:
         for p in range(k):
             column[p] = values[members[p], m]
         if not _in_order(column, order):
-            order[:] = radix_sort(float_keys(column), order)
+            order[:] = radix_sort(sort_keys(column)[0], order)
         dist[order[0]] = np.inf
         dist[order[k - 1]] = np.inf
         low, high = column[order[0]], column[order[k - 1]]

@@ -63,6 +63,28 @@ def float_keys(x) -> np.ndarray:
     return bits
 
 
+@njit(cache=True)
+def sort_keys(x):
+    """(uint64 keys in the order of the float64 values, their width in bits). Integers below
+    2**52 in magnitude (rows correct, connection counts) give ``x - min(x)``: a few bits, so one
+    or two radix passes; other values give ``float_keys`` (width 64)."""
+    low, high = np.inf, -np.inf
+    for v in x:
+        if v != np.floor(v) or abs(v) >= 2.0**52:
+            return float_keys(x), 64
+        low = min(low, v)
+        high = max(high, v)
+    keys = np.empty(x.size, dtype=np.uint64)
+    for i in range(x.size):
+        keys[i] = np.uint64(x[i] - low)
+    width = 0
+    span = np.uint64(high - low) if x.size else np.uint64(0)
+    while span:
+        span >>= np.uint64(1)
+        width += 1
+    return keys, width
+
+
 def float_keys_numpy(x: np.ndarray) -> np.ndarray:
     """The vectorised twin of ``float_keys``."""
     bits = (np.asarray(x, dtype=np.float64) + 0.0).view(np.uint64)

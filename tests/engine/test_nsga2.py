@@ -122,12 +122,15 @@ def test_kernels_equal_numpy_reference(p):
         assert np.array_equal(a, b)
 
 
-def test_sweep_order_merges_a_sorted_head_into_the_full_sort():
-    values = _objectives(400, 2, 15)
+@pytest.mark.parametrize("ties", [True, False])
+def test_sweep_order_merges_a_sorted_head_into_the_full_sort(ties):
+    values = _objectives(400, 2, 15, ties)
     head = nsga2.sweep_order(values[:200], WEIGHTS[2], 0)
     values[:200] = values[head]  # the engine keeps its survivors sorted
     assert np.array_equal(nsga2.sweep_order(values, WEIGHTS[2], 200),
                           nsga2.sweep_order(values, WEIGHTS[2], 0))
+    assert np.array_equal(nsga2.sweep_order(values, WEIGHTS[2], 0),
+                          reference.sweep_order(values, WEIGHTS[2], 0))
 
 
 def _exact_rank_law(values, p):

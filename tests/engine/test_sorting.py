@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from evosim.engine.sorting import float_keys, float_keys_numpy, radix_sort
+from evosim.engine.sorting import float_keys, float_keys_numpy, radix_sort, sort_keys
 
 
 @pytest.mark.parametrize("n,bits", [(0, 8), (1, 8), (1000, 64), (777, 32), (50, 5)])
@@ -23,3 +23,14 @@ def test_float_keys_sort_as_the_floats_do():
     assert keys[1] == keys[2] == keys[10]  # -0.0 and 0.0 are equal
     assert np.array_equal(radix_sort(keys, np.arange(x.size)), np.argsort(x, kind="stable"))
     assert np.array_equal(np.less.outer(x, x), np.less.outer(keys, keys))
+
+
+def test_sort_keys_are_compact_for_integers_and_keep_the_order_of_any_values():
+    counts = np.array([7.0, -3.0, 0.0, -0.0, 12.0, 7.0])
+    keys, width = sort_keys(counts)
+    assert width == 4 and keys.max() == 15  # 12 - (-3): four bits, one radix pass
+    assert np.array_equal(np.less.outer(counts, counts), np.less.outer(keys, keys))
+    fractions = np.array([0.5, 0.25, 3.0, -1.5, 0.25])
+    keys, width = sort_keys(fractions)
+    assert width == 64 and np.array_equal(keys, float_keys(fractions))
+    assert sort_keys(np.array([2.0**60, 1.0]))[1] == 64  # too large to be exact as an offset

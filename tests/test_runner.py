@@ -1,3 +1,4 @@
+import h5py
 import igraph
 import numpy as np
 import pytest
@@ -58,7 +59,9 @@ def test_recorded_q_is_the_exact_maximum_of_the_best_circuit(tmp_path, small_con
         assert h["n_nodes_best"][generation] == adjacency.shape[0]
 
 
-def test_interrupted_run_resumes_to_the_same_file(tmp_path, small_config):
+@pytest.mark.parametrize("overrides", [{}, {"selection.scheme": "nsga2", "cost.kind": "count"}])
+def test_interrupted_run_resumes_to_the_same_file(tmp_path, small_config, overrides):
+    small_config = small_config.replace(**overrides)
     whole = runner.run(small_config, tmp_path / "whole.h5")
 
     def stop_at_170(progress):
@@ -72,6 +75,21 @@ def test_interrupted_run_resumes_to_the_same_file(tmp_path, small_config):
     resumed = runner.resume(cut.path)
     assert resumed.status == "complete"
     assert_same_run_files(whole.path, resumed.path)
+
+
+def test_resume_refuses_a_checkpoint_of_another_size(tmp_path, small_config):
+    """NSGA-II checkpoints its survivors and their offspring (2N); a file whose checkpoint holds
+    another number (an older evosim kept N) is refused with a clear message."""
+    config = small_config.replace(**{"selection.scheme": "nsga2", "cost.kind": "count",
+                                     "run.generations": 60})
+    path = runner.run(config, tmp_path / "x.h5").path
+    with h5py.File(path, "r+") as f:
+        f.attrs["status"] = "interrupted"
+        genomes = f["checkpoint/genomes"][()]
+        del f["checkpoint/genomes"]
+        f["checkpoint/genomes"] = genomes[:, : config.run.population]
+    with pytest.raises(runner.RunError, match="checkpoint holds 200 genomes where this evosim keeps 400"):
+        runner.resume(path)
 
 
 def test_output_is_never_overwritten_silently(tmp_path, small_config):

@@ -16,7 +16,8 @@ dominator sits in front r is decided by the coins of j's comparisons with the me
 one at a time until one dominates; fronts are tried from the highest down, so a sweep draws a few
 coins per individual instead of N. The coins of different individuals are independent, so the
 fronts have exactly the law of drawing every pair's coin (the tests compare the two, and the
-sweep with every objective counted against DEAP's ``sortNondominated``).
+sweep with every objective counted against DEAP's ``sortNondominated``). With every objective
+counted there are no coins and a front is found by bisection: O(N log N) with the sort.
 
 Selection (``select``) is DEAP's ``selNSGA2`` except for one thing: among the last front's equal
 crowding distances the cut is drawn at random, where DEAP keeps the earlier individuals (parents
@@ -147,46 +148,44 @@ def sweep_ranks(first, second, order, threshold, key, generation) -> np.ndarray:
     # np.uint64: run as Python (the NumPy reference), a returned state is an int, which Numba
     # would type int64 in the draws
     state = np.uint64(stream_state(key, generation, S_DOMINANCE + 1))
-    top = -1
+    top_earlier = -1  # the highest front of the earlier groups
     g0 = 0
     while g0 < n:  # a group of equal first objective: positions g0 .. g1 - 1
         g1 = g0 + 1
         while g1 < n and f[g1] == f[g0]:
             g1 += 1
+        top_group = -1  # the highest front of this group's earlier runs
         q0 = g0
         while q0 < g1:  # a run of equal second objective: nobody in it dominates another
             q1 = q0 + 1
             while q1 < g1 and s[q1] == s[q0]:
                 q1 += 1
-            # better first, second not worse: dominates whatever the coin (the same for the run)
-            sure = top
-            while sure >= 0 and best_second[sure] < s[q0]:
-                sure -= 1
-            for q in range(q0, q1):
-                front = sure
-                for r in range(top, sure, -1):
-                    if always:  # equal first, better second: dominates (it is counted)
-                        if in_group[r]:
+            if always:  # dominated by better-or-equal on both: no coins, one front for the run
+                front = max(_last_at_least(best_second, top_earlier, s[q0]), top_group)
+                front_of[q0:q1] = front + 1
+            elif never:  # dominated by every better first value
+                front_of[q0:q1] = top_earlier + 1
+            else:
+                # better first, second not worse: dominates whatever the coin
+                sure = top_earlier
+                while sure >= 0 and best_second[sure] < s[q0]:
+                    sure -= 1
+                for q in range(q0, q1):
+                    front = sure
+                    for r in range(max(top_earlier, top_group), sure, -1):
+                        # better first, worse second: dominates if the second is not counted;
+                        # equal first, better second: dominates if it is counted
+                        if _any_coin(state, threshold, False, in_earlier[r], (q * n + r) * 2, n) \
+                                or _any_coin(state, threshold, True, in_group[r],
+                                             (q * n + r) * 2 + 1, n):
                             front = r
                             break
-                    elif never:  # better first, worse second: dominates (it is not counted)
-                        if in_earlier[r]:
-                            front = r
-                            break
-                    elif _any_coin(state, threshold, False, in_earlier[r], (q * n + r) * 2, n) \
-                            or _any_coin(state, threshold, True, in_group[r], (q * n + r) * 2 + 1,
-                                         n):
-                        front = r
-                        break
-                front_of[q] = front + 1
-                if always or never:  # no coins: the whole run is in this front
-                    front_of[q + 1: q1] = front + 1
-                    break
+                    front_of[q] = front + 1
             q = q0
             while q < q1:  # stretches of one front: counts added once (no chains through memory)
                 r, q_end = _stretch(front_of, q, q1)
                 in_group[r] += q_end - q
-                top = max(top, r)
+                top_group = max(top_group, r)
                 q = q_end
             q0 = q1
         q = g0
@@ -195,11 +194,27 @@ def sweep_ranks(first, second, order, threshold, key, generation) -> np.ndarray:
             in_group[r] = 0
             in_earlier[r] += q_end - q
             best_second[r] = max(best_second[r], s[q])  # the group is sorted: s[q] is the best
+            top_earlier = max(top_earlier, r)
             q = q_end
         g0 = g1
     rank = np.empty(first.size, dtype=np.int64)
     rank[order] = front_of
     return rank
+
+
+@njit(cache=True)
+def _last_at_least(best_second, top, v) -> int:
+    """The highest front r <= top with best_second[r] >= v, or -1, by bisection: with every
+    objective counted the fronts' best second values do not increase (each member of front r + 1
+    has a dominator in front r, at least as good on both)."""
+    low, high = 0, top + 1
+    while low < high:
+        mid = (low + high) // 2
+        if best_second[mid] >= v:
+            low = mid + 1
+        else:
+            high = mid
+    return low - 1
 
 
 @njit(cache=True, inline="always")

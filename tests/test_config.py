@@ -30,7 +30,8 @@ def test_toml_round_trip_and_overrides():
     ({"run.population": "many"}, "run.population: wrong type; allowed: integer in [4, 65535]"),
     ({"run.generations": True}, "run.generations: wrong type"),
     ({"variation.crossover_rate": float("nan")}, "variation.crossover_rate: nan is not a finite"),
-    ({"schedule.goal": "G7"}, "schedule.goal: 'G7' is not a goal of logic-gates; allowed: G1"),
+    ({"schedule.goal": "G7"},
+     "schedule.goal: 'G7' is not a goal of logic-gates with task.n_inputs = 4; allowed: G1"),
     ({"schedule.kind": "mvg", "schedule.goals": ["G1"]}, "at least two different goals"),
     ({"schedule.kind": "rmvg", "task.n_inputs": 3}, "rmvg needs a task whose goals share sub-goals"),
 ])

@@ -364,6 +364,13 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
     column_scratch = np.empty(members.size)
     for f in range(last + 1):
         a, b = start[f], start[f + 1]
+        if sweep and values[members[a], 0] == values[members[b - 1], 0] \
+                and values[members[a], 1] == values[members[b - 1], 1]:
+            # listed in sweep order, a front with equal ends holds one objective vector: its ends
+            # get infinity and the rest 0 (what _crowding_into would find, without the passes)
+            dist[a] = np.inf
+            dist[b - 1] = np.inf
+            continue
         _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b], column_scratch[a:b])
     crowd = np.zeros(n)
     chosen_flag = np.zeros(n, dtype=np.bool_)

@@ -317,6 +317,52 @@ def cut(members, dist, m, key, generation) -> np.ndarray:
 
 
 @njit(cache=True)
+def _list_fronts(rank, listing, k):
+    """The members of the fronts that fill k, front by front in ``listing`` order: (members,
+    start (front f is members[start[f]:start[f + 1]]), the last front, how many precede it)."""
+    n = rank.size
+    sizes = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        if rank[i] >= 0:
+            sizes[rank[i]] += 1
+    last, filled = 0, 0
+    while filled + sizes[last] < k:
+        filled += sizes[last]
+        last += 1
+    start = np.zeros(last + 2, dtype=np.int64)
+    for f in range(last + 1):
+        start[f + 1] = start[f] + sizes[f]
+    members = np.empty(start[last + 1], dtype=np.int64)
+    slot = start[: last + 1].copy()
+    for i in listing:
+        if 0 <= rank[i] <= last:
+            members[slot[rank[i]]] = i
+            slot[rank[i]] += 1
+    return members, start, last, filled
+
+
+@njit(cache=True)
+def _front_crowding(values, members, start, sweep) -> np.ndarray:
+    """Crowding distances of ``members``, front by front (``_list_fronts``)."""
+    dist = np.zeros(members.size)
+    order_scratch = np.empty(members.size, dtype=np.int64)
+    column_scratch = np.empty(members.size)
+    for f in range(start.size - 1):
+        a, b = start[f], start[f + 1]
+        if a == b:
+            continue
+        if sweep and values[members[a], 0] == values[members[b - 1], 0] \
+                and values[members[a], 1] == values[members[b - 1], 1]:
+            # listed in sweep order, a front with equal ends holds one objective vector: its ends
+            # get infinity and the rest 0 (what _crowding_into would find, without the passes)
+            dist[a] = np.inf
+            dist[b - 1] = np.inf
+            continue
+        _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b], column_scratch[a:b])
+    return dist
+
+
+@njit(cache=True)
 def select(values, weights, thresholds, k, key, generation):
     """NSGA-II environmental selection of k individuals; see ``select_sorted``."""
     return select_sorted(values, weights, thresholds, k, key, generation,
@@ -342,36 +388,8 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
     else:
         rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
         listing = np.arange(n)
-    sizes = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):
-        if rank[i] >= 0:
-            sizes[rank[i]] += 1
-    last, filled = 0, 0
-    while filled + sizes[last] < k:
-        filled += sizes[last]
-        last += 1
-    start = np.zeros(last + 2, dtype=np.int64)  # members of fronts 0 .. last, front by front
-    for f in range(last + 1):
-        start[f + 1] = start[f] + sizes[f]
-    members = np.empty(start[last + 1], dtype=np.int64)
-    slot = start[: last + 1].copy()
-    for i in listing:
-        if 0 <= rank[i] <= last:
-            members[slot[rank[i]]] = i
-            slot[rank[i]] += 1
-    dist = np.zeros(members.size)
-    order_scratch = np.empty(members.size, dtype=np.int64)
-    column_scratch = np.empty(members.size)
-    for f in range(last + 1):
-        a, b = start[f], start[f + 1]
-        if sweep and values[members[a], 0] == values[members[b - 1], 0] \
-                and values[members[a], 1] == values[members[b - 1], 1]:
-            # listed in sweep order, a front with equal ends holds one objective vector: its ends
-            # get infinity and the rest 0 (what _crowding_into would find, without the passes)
-            dist[a] = np.inf
-            dist[b - 1] = np.inf
-            continue
-        _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b], column_scratch[a:b])
+    members, start, last, filled = _list_fronts(rank, listing, k)
+    dist = _front_crowding(values, members, start, sweep)
     crowd = np.zeros(n)
     chosen_flag = np.zeros(n, dtype=np.bool_)
     for p in range(members.size):
@@ -387,7 +405,7 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
         if chosen_flag[i]:
             chosen[c] = i
             c += 1
-    return chosen, rank, crowd, min(sizes[0], k)
+    return chosen, rank, crowd, min(start[1], k)
 
 
 @njit(cache=True)

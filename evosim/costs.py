@@ -64,17 +64,8 @@ def connection_costs(genomes, n_inputs, kind, sq_dist, out) -> None:
             on = (reached >> np.uint64(n_inputs + gate)) & one
             reached |= (np.uint64(0) - on) & ((one << np.uint64(a)) | (one << np.uint64(b)))
             single |= np.uint64(a == b) << np.uint64(gate)
-        used = reached >> np.uint64(n_inputs)
-        if kind == COUNT:
-            out[i] = 2.0 * popcount64(used) - popcount64(used & single)
-            continue
-        total = 0.0
-        for gate in range(n_gates - 1, -1, -1):
-            if (used >> np.uint64(gate)) & one:
-                a, b = genomes[i, 2 * gate], genomes[i, 2 * gate + 1]
-                total += sq_dist[a, n_inputs + gate] + (0.0 if a == b
-                                                        else sq_dist[b, n_inputs + gate])
-        out[i] = total
+        out[i] = _network_cost(genomes[i], n_inputs, reached >> np.uint64(n_inputs), single,
+                               kind, sq_dist)
 
 
 @njit(cache=True)
@@ -99,17 +90,21 @@ def correct_and_costs(genomes, n_inputs, input_words, target, row_mask, kind, sq
             single |= np.uint64(a == b) << np.uint64(gate)
         out = genomes[i, length - 1]
         correct[i] = popcount64(~(signal[out] ^ target[0]) & row_mask[0])
-        used = cone[out]
-        if kind == COUNT:
-            cost[i] = 2.0 * popcount64(used) - popcount64(used & single)
-            continue
-        total = 0.0
-        for gate in range(n_gates):
-            if (used >> np.uint64(gate)) & one:
-                a, b = genomes[i, 2 * gate], genomes[i, 2 * gate + 1]
-                total += sq_dist[a, n_inputs + gate] + (0.0 if a == b
-                                                        else sq_dist[b, n_inputs + gate])
-        cost[i] = total
+        cost[i] = _network_cost(genomes[i], n_inputs, cone[out], single, kind, sq_dist)
+
+
+@njit(cache=True, inline="always")
+def _network_cost(genome, n_inputs, used, single, kind, sq_dist) -> float:
+    """The cost of a functional network given as bits: ``used`` gates, of which ``single`` read
+    one source twice (one connection)."""
+    if kind == COUNT:
+        return 2.0 * popcount64(used) - popcount64(used & single)
+    total = 0.0
+    for gate in range(genome.size // 2):
+        if (used >> np.uint64(gate)) & np.uint64(1):
+            a, b = genome[2 * gate], genome[2 * gate + 1]
+            total += sq_dist[a, n_inputs + gate] + (0.0 if a == b else sq_dist[b, n_inputs + gate])
+    return total
 
 
 @njit(cache=True)

@@ -34,6 +34,15 @@ def _deap_population(values):
     return population
 
 
+def _deap_ranks(values):
+    """Front of every individual by DEAP's sortNondominated (the oracle)."""
+    ranks = np.empty(len(values), dtype=np.int64)
+    for f, front in enumerate(tools.sortNondominated(_deap_population(values), len(values))):
+        for ind in front:
+            ranks[ind[0]] = f
+    return ranks
+
+
 def _always(m):
     return np.full(m, nsga2.ALWAYS, dtype=np.uint64)
 
@@ -43,12 +52,7 @@ def test_front_ranks_equal_deap_sort_nondominated(m, seed):
     values = _objectives(120, m, seed)
     dom = nsga2.dominance_matrix(values, WEIGHTS[m], _always(m), KEY, 0)
     ranks = nsga2.front_ranks(dom, 120)
-    fronts = tools.sortNondominated(_deap_population(values), 120)
-    expected = np.empty(120, dtype=np.int64)
-    for f, front in enumerate(fronts):
-        for ind in front:
-            expected[ind[0]] = f
-    assert np.array_equal(ranks, expected)
+    assert np.array_equal(ranks, _deap_ranks(values))
     assert np.array_equal(reference.front_ranks(dom, 120), ranks)
     assert np.array_equal(reference.dominance_matrix(values, WEIGHTS[m], _always(m), KEY, 0), dom)
 
@@ -57,12 +61,7 @@ def test_front_ranks_equal_deap_sort_nondominated(m, seed):
 def test_sweep_ranks_equal_deap_sort_nondominated_when_every_objective_counts(seed, ties):
     values = _objectives(333, 2, seed, ties)
     ranks = nsga2.ranks(values, WEIGHTS[2], _always(2), 333, KEY, 0)
-    fronts = tools.sortNondominated(_deap_population(values), 333)
-    expected = np.empty(333, dtype=np.int64)
-    for f, front in enumerate(fronts):
-        for ind in front:
-            expected[ind[0]] = f
-    assert np.array_equal(ranks, expected)
+    assert np.array_equal(ranks, _deap_ranks(values))
     pairwise = nsga2.front_ranks(nsga2.dominance_matrix(values, WEIGHTS[2], _always(2), KEY, 0), 333)
     assert np.array_equal(ranks, pairwise)
 

@@ -2,8 +2,9 @@
 
 ``evolve`` is a generator of ``Block`` records so the caller (the runner) decides what to do between
 blocks (measure Q, write HDF5, checkpoint) while the generations themselves run in compiled loops.
-The engine's whole state is its genomes (``state_rows``) and the next generation's number: randomness is
-counter-based (``evosim.counter_rng``), so a run resumed from a checkpoint continues exactly.
+The engine's whole state is its genomes (``state_rows``) and the next generation's number:
+randomness is counter-based (``evosim.counter_rng``), so a run resumed from a checkpoint continues
+exactly.
 """
 from __future__ import annotations
 

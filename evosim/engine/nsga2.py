@@ -240,11 +240,20 @@ def _any_coin(state, threshold, counted, count, base, n) -> bool:
 def ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
     """Front ranks: the sweep for two objectives with the first always counted (every
     individual ranked), else the pairwise sort (peeled until ``needed`` are ranked)."""
+    return ranks_and_listing(values, weights, thresholds, needed, key, generation,
+                             sweep_order(values, weights, 0))[0]
+
+
+@njit(cache=True)
+def ranks_and_listing(values, weights, thresholds, needed, key, generation, order):
+    """(front ranks, the order fronts list their members in), given ``order`` =
+    ``sweep_order(values, weights, ...)``: the sweep and reverse sweep order for two objectives
+    with the first always counted, else the pairwise sort and index order."""
     if values.shape[1] == 2 and thresholds[0] >= ALWAYS:
-        order = sweep_order(values, weights, 0)
         return sweep_ranks(values[:, 0] * weights[0], values[:, 1] * weights[1], order,
-                           thresholds[1], key, generation)
-    return front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed)
+                           thresholds[1], key, generation), order[::-1]
+    return (front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed),
+            np.arange(values.shape[0]))
 
 
 @njit(cache=True)
@@ -380,16 +389,9 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
     distance of every individual of the fronts that fill the k (else 0), size of the first front).
     """
     n = values.shape[0]
-    sweep = values.shape[1] == 2 and thresholds[0] >= ALWAYS
-    if sweep:
-        rank = sweep_ranks(values[:, 0] * weights[0], values[:, 1] * weights[1], order,
-                           thresholds[1], key, generation)
-        listing = order[::-1]
-    else:
-        rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
-        listing = np.arange(n)
+    rank, listing = ranks_and_listing(values, weights, thresholds, k, key, generation, order)
     members, start, last, filled = _list_fronts(rank, listing, k)
-    dist = _front_crowding(values, members, start, sweep)
+    dist = _front_crowding(values, members, start, values.shape[1] == 2 and thresholds[0] >= ALWAYS)
     crowd = np.zeros(n)
     chosen_flag = np.zeros(n, dtype=np.bool_)
     for p in range(members.size):

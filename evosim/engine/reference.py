@@ -177,13 +177,7 @@ def cut(members, dist, m, key, generation) -> np.ndarray:
 
 def nsga2_select(values, weights, thresholds, k, key, generation, order):
     n = values.shape[0]
-    if values.shape[1] == 2 and thresholds[0] >= nsga2.ALWAYS:
-        rank = sweep_ranks(values[:, 0] * weights[0], values[:, 1] * weights[1], order,
-                           thresholds[1], key, generation)
-        listing = order[::-1]
-    else:
-        rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
-        listing = np.arange(n)
+    rank, listing = ranks_and_listing(values, weights, thresholds, k, key, generation, order)
     sizes = np.bincount(rank[rank >= 0], minlength=n + 1)
     last = int(np.searchsorted(np.cumsum(sizes), k))
     filled = sizes[:last].sum()
@@ -211,8 +205,10 @@ def duplicates(genomes) -> np.ndarray:
     return dup
 
 
-ranks = rebind(nsga2.ranks, sweep_order=sweep_order, sweep_ranks=sweep_ranks,
-               front_ranks=front_ranks, dominance_matrix=dominance_matrix)
+# The dispatch between the sweep and the pairwise sort is the kernels' own code.
+ranks_and_listing = rebind(nsga2.ranks_and_listing, sweep_ranks=sweep_ranks,
+                           front_ranks=front_ranks, dominance_matrix=dominance_matrix)
+ranks = rebind(nsga2.ranks, sweep_order=sweep_order, ranks_and_listing=ranks_and_listing)
 
 # The task dispatch of variation is the kernels' own code, with the NumPy operators behind it.
 vary = rebind(kernels.vary, crossover=crossover, mutate_rewire=mutate_rewire,

@@ -24,7 +24,7 @@ from evosim.tasks import get_task
 
 def engine_only(config: Config) -> float:
     """Seconds for the generations alone (no Q, no file)."""
-    task = get_task(config.task)
+    task = get_task(config.task, config.cost.layout)
     schedule = runner.build_schedule(config, task)
     key = crng.key_from_seed_sequence(runner.seed_streams(config.run.seed)["engine"])
     start = time.perf_counter()

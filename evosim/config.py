@@ -82,6 +82,9 @@ class VariationSection:
     mutation_rate: float = _num(0.3, 0.0, 1.0, "logic-gates: probability per genome of rewiring "
                                                 "one gene")
     crossover_rate: float = _num(0.5, 0.0, 1.0, "probability per pair of one-point crossover")
+    position_mutation_rate: float = _num(0.3, 0.0, 1.0, "logic-gates with cost.layout = evolved: "
+                                                         "probability per genome of moving one "
+                                                         "gate along x or y")
     add_connection_rate: float = _num(0.2, 0.0, 1.0, "retina: probability per genome of adding "
                                                      "a connection")
     delete_connection_rate: float = _num(0.2, 0.0, 1.0, "retina: probability per genome of "
@@ -99,9 +102,10 @@ class CostSection:
                                          "(elitist and tournament schemes)")
     p: float = _num(0.25, 0.0, 1.0, "nsga2: probability that cost counts in a comparison "
                                      "(Clune et al. 2013: 0.25; used to 1/256)")
-    layout: str = _choice("line", "line", "grid", "layered",
+    layout: str = _choice("line", "line", "grid", "evolved", "layered",
                           doc="node positions for kind = length: logic-gates: addresses on a line "
-                              "or a grid; retina: layered")
+                              "or a grid, or gate positions that evolve with the genome (in the "
+                              "grid's box); retina: layered")
 
 
 @dataclass(frozen=True)
@@ -362,7 +366,7 @@ def _type_name(t: Any) -> str:
 def _check_combinations(config: Config) -> None:
     from evosim.tasks import get_task  # the task knows its own goal names
 
-    task = get_task(config.task)
+    task = get_task(config.task, config.cost.layout)
     gradient = config.run.mode == "gradient"
     if config.task.name == "digit-pairs" and not gradient:
         raise ConfigError("task.name: digit-pairs is trained, not evolved; it needs run.mode = "

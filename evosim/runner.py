@@ -75,7 +75,7 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
 
     ``timings``, if given, accumulates seconds spent in the engine, in measuring Q ("q") and in
     writing ("hdf5"): what benchmarks/bench_logic.py reports."""
-    task = get_task(config.task)
+    task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
@@ -98,7 +98,7 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None)
     config = cfg.loads(history.config_toml)
     if history.attrs.get("status") == "complete":
         return RunResult(Path(path), "complete", int(history["generation"][-1]) + 1)
-    task = get_task(config.task)
+    task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
     try:

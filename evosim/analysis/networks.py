@@ -40,7 +40,7 @@ class Network:
 def task_of(h: History):
     """(task, directed): the run's task and whether its Q is Leicht-Newman directed."""
     config = cfg.loads(h.config_toml)
-    return get_task(config.task), bool(config.modularity.directed)
+    return get_task(config.task, config.cost.layout), bool(config.modularity.directed)
 
 
 def snapshot_at(h: History, generation: int | None = None) -> tuple[int, np.ndarray]:

@@ -75,10 +75,12 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
     n_elite = round(sel.elite_fraction * run.population) if scheme != NSGA2 else 0
     params = np.array([n_elite, scheme, sel.tournament_size, crng.threshold(var.crossover_rate),
                        crng.threshold(var.mutation_rate), task.n_inputs, task.n_rows,
-                       costs.COST_KINDS.index(cost.kind), task.kernel_id, task.activation_id,
-                       crng.threshold(var.add_connection_rate),
+                       costs.kernel_kind(cost.kind, cost.layout), task.kernel_id,
+                       task.activation_id, crng.threshold(var.add_connection_rate),
                        crng.threshold(var.delete_connection_rate),
-                       crng.threshold(var.bias_mutation_rate), int(sel.unique)], dtype=np.int64)
+                       crng.threshold(var.bias_mutation_rate), int(sel.unique),
+                       getattr(task, "max_gates", 0),
+                       crng.threshold(var.position_mutation_rate)], dtype=np.int64)
     fparams = np.array([cost.weight if cost.kind != "none" and scheme != NSGA2 else 0.0,
                         var.weight_mutation_scale])
     thresholds = np.array([ALWAYS, crng.threshold(cost.p) if cost.kind != "none" else 0],

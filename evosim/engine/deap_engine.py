@@ -91,9 +91,11 @@ def sel_rank_crowding_tournament(individuals: list, k: int, rank: dict) -> list:
     return chosen
 
 
-def rewire_one_gene(individual: list, gene_low: np.ndarray, gene_size: np.ndarray) -> tuple:
-    """The task's mutation as a DEAP operator: one gene to a different valid value."""
-    pos = random.randrange(len(individual))
+def rewire_one_gene(individual: list, gene_low: np.ndarray, gene_size: np.ndarray,
+                    first: int = 0, stop: int | None = None) -> tuple:
+    """The task's mutation as a DEAP operator: one gene of ``first .. stop - 1`` (default: all)
+    to a different valid value."""
+    pos = random.randrange(first, len(individual) if stop is None else stop)
     current = individual[pos] - int(gene_low[pos])
     r = random.randrange(int(gene_size[pos]) - 1)
     individual[pos] = int(gene_low[pos]) + r + (r >= current)
@@ -104,7 +106,11 @@ def make_toolbox(task, config) -> base.Toolbox:
     sel, var = config.selection, config.variation
     toolbox = base.Toolbox()
     toolbox.register("mate", tools.cxOnePoint)
-    toolbox.register("mutate", rewire_one_gene, gene_low=task.gene_low, gene_size=task.gene_size)
+    wiring = task.wiring_length
+    toolbox.register("mutate", rewire_one_gene, gene_low=task.gene_low, gene_size=task.gene_size,
+                     stop=wiring)
+    toolbox.register("move", rewire_one_gene, gene_low=task.gene_low, gene_size=task.gene_size,
+                     first=wiring)  # evolved gate positions (an empty range otherwise)
     n_elite = round(sel.elite_fraction * config.run.population)
     if sel.operator:
         toolbox.register("select", resolve_operator(sel.operator), **dict(sel.operator_args))
@@ -114,6 +120,7 @@ def make_toolbox(task, config) -> base.Toolbox:
         toolbox.register("select_all", sel_elitist, n_elite=n_elite)
     toolbox.n_elite = 0 if sel.scheme == "nsga2" else n_elite
     toolbox.cxpb, toolbox.mutpb = var.crossover_rate, var.mutation_rate
+    toolbox.movepb = var.position_mutation_rate if task.genome_length > wiring else 0.0
     return toolbox
 
 
@@ -152,18 +159,18 @@ class _Evaluator:
 
     def __init__(self, task, config):
         self.task = task
-        self.kind = costs.COST_KINDS.index(config.cost.kind)
+        self.kind = costs.kernel_kind(config.cost.kind, config.cost.layout)
         self.weight = config.cost.weight if config.cost.kind != "none" else 0.0
-        self.sq = costs.squared_distances(
-            costs.positions(config.cost.layout, task.n_inputs, task.max_gates))
+        self.sq = task.kernel_inputs(config.cost.layout)[4]
         self.objectives = 2 if config.selection.scheme == "nsga2" else 1
 
     def __call__(self, genomes: np.ndarray, target: np.ndarray) -> list:
         n = len(genomes)
         correct, cost = np.empty(n, dtype=np.int64), np.empty(n)
-        count_correct(genomes, self.task.n_inputs, self.task.input_words, target,
+        n_inputs, n_gates = self.task.n_inputs, self.task.max_gates
+        count_correct(genomes, n_inputs, n_gates, self.task.input_words, target,
                       self.task.row_mask, correct)
-        connection_costs(genomes, self.task.n_inputs, self.kind, self.sq, cost)
+        connection_costs(genomes, n_inputs, n_gates, self.kind, self.sq, cost)
         perf = correct / self.task.n_rows
         cls = creator.EvosimIndividual2 if self.objectives == 2 else creator.EvosimIndividual1
         population = []
@@ -233,7 +240,8 @@ def _row(population: list, best, front0: int, task) -> tuple:
 
 def _vary(toolbox, parents: list) -> list:
     """Clone, pair at random, one-point crossover with probability cxpb, then each offspring
-    rewired with probability mutpb (the same operators, rates and order as the fused loops)."""
+    rewired with probability mutpb, then (evolved layout) one gate moved with probability movepb:
+    the same operators, rates and order as the fused loops."""
     offspring = [list(p) for p in parents]
     order = random.sample(range(len(offspring)), len(offspring))
     for a, b in zip(order[0::2], order[1::2]):
@@ -242,4 +250,6 @@ def _vary(toolbox, parents: list) -> list:
     for i, child in enumerate(offspring):
         if random.random() < toolbox.mutpb:
             offspring[i], = toolbox.mutate(child)
+        if toolbox.movepb and random.random() < toolbox.movepb:
+            offspring[i], = toolbox.move(offspring[i])
     return offspring

@@ -19,10 +19,11 @@ from evosim.tasks.retina import mutate_retina, retina_correct, retina_costs
 
 # Stream ids: one independent stream per random decision of a generation.
 S_PERM, S_XO_DO, S_XO_CUT, S_MUT_DO, S_MUT_POS, S_MUT_VAL, S_TOURN, S_RANK = 1, 2, 3, 4, 5, 6, 7, 8
+S_MOVE = 11  # streams 11, 12, 13: the moves of evolved gate positions, as S_MUT_DO .. S_MUT_VAL
 ELITIST, TOURNAMENT, NSGA2 = 0, 1, 2
 # Layout of the int64 ``params`` and float64 ``fparams`` arrays every loop receives.
 P_ELITE, P_SCHEME, P_TOURNAMENT, P_XO, P_MUT, P_INPUTS, P_ROWS, P_COST, P_TASK, P_ACTIVATION, \
-    P_ADD, P_DELETE, P_BIAS, P_UNIQUE = range(14)
+    P_ADD, P_DELETE, P_BIAS, P_UNIQUE, P_GATES, P_MOVE = range(16)
 F_COST_WEIGHT, F_WEIGHT_SCALE = range(2)
 LOGIC, RETINA = 0, 1
 # Sort keys are kept short (radix passes cost time): rank keys are 16 bits of (SCORE_MAX - score)
@@ -105,16 +106,17 @@ def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
 
 
 @njit(cache=True)
-def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size) -> None:
-    """With probability p per non-elite genome, set one random gene to a different valid value."""
-    s_do = stream_state(key, generation, S_MUT_DO)
-    s_pos = stream_state(key, generation, S_MUT_POS)
-    s_val = stream_state(key, generation, S_MUT_VAL)
-    length = pop.shape[1]
+def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size, first, stop,
+                  stream) -> None:
+    """With probability p per non-elite genome, set one random gene of ``first .. stop - 1`` to a
+    different valid value (draws from streams ``stream`` .. ``stream + 2``)."""
+    s_do = stream_state(key, generation, stream)
+    s_pos = stream_state(key, generation, stream + 1)
+    s_val = stream_state(key, generation, stream + 2)
     for j in range(pop.shape[0] - n_elite):
         if below(draw(s_do, j), mut_thresh):
             slot = n_elite + j
-            pos = bounded(draw(s_pos, j), length)
+            pos = first + bounded(draw(s_pos, j), stop - first)
             r = bounded(draw(s_val, j), gene_size[pos] - 1)
             current = pop[slot, pos] - gene_low[pos]
             pop[slot, pos] = gene_low[pos] + r + (1 if r >= current else 0)
@@ -125,8 +127,12 @@ def vary(pop, n_fixed, params, fparams, key, generation, consts) -> None:
     """Crossover then the task's mutation of every genome but the first ``n_fixed``."""
     crossover(pop, n_fixed, key, generation, np.uint64(params[P_XO]))
     if params[P_TASK] == LOGIC:
+        wiring = 2 * params[P_GATES] + 1
         mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), consts[2],
-                      consts[3])
+                      consts[3], 0, wiring, S_MUT_DO)
+        if pop.shape[1] > wiring:  # gate positions (the evolved layout) move by their own rate
+            mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MOVE]), consts[2],
+                          consts[3], wiring, pop.shape[1], S_MOVE)
     else:
         mutate_retina(pop, n_fixed, key, generation, np.uint64(params[P_ADD]),
                       np.uint64(params[P_DELETE]), fparams[F_WEIGHT_SCALE],
@@ -159,12 +165,13 @@ def evaluate(genomes, target, consts, params, correct, cost) -> None:
     (each task fills the parts it does not use with empty arrays)."""
     input_words, row_mask, _, _, sq_dist, patterns, layers = consts
     if params[P_TASK] == LOGIC:
-        if params[P_COST] != NONE and row_mask.size == 1 and genomes.shape[1] // 2 <= 64:
-            correct_and_costs(genomes, params[P_INPUTS], input_words, target, row_mask,
+        n_inputs, n_gates = params[P_INPUTS], params[P_GATES]
+        if params[P_COST] != NONE and row_mask.size == 1 and n_gates <= 64:
+            correct_and_costs(genomes, n_inputs, n_gates, input_words, target, row_mask,
                               params[P_COST], sq_dist, correct, cost)
             return
-        count_correct(genomes, params[P_INPUTS], input_words, target, row_mask, correct)
-        connection_costs(genomes, params[P_INPUTS], params[P_COST], sq_dist, cost)
+        count_correct(genomes, n_inputs, n_gates, input_words, target, row_mask, correct)
+        connection_costs(genomes, n_inputs, n_gates, params[P_COST], sq_dist, cost)
     else:
         retina_correct(genomes, patterns, layers, params[P_ACTIVATION], target, correct)
         retina_costs(genomes, layers, params[P_COST], sq_dist, cost)

@@ -7,10 +7,9 @@ import numpy as np
 from evosim import counter_rng as crng
 from evosim.costs import connection_costs_numpy
 from evosim.engine import kernels, nsga2
-from evosim.engine.kernels import (ELITIST, LOGIC, P_ACTIVATION, P_COST, P_ELITE, P_INPUTS,
-                                   P_SCHEME, P_TASK, P_TOURNAMENT, RANDOM_DROP, S_MUT_DO,
-                                   S_MUT_POS, S_MUT_VAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT,
-                                   S_XO_DO, SCORE_MAX, TIE_BITS)
+from evosim.engine.kernels import (ELITIST, LOGIC, P_ACTIVATION, P_COST, P_ELITE, P_GATES,
+                                   P_INPUTS, P_SCHEME, P_TASK, P_TOURNAMENT, RANDOM_DROP, S_PERM,
+                                   S_RANK, S_TOURN, S_XO_CUT, S_XO_DO, SCORE_MAX, TIE_BITS)
 from evosim.engine.rebind import rebind
 from evosim.engine.sorting import float_keys_numpy
 from evosim.tasks.logic import count_correct_numpy
@@ -54,12 +53,13 @@ def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
     pop[a], pop[b] = np.where(swap, gb, ga), np.where(swap, ga, gb)
 
 
-def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size) -> None:
-    m, length = pop.shape[0] - n_elite, pop.shape[1]
-    do = crng.below_array(_draws(key, generation, S_MUT_DO, m), mut_thresh)
+def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size, first, stop,
+                  stream) -> None:
+    m = pop.shape[0] - n_elite
+    do = crng.below_array(_draws(key, generation, stream, m), mut_thresh)
     slots = n_elite + np.flatnonzero(do)
-    pos = crng.bounded_array(_draws(key, generation, S_MUT_POS, m), length)[do]
-    r = crng.bounded_array(_draws(key, generation, S_MUT_VAL, m)[do], gene_size[pos] - 1)
+    pos = first + crng.bounded_array(_draws(key, generation, stream + 1, m), stop - first)[do]
+    r = crng.bounded_array(_draws(key, generation, stream + 2, m)[do], gene_size[pos] - 1)
     current = pop[slots, pos] - gene_low[pos]
     pop[slots, pos] = gene_low[pos] + r + (r >= current)
 
@@ -79,9 +79,9 @@ def evaluate(genomes, target, consts, params, correct, cost) -> None:
     input_words, row_mask, _, _, sq_dist, patterns, layers = consts
     kind = int(params[P_COST])
     if params[P_TASK] == LOGIC:
-        n_inputs = int(params[P_INPUTS])
-        correct[:] = count_correct_numpy(genomes, n_inputs, input_words, target, row_mask)
-        cost[:] = connection_costs_numpy(genomes, n_inputs, kind, sq_dist)
+        n_inputs, n_gates = int(params[P_INPUTS]), int(params[P_GATES])
+        correct[:] = count_correct_numpy(genomes, n_inputs, n_gates, input_words, target, row_mask)
+        cost[:] = connection_costs_numpy(genomes, n_inputs, n_gates, kind, sq_dist)
     else:
         correct[:] = retina_correct_numpy(genomes, patterns, layers, int(params[P_ACTIVATION]),
                                           target)

@@ -47,10 +47,12 @@ class DigitPairsTask:
         return True
 
 
-def get_task(section: Any) -> LogicTask | RetinaTask | DigitPairsTask:
-    """The task object for a config's [task] section."""
+def get_task(section: Any, layout: str = "line") -> LogicTask | RetinaTask | DigitPairsTask:
+    """The task object for a config's [task] section; ``layout`` (cost.layout) matters to circuits,
+    whose genomes carry gate positions when it is ``evolved``."""
     if section.name == "logic-gates":
-        return LogicTask(n_inputs=section.n_inputs, max_gates=section.max_gates)
+        return LogicTask(n_inputs=section.n_inputs, max_gates=section.max_gates,
+                         layout=layout)
     if section.name == "retina":
         return RetinaTask(activation=section.activation, init_density=section.init_density)
     if section.name == "digit-pairs":

@@ -4,7 +4,8 @@ Genome: int16[2 * max_gates + 1]. Genes 2g and 2g + 1 are the source addresses o
 gene is the address of the gate that drives the output. Addresses 0 .. n_inputs - 1 are the inputs,
 n_inputs + g is gate g. Circuits are feed-forward: gate g reads inputs or gates below g, so every gene
 has a fixed range of valid values (``gene_low`` + 0 .. ``gene_size`` - 1) and any gene-wise crossover
-keeps a genome valid.
+keeps a genome valid. With the ``evolved`` layout of connection costs (``evosim.costs``) the
+genome goes on with 2 * max_gates position genes, (x, y) of every gate, each over its own range too.
 
 Evaluation is bit-parallel: the truth table of every signal over all 2**n_inputs rows is packed into
 uint64 words (bit r of word r // 64 is row r), so one gate over all rows is ``~(a & b)``.
@@ -29,16 +30,26 @@ class LogicTask:
     directed_graph = False  # K&A record Q of the undirected circuit graph
     kernel_id, activation_id = 0, 0  # for the engine's kernel dispatch
 
-    def __init__(self, n_inputs: int = 4, max_gates: int = 12):
+    def __init__(self, n_inputs: int = 4, max_gates: int = 12, layout: str = "line"):
+        from evosim import costs
+
         self.n_inputs = n_inputs
         self.max_gates = max_gates
+        self.layout = layout
         self.n_rows = 2**n_inputs
         self.n_words = (self.n_rows + 63) // 64
-        self.genome_length = 2 * max_gates + 1
+        self.wiring_length = 2 * max_gates + 1
         self.goals: GoalFamily = logic_goal_family(n_inputs)
         sources = n_inputs + np.repeat(np.arange(max_gates), 2)
-        self.gene_low = np.concatenate([np.zeros(2 * max_gates), [n_inputs]]).astype(np.int64)
-        self.gene_size = np.concatenate([sources, [max_gates]]).astype(np.int64)
+        low = [np.zeros(2 * max_gates), [n_inputs]]
+        size = [sources, [max_gates]]
+        if layout == "evolved":  # x in 0 .. n_inputs - 1, y in 1 .. rows, per gate
+            rows = costs.position_rows(n_inputs, max_gates)
+            low.append(np.tile([0, 1], max_gates))
+            size.append(np.tile([n_inputs, rows], max_gates))
+        self.gene_low = np.concatenate(low).astype(np.int64)
+        self.gene_size = np.concatenate(size).astype(np.int64)
+        self.genome_length = self.gene_low.size
         self.input_words = self.pack(input_bits(n_inputs))
         self.row_mask = self.pack(np.ones((1, self.n_rows), dtype=np.uint8))[0]
 
@@ -49,7 +60,8 @@ class LogicTask:
         """The engine kernels' constant arrays (see engine.kernels.evaluate)."""
         from evosim import costs
 
-        sq = costs.squared_distances(costs.positions(layout, self.n_inputs, self.max_gates))
+        sq = (np.zeros((1, 1)) if layout == "evolved" else  # positions come with each genome
+              costs.squared_distances(costs.positions(layout, self.n_inputs, self.max_gates)))
         return (self.input_words, self.row_mask, self.gene_low, self.gene_size, sq,
                 np.zeros((1, 1), dtype=np.int16), np.zeros(1, dtype=np.int64))
 
@@ -74,13 +86,15 @@ class LogicTask:
     def performance(self, genomes: np.ndarray, target_words: np.ndarray) -> np.ndarray:
         """Fraction of rows each circuit gets right (the card's fitness)."""
         correct = np.empty(len(genomes), dtype=np.int64)
-        count_correct(genomes, self.n_inputs, self.input_words, target_words, self.row_mask, correct)
+        count_correct(genomes, self.n_inputs, self.max_gates, self.input_words, target_words,
+                      self.row_mask, correct)
         return correct / self.n_rows
 
     def functional_network(self, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(nodes, edges) of the part that reaches the output: sorted addresses, and (source, gate)
         pairs, one per distinct wire (a gate reading one source twice gives one edge)."""
-        return functional_network(np.asarray(genome, dtype=np.int64), self.n_inputs)
+        wiring = np.asarray(genome, dtype=np.int64)[:self.wiring_length]
+        return functional_network(wiring, self.n_inputs)
 
     def adjacency(self, genome: np.ndarray, directed: bool = False) -> np.ndarray:
         """0/1 adjacency of the functional network, nodes in address order."""
@@ -88,10 +102,11 @@ class LogicTask:
         return edges_to_adjacency(nodes, edges, directed)
 
     def graph(self, genome: np.ndarray) -> nx.DiGraph:
-        """The functional network with node attributes kind, layer and label."""
+        """The functional network with node attributes kind, layer and label (and, with the
+        evolved layout, the ``position`` of every node: drawings show the evolved placement)."""
         genome = np.asarray(genome, dtype=np.int64)
         nodes, edges = self.functional_network(genome)
-        out = int(genome[-1])
+        out = int(genome[2 * self.max_gates])
         g = nx.DiGraph()
         layer: dict[int, int] = {}
         for node in nodes:  # addresses ascend, so sources come before the gates that read them
@@ -106,6 +121,16 @@ class LogicTask:
                 g.add_node(node, kind="output" if node == out else "gate", layer=layer[node],
                            label=f"g{gate}")
         g.add_edges_from((int(a), int(b)) for a, b in edges)
+        if self.layout == "evolved":
+            from evosim import costs
+
+            xy = costs.positions("evolved", self.n_inputs, self.max_gates, genome)
+            cells: dict[tuple, list[int]] = {}
+            for n in g:  # gates may share a cell: spread them a little, so all can be seen
+                cells.setdefault(tuple(xy[n]), []).append(n)
+            for (x, y), members in cells.items():
+                for i, n in enumerate(members):
+                    g.nodes[n]["position"] = (x + 0.3 * (i - (len(members) - 1) / 2), y)
         return g
 
 
@@ -156,13 +181,13 @@ def popcount64(x: np.uint64) -> int:
 
 
 @njit(cache=True)
-def count_correct(genomes, n_inputs, input_words, target_words, row_mask, out) -> None:
+def count_correct(genomes, n_inputs, n_gates, input_words, target_words, row_mask, out) -> None:
     """out[i] = rows on which circuit i equals the target: one NAND per gate over packed words."""
     if row_mask.size == 1:  # up to 6 inputs: every signal is one word
-        _count_correct_1word(genomes, n_inputs, input_words[:, 0], target_words[0], row_mask[0], out)
+        _count_correct_1word(genomes, n_inputs, n_gates, input_words[:, 0], target_words[0],
+                             row_mask[0], out)
         return
-    n, length = genomes.shape
-    n_gates = (length - 1) // 2
+    n = genomes.shape[0]
     n_words = row_mask.size
     signal = np.empty((n_inputs + n_gates, n_words), dtype=np.uint64)
     signal[:n_inputs] = input_words
@@ -173,28 +198,27 @@ def count_correct(genomes, n_inputs, input_words, target_words, row_mask, out) -
             for w in range(n_words):
                 signal[n_inputs + gate, w] = ~(signal[a, w] & signal[b, w])
         total = 0
-        o = g[length - 1]
+        o = g[2 * n_gates]
         for w in range(n_words):
             total += popcount64(~(signal[o, w] ^ target_words[w]) & row_mask[w])
         out[i] = total
 
 
 @njit(cache=True)
-def _count_correct_1word(genomes, n_inputs, inputs, target, mask, out) -> None:
-    n, length = genomes.shape
-    n_gates = (length - 1) // 2
+def _count_correct_1word(genomes, n_inputs, n_gates, inputs, target, mask, out) -> None:
+    n = genomes.shape[0]
     signal = np.empty(n_inputs + n_gates, dtype=np.uint64)
     signal[:n_inputs] = inputs
     for i in range(n):
         for gate in range(n_gates):
             signal[n_inputs + gate] = ~(signal[genomes[i, 2 * gate]] & signal[genomes[i, 2 * gate + 1]])
-        out[i] = popcount64(~(signal[genomes[i, length - 1]] ^ target) & mask)
+        out[i] = popcount64(~(signal[genomes[i, 2 * n_gates]] ^ target) & mask)
 
 
-def count_correct_numpy(genomes, n_inputs, input_words, target_words, row_mask) -> np.ndarray:
+def count_correct_numpy(genomes, n_inputs, n_gates, input_words, target_words,
+                        row_mask) -> np.ndarray:
     """The vectorised NumPy reference of ``count_correct`` (whole population per gate)."""
-    n, length = genomes.shape
-    n_gates = (length - 1) // 2
+    n = genomes.shape[0]
     rows = np.arange(n)
     signal = np.empty((n, n_inputs + n_gates, row_mask.size), dtype=np.uint64)
     signal[:, :n_inputs] = input_words
@@ -202,5 +226,5 @@ def count_correct_numpy(genomes, n_inputs, input_words, target_words, row_mask) 
         a = signal[rows, genomes[:, 2 * gate]]
         b = signal[rows, genomes[:, 2 * gate + 1]]
         signal[:, n_inputs + gate] = ~(a & b)
-    out = signal[rows, genomes[:, -1]]
+    out = signal[rows, genomes[:, 2 * n_gates]]
     return np.bitwise_count(~(out ^ target_words) & row_mask).sum(axis=1).astype(np.int64)

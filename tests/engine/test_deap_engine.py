@@ -113,6 +113,23 @@ def test_rewire_mutation_as_a_deap_operator():
         assert np.all(child >= task.gene_low) and np.all(child < task.gene_low + task.gene_size)
 
 
+def test_deap_toolbox_rewires_wiring_and_moves_positions_apart():
+    task = LogicTask(layout="evolved")
+    config = Config().replace(**{"cost.kind": "length", "cost.layout": "evolved"})
+    toolbox = deap_engine.make_toolbox(task, config)
+    wiring = task.wiring_length
+    random.seed(2)
+    for genome in task.random_genomes(100, np.uint64(4)):
+        rewired, = toolbox.mutate(list(genome))
+        moved, = toolbox.move(list(genome))
+        assert (np.array(rewired)[:wiring] != genome[:wiring]).sum() == 1
+        assert np.array_equal(np.array(rewired)[wiring:], genome[wiring:])
+        assert np.array_equal(np.array(moved)[:wiring], genome[:wiring])
+        assert (np.array(moved)[wiring:] != genome[wiring:]).sum() == 1
+    assert toolbox.movepb == config.variation.position_mutation_rate
+    assert deap_engine.make_toolbox(LogicTask(), Config()).movepb == 0.0
+
+
 def test_any_deap_selection_operator_can_drive_the_run():
     task = LogicTask()
     config = Config().replace(**{"run.generations": 30, "run.population": 50,

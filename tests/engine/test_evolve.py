@@ -8,7 +8,7 @@ from evosim.tasks.logic import LogicTask
 
 
 def _history(config, seed=3):
-    task = get_task(config.task)
+    task = get_task(config.task, config.cost.layout)
     s = config.schedule
     schedule = make_schedule(s.kind, task.goals, config.run.generations + 1, period=s.period,
                              goal=s.goal, goals=s.goals, rng=np.random.default_rng(0))
@@ -25,6 +25,8 @@ def _history(config, seed=3):
     {"selection.scheme": "nsga2", "cost.kind": "count"},
     {"selection.scheme": "nsga2", "cost.kind": "count", "selection.unique": True},
     {"selection.scheme": "nsga2", "cost.kind": "length", "cost.p": 1.0},
+    {"cost.kind": "length", "cost.weight": 0.002, "cost.layout": "evolved"},
+    {"selection.scheme": "nsga2", "cost.kind": "length", "cost.layout": "evolved"},
     {"task.name": "retina", "schedule.kind": "mvg", "run.population": 60},
     {"task.name": "retina", "task.activation": "tanh", "selection.scheme": "nsga2",
      "cost.kind": "length", "run.population": 40, "variation.crossover_rate": 0.3},
@@ -86,3 +88,23 @@ def test_nsga2_unique_keeps_more_distinct_genomes(small_config):
     n_plain = len(np.unique(plain[-1].state.genomes[:n], axis=0))
     n_unique = len(np.unique(unique[-1].state.genomes[:n], axis=0))
     assert n_unique > n_plain and n_unique == n
+
+
+def test_evolved_positions_shorten_the_wires_of_the_best(small_config):
+    """Under a length penalty the placement evolves with the wiring: the final best circuit's
+    wires are shorter at its own positions than at random ones (its wiring kept)."""
+    from evosim import costs
+
+    config = small_config.replace(**{"run.generations": 400, "schedule.kind": "fixed",
+                                     "cost.kind": "length", "cost.weight": 0.002,
+                                     "cost.layout": "evolved"})
+    h, _ = _history(config)
+    task = get_task(config.task, "evolved")
+    best = h["best_genome"][-1]
+    placements = np.tile(best, (500, 1))
+    wiring = task.wiring_length
+    placements[:, wiring:] = task.random_genomes(500, np.uint64(2))[:, wiring:]
+    cost = np.empty(500)
+    costs.connection_costs(placements, task.n_inputs, task.max_gates, costs.PLACED,
+                           np.zeros((1, 1)), cost)
+    assert h["cost_best"][-1] < np.quantile(cost, 0.05)

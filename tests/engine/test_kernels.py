@@ -65,8 +65,9 @@ def test_mutation_rewires_one_gene_to_a_different_valid_value(population):
     task, genomes = population
     a, b = genomes.copy(), genomes.copy()
     p = crng.threshold(0.6)
-    kernels.mutate_rewire(a, 11, KEY, 8, p, task.gene_low, task.gene_size)
-    reference.mutate_rewire(b, 11, KEY, 8, p, task.gene_low, task.gene_size)
+    whole = (0, task.genome_length, kernels.S_MUT_DO)
+    kernels.mutate_rewire(a, 11, KEY, 8, p, task.gene_low, task.gene_size, *whole)
+    reference.mutate_rewire(b, 11, KEY, 8, p, task.gene_low, task.gene_size, *whole)
     assert np.array_equal(a, b)
     diff = (a != genomes).sum(axis=1)
     assert diff[:11].sum() == 0 and set(diff) <= {0, 1}
@@ -77,10 +78,30 @@ def test_mutation_rewires_one_gene_to_a_different_valid_value(population):
 def test_mutation_reaches_every_other_value():
     task = LogicTask()
     genomes = np.tile(task.random_genomes(1, np.uint64(1)), (20000, 1))
-    kernels.mutate_rewire(genomes, 0, KEY, 0, crng.threshold(1.0), task.gene_low, task.gene_size)
+    kernels.mutate_rewire(genomes, 0, KEY, 0, crng.threshold(1.0), task.gene_low, task.gene_size,
+                          0, task.genome_length, kernels.S_MUT_DO)
     output = genomes[:, -1]
     original = task.random_genomes(1, np.uint64(1))[0, -1]
     values = set(output[output != original].tolist())
     assert values == set(range(4, 16)) - {int(original)}
 
 
+
+
+def test_evolved_positions_move_by_their_own_rate_and_only_their_genes():
+    task = LogicTask(layout="evolved")
+    genomes = task.random_genomes(4000, np.uint64(3))
+    params = np.zeros(16, dtype=np.int64)
+    params[kernels.P_TASK], params[kernels.P_GATES] = kernels.LOGIC, task.max_gates
+    params[kernels.P_MUT], params[kernels.P_MOVE] = crng.threshold(0.2), crng.threshold(0.7)
+    consts = task.kernel_inputs("evolved")
+    a, b = genomes.copy(), genomes.copy()
+    kernels.vary(a, 0, params, np.zeros(2), KEY, 5, consts)
+    reference.vary(b, 0, params, np.zeros(2), KEY, 5, consts)
+    assert np.array_equal(a, b)
+    wiring = task.wiring_length
+    rewired = (a[:, :wiring] != genomes[:, :wiring]).sum(axis=1)
+    moved = (a[:, wiring:] != genomes[:, wiring:]).sum(axis=1)
+    assert set(rewired) <= {0, 1} and set(moved) <= {0, 1}
+    assert abs(rewired.mean() - 0.2) < 0.03 and abs(moved.mean() - 0.7) < 0.03
+    assert np.all(a >= task.gene_low) and np.all(a < task.gene_low + task.gene_size)

@@ -54,8 +54,8 @@ def test_bit_parallel_evaluation_matches_row_by_row(n_inputs, max_gates):
     words = task.pack(target)[0]
     expected = np.array([(_evaluate_by_rows(g, n_inputs) == target).sum() for g in genomes])
     assert np.array_equal(task.performance(genomes, words) * task.n_rows, expected)
-    assert np.array_equal(count_correct_numpy(genomes, n_inputs, task.input_words, words,
-                                              task.row_mask), expected)
+    assert np.array_equal(count_correct_numpy(genomes, n_inputs, max_gates, task.input_words,
+                                              words, task.row_mask), expected)
 
 
 def test_random_genomes_respect_feed_forward_ranges():
@@ -66,6 +66,20 @@ def test_random_genomes_respect_feed_forward_ranges():
     assert np.array_equal(genomes.min(axis=0), low)
     assert np.array_equal(genomes.max(axis=0), low + size - 1)  # every value is reachable
     assert np.array_equal(task.random_genomes(5, np.uint64(7)), genomes[:5])
+
+
+def test_evolved_layout_genomes_carry_gate_positions_for_the_drawing():
+    task = LogicTask(layout="evolved")
+    genome = np.concatenate([MODULAR_G1_GENOME, np.tile([3, 2], 12)]).astype(np.int16)
+    genome[25:27] = [0, 1]  # gate 0 at (0, 1); every other gate shares the cell (3, 2)
+    assert np.array_equal(task.functional_network(genome)[1],
+                          LogicTask().functional_network(MODULAR_G1_GENOME)[1])
+    position = dict(task.graph(genome).nodes(data="position"))
+    assert position[0] == (0, 0) and position[3] == (3, 0) and position[4] == (0, 1)
+    shared = sorted(position[n] for n in range(5, 14))  # spread around x = 3 in row 2
+    assert all(y == 2 for _, y in shared) and len(set(shared)) == 9
+    assert np.mean([x for x, _ in shared]) == pytest.approx(3.0)
+    assert "position" not in next(iter(LogicTask().graph(MODULAR_G1_GENOME).nodes.values()))
 
 
 def test_functional_network_drops_unreached_parts():

@@ -140,10 +140,11 @@ def vary(pop, n_fixed, params, fparams, key, generation, consts) -> None:
 
 
 @njit(cache=True)
-def next_generation(genomes, spare, order, params, fparams, key, generation, consts) -> None:
-    """Select from ``genomes`` (ranked by ``order``) into ``spare``, then vary ``spare`` in place."""
+def next_generation(genomes, spare, order, params, fparams, key, generation, consts,
+                    parents) -> None:
+    """Select from ``genomes`` (ranked by ``order``) into ``spare``, then vary ``spare`` in place;
+    ``parents[j]`` is the genome slot j was copied from."""
     n_elite = params[P_ELITE]
-    parents = np.empty(order.size, dtype=np.int64)
     select_parents(order, n_elite, params[P_SCHEME], params[P_TOURNAMENT], key, generation,
                    parents)
     copy_rows(genomes, parents, spare)
@@ -175,6 +176,37 @@ def evaluate(genomes, target, consts, params, correct, cost) -> None:
     else:
         retina_correct(genomes, patterns, layers, params[P_ACTIVATION], target, correct)
         retina_costs(genomes, layers, params[P_COST], sq_dist, cost)
+
+
+@njit(cache=True)
+def evaluate_changed(children, parents, sources, target, consts, params, parent_correct,
+                     parent_cost, correct, cost) -> None:
+    """``evaluate`` for ``children``, each copied from ``parents[sources[j]]`` before variation:
+    only the children that variation changed are evaluated, the others inherit their parent's
+    values. Exact (evaluation is deterministic), and about half the work: the elite and the
+    offspring that no crossover or mutation changed are copies."""
+    m, length = children.shape
+    changed = np.empty(m, dtype=np.int64)
+    k = 0
+    for j in range(m):
+        p = sources[j]
+        diff = 0
+        for i in range(length):  # no early exit: the loop vectorises
+            diff |= children[j, i] ^ parents[p, i]
+        if diff == 0:
+            correct[j] = parent_correct[p]
+            cost[j] = parent_cost[p]
+        else:
+            changed[k] = j
+            k += 1
+    batch = np.empty((k, length), dtype=children.dtype)
+    copy_rows(children, changed[:k], batch)
+    batch_correct = np.empty(k, dtype=np.int64)
+    batch_cost = np.empty(k, dtype=np.float64)
+    evaluate(batch, target, consts, params, batch_correct, batch_cost)
+    for t in range(k):
+        correct[changed[t]] = batch_correct[t]
+        cost[changed[t]] = batch_cost[t]
 
 
 @njit(cache=True)

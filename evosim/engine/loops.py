@@ -25,20 +25,29 @@ OBJECTIVE_WEIGHTS = np.array([1.0, -1.0])  # performance up, connection cost dow
 
 def truncation_generations(genomes, spare, gen0, targets, consts, params, fparams, thresholds,
                            key, out) -> None:
-    """Elitist (K&A) or tournament selection on rows correct, or on a cost-penalised fitness."""
+    """Elitist (K&A) or tournament selection on rows correct, or on a cost-penalised fitness.
+    Under an unchanged goal only the genomes that variation changed are evaluated."""
     n = genomes.shape[0]
-    correct = np.empty(n, dtype=np.int64)
-    cost = np.empty(n, dtype=np.float64)
+    correct, last_correct = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    cost, last_cost = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
+    parents = np.empty(n, dtype=np.int64)
     current, other = genomes, spare
     for b in range(targets.shape[0]):
         generation = gen0 + b
-        K.evaluate(current, targets[b], consts, params, correct, cost)
+        if b > 0 and (targets[b] == targets[b - 1]).all():  # other: the last generation
+            K.evaluate_changed(current, other, parents, targets[b], consts, params, last_correct,
+                               last_cost, correct, cost)
+        else:
+            K.evaluate(current, targets[b], consts, params, correct, cost)
         order = K.rank_by_score(K.scores(correct, cost, params[P_ROWS], fparams[F_COST_WEIGHT]),
                                 key, generation)
         K.record(b, order[0], current, correct, cost, out)
         out[4][b] = 0
-        K.next_generation(current, other, order, params, fparams, key, generation, consts)
+        K.next_generation(current, other, order, params, fparams, key, generation, consts,
+                          parents)
         current, other = other, current
+        correct, last_correct = last_correct, correct
+        cost, last_cost = last_cost, cost
     if targets.shape[0] % 2 == 1:
         genomes[:] = current
 
@@ -51,17 +60,22 @@ def nsga2_generations(merged, spare, gen0, targets, consts, params, fparams, thr
     on the front ranks and crowding distances of that same sort, and varies them.
 
     Objectives: performance (max), connection cost (min), each counted in a comparison with
-    probability thresholds[m] (P&NSGA). Survivors keep their evaluation until the goal changes.
-    With selection.unique, duplicate genomes are kept only if nothing else fills the population."""
+    probability thresholds[m] (P&NSGA). Survivors keep their evaluation until the goal changes,
+    and so do offspring that variation left equal to their parent. With selection.unique, duplicate genomes are kept only if nothing else fills the population."""
     n = merged.shape[0] // 2
     correct = np.empty(2 * n, dtype=np.int64)
     cost = np.empty(2 * n, dtype=np.float64)
     values = np.empty((2 * n, 2), dtype=np.float64)
+    winners = np.empty(n, dtype=np.int64)  # the survivor each offspring was copied from
     current, other = merged, spare
     for b in range(targets.shape[0]):
         generation = gen0 + b
         fresh = n if b > 0 and (targets[b] == targets[b - 1]).all() else 0
-        K.evaluate(current[fresh:], targets[b], consts, params, correct[fresh:], cost[fresh:])
+        if fresh:
+            K.evaluate_changed(current[n:], current[:n], winners, targets[b], consts, params,
+                               correct[:n], cost[:n], correct[n:], cost[n:])
+        else:
+            K.evaluate(current, targets[b], consts, params, correct, cost)
         values[:, 0] = correct  # rows correct: integers sort in fewer passes than fractions
         values[:, 1] = cost
         if params[P_UNIQUE]:  # copies sink below every real solution (Clune et al.'s option)
@@ -78,8 +92,8 @@ def nsga2_generations(merged, spare, gen0, targets, consts, params, fparams, thr
         cost[:n] = cost[chosen]
         K.record(b, K.best_of(correct[:n], cost[:n]), other[:n], correct[:n], cost[:n], out)
         out[4][b] = front0
-        K.copy_rows(other[:n], K.binary_tournament(rank[chosen], crowd[chosen], n, key,
-                                                   generation), other[n:])
+        winners = K.binary_tournament(rank[chosen], crowd[chosen], n, key, generation)
+        K.copy_rows(other[:n], winners, other[n:])
         K.vary(other[n:], 0, params, fparams, key, generation, consts)
         current, other = other, current
     if targets.shape[0] % 2 == 1:

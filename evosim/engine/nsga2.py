@@ -360,15 +360,55 @@ def _front_crowding(values, members, start, sweep) -> np.ndarray:
         a, b = start[f], start[f + 1]
         if a == b:
             continue
-        if sweep and values[members[a], 0] == values[members[b - 1], 0] \
-                and values[members[a], 1] == values[members[b - 1], 1]:
-            # listed in sweep order, a front with equal ends holds one objective vector: its ends
-            # get infinity and the rest 0 (what _crowding_into would find, without the passes)
-            dist[a] = np.inf
-            dist[b - 1] = np.inf
-            continue
-        _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b], column_scratch[a:b])
+        if sweep:
+            _crowding_by_runs(values, members[a:b], dist[a:b])
+        else:
+            _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b],
+                           column_scratch[a:b])
     return dist
+
+
+@njit(cache=True)
+def _crowding_by_runs(values, members, dist) -> None:
+    """``_crowding_into`` for two objectives and a front listed in reverse sweep order, worked out
+    on its runs of equal objective vectors (converged populations hold a few dozen among
+    thousands). The listing is sorted by the first objective, and a stable sort by the second
+    keeps every run together and in listing order; so, whatever the objective, only the first
+    and the last member of a run have a neighbour outside it: they take the gaps to the
+    neighbouring runs (a run of one takes both), and the members inside take 0."""
+    k = members.size
+    first = np.empty(k + 1, dtype=np.int64)  # run r is members[first[r]:first[r + 1]]
+    n_runs = 0
+    for p in range(k):
+        if p == 0 or values[members[p], 0] != values[members[p - 1], 0] \
+                or values[members[p], 1] != values[members[p - 1], 1]:
+            first[n_runs] = p
+            n_runs += 1
+    first[n_runs] = k
+    runs = np.arange(n_runs)
+    for m in range(2):
+        column = np.empty(n_runs)
+        for r in range(n_runs):
+            column[r] = values[members[first[r]], m]
+        if m == 1:  # the first objective's order is the listing's own
+            runs = radix_sort(sort_keys(column)[0], runs)
+        head, tail = first[runs[0]], first[runs[n_runs - 1] + 1] - 1
+        dist[head] = np.inf
+        dist[tail] = np.inf
+        low, high = column[runs[0]], column[runs[n_runs - 1]]
+        if high == low:
+            continue
+        norm = 2 * (high - low)
+        for q in range(n_runs):
+            r = runs[q]
+            before = column[runs[q - 1]] if q > 0 else column[r]
+            after = column[runs[q + 1]] if q + 1 < n_runs else column[r]
+            start, stop = first[r], first[r + 1] - 1
+            if start == stop:  # a run of one: its neighbours are the runs on either side
+                dist[start] += (after - before) / norm
+            else:
+                dist[start] += (column[r] - before) / norm
+                dist[stop] += (after - column[r]) / norm
 
 
 @njit(cache=True)

@@ -64,10 +64,12 @@ def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size
     pop[slots, pos] = gene_low[pos] + r + (r >= current)
 
 
-def next_generation(genomes, spare, order, params, fparams, key, generation, consts) -> None:
+def next_generation(genomes, spare, order, params, fparams, key, generation, consts,
+                    parents) -> None:
     n_elite = int(params[P_ELITE])
-    spare[:] = genomes[select_parents(order, n_elite, int(params[P_SCHEME]),
-                                      int(params[P_TOURNAMENT]), key, generation)]
+    parents[:] = select_parents(order, n_elite, int(params[P_SCHEME]), int(params[P_TOURNAMENT]),
+                                key, generation)
+    spare[:] = genomes[parents]
     vary(spare, n_elite, params, fparams, key, generation, consts)
 
 
@@ -86,6 +88,15 @@ def evaluate(genomes, target, consts, params, correct, cost) -> None:
         correct[:] = retina_correct_numpy(genomes, patterns, layers, int(params[P_ACTIVATION]),
                                           target)
         cost[:] = retina_costs_numpy(genomes, layers, kind, sq_dist)
+
+
+def evaluate_changed(children, parents, sources, target, consts, params, parent_correct,
+                     parent_cost, correct, cost) -> None:
+    changed = (children != parents[sources]).any(axis=1)
+    correct[:], cost[:] = parent_correct[sources], parent_cost[sources]
+    batch_correct, batch_cost = np.empty(changed.sum(), dtype=np.int64), np.empty(changed.sum())
+    evaluate(children[changed], target, consts, params, batch_correct, batch_cost)
+    correct[changed], cost[changed] = batch_correct, batch_cost
 
 
 def scores(correct, cost, n_rows, weight) -> np.ndarray:

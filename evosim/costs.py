@@ -21,9 +21,9 @@ is minimised. The Numba kernel and its NumPy twin are checked equal in the tests
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, uintp
 
-from evosim.tasks.logic import popcount64
+from evosim.tasks.logic import CARD_GATES, CARD_INPUTS, popcount64
 
 COST_KINDS = ("none", "count", "length")
 LAYOUTS = ("line", "grid", "evolved")
@@ -94,7 +94,23 @@ def correct_and_costs(genomes, n_inputs, n_gates, input_words, target, row_mask,
     """``count_correct`` and ``connection_costs`` in one forward pass, for circuits of one word
     of rows and at most 64 gates (the logic task's hot loop under a cost): each address
     carries the set of gates feeding it (its cone) beside its signal, so the functional network
-    is the output's cone, with no backward pass."""
+    is the output's cone, with no backward pass. The pass is compiled for each kind, and for the
+    card's size with constant sizes: a branch or a bound known at compile time halves its time."""
+    w, t, m, sq = input_words, target, row_mask, sq_dist
+    card = n_inputs == CARD_INPUTS and n_gates == CARD_GATES
+    if kind == COUNT and card:
+        _fused_pass(genomes, CARD_INPUTS, CARD_GATES, COUNT, w, t, m, sq, correct, cost)
+    elif kind == COUNT:
+        _fused_pass(genomes, n_inputs, n_gates, COUNT, w, t, m, sq, correct, cost)
+    elif card:
+        _fused_pass(genomes, CARD_INPUTS, CARD_GATES, kind, w, t, m, sq, correct, cost)
+    else:
+        _fused_pass(genomes, n_inputs, n_gates, kind, w, t, m, sq, correct, cost)
+
+
+@njit(cache=True, inline="always")  # inlined, so the constants of each call fold into it
+def _fused_pass(genomes, n_inputs, n_gates, kind, input_words, target, row_mask, sq_dist, correct,
+                cost) -> None:
     n = genomes.shape[0]
     one = np.uint64(1)
     signal = np.empty(n_inputs + n_gates, dtype=np.uint64)
@@ -102,12 +118,12 @@ def correct_and_costs(genomes, n_inputs, n_gates, input_words, target, row_mask,
     signal[:n_inputs] = input_words[:, 0]
     for i in range(n):
         single = np.uint64(0)  # gates that read one source twice: one connection
-        for gate in range(n_gates):
-            a, b = genomes[i, 2 * gate], genomes[i, 2 * gate + 1]
+        for gate in range(n_gates):  # unsigned addresses: no negative-index wraparound per read
+            a, b = uintp(genomes[i, 2 * gate]), uintp(genomes[i, 2 * gate + 1])
             signal[n_inputs + gate] = ~(signal[a] & signal[b])
             cone[n_inputs + gate] = cone[a] | cone[b] | (one << np.uint64(gate))
             single |= np.uint64(a == b) << np.uint64(gate)
-        out = genomes[i, 2 * n_gates]
+        out = uintp(genomes[i, 2 * n_gates])
         correct[i] = popcount64(~(signal[out] ^ target[0]) & row_mask[0])
         cost[i] = _network_cost(genomes[i], n_inputs, n_gates, cone[out], single, kind, sq_dist)
 

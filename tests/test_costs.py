@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from evosim import costs
-from evosim.tasks.logic import LogicTask, count_correct
+from evosim.tasks.logic import LogicTask, count_correct, count_correct_numpy
 from tasks.test_logic import MODULAR_G1_GENOME
 
 
@@ -32,6 +32,9 @@ def _kernel(genomes, kind, layout, task=None):
         expected = np.empty(len(genomes), dtype=np.int64)
         count_correct(genomes, n_in, n_gates, task.input_words, target, task.row_mask, expected)
         assert np.array_equal(fused, out) and np.array_equal(correct, expected)
+        assert np.array_equal(correct, count_correct_numpy(genomes, n_in, n_gates,
+                                                           task.input_words, target,
+                                                           task.row_mask))
     return out
 
 
@@ -99,3 +102,15 @@ def test_kernels_equal_the_functional_graph_oracle(kind, layout):
     got = _kernel(genomes, kind, layout)
     expected = [_cost_from_graph(task, g, kind, layout) for g in genomes]
     assert np.array_equal(got, expected)
+
+
+@pytest.mark.parametrize("n_inputs,max_gates,layout", [(3, 7, "line"), (5, 20, "grid"),
+                                                       (4, 12, "grid"), (4, 9, "evolved")])
+@pytest.mark.parametrize("kind", ["count", "length"])
+def test_fused_pass_at_every_size(n_inputs, max_gates, layout, kind):
+    """The fused pass is compiled apart for the card's size (4 inputs, 12 gates) and for each
+    kind: every variant equals the two separate kernels."""
+    task = LogicTask(n_inputs, max_gates, layout)
+    genomes = task.random_genomes(200, np.uint64(n_inputs * max_gates))
+    assert np.array_equal(_kernel(genomes, kind, layout, task),
+                          [_cost_from_graph(task, g, kind, layout) for g in genomes])

@@ -7,7 +7,7 @@ generation, stream id), so both sets draw exactly the same numbers.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, uintp
 
 from evosim.costs import NONE, connection_costs, correct_and_costs
 from evosim.counter_rng import below, bounded, draw, mix64, stream_state
@@ -153,10 +153,13 @@ def next_generation(genomes, spare, order, params, fparams, key, generation, con
 
 @njit(cache=True)
 def copy_rows(source, rows, target) -> None:
-    """target[j] = source[rows[j]], by element loops (row slicing costs more than the copy)."""
+    """target[j] = source[rows[j]], by element loops (row slicing costs more than the copy). The
+    row index is read once, as unsigned: re-read per element (target might alias rows) and
+    checked for wraparound, the copy ran four times slower."""
     for j in range(rows.size):
+        row = uintp(rows[j])
         for i in range(source.shape[1]):
-            target[j, i] = source[rows[j], i]
+            target[j, i] = source[row, i]
 
 
 @njit(cache=True)
@@ -189,7 +192,7 @@ def evaluate_changed(children, parents, sources, target, consts, params, parent_
     changed = np.empty(m, dtype=np.int64)
     k = 0
     for j in range(m):
-        p = sources[j]
+        p = uintp(sources[j])
         diff = 0
         for i in range(length):  # no early exit: the loop vectorises
             diff |= children[j, i] ^ parents[p, i]

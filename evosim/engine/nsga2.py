@@ -19,6 +19,9 @@ fronts have exactly the law of drawing every pair's coin (the tests compare the 
 sweep with every objective counted against DEAP's ``sortNondominated``). With every objective
 counted there are no coins and a front is found by bisection: O(N log N) with the sort.
 
+Indices read from arrays are cast to ``uintp`` in the loops: Numba then skips the negative-index
+wraparound, which in these gather loops cost more than the reads.
+
 Selection (``select``) is DEAP's ``selNSGA2`` except for one thing: among the last front's equal
 crowding distances the cut is drawn at random, where DEAP keeps the earlier individuals (parents
 before offspring), which would freeze neutral drift among equally good circuits.
@@ -26,7 +29,7 @@ before offspring), which would freeze neutral drift among equally good circuits.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, uintp
 
 from evosim.counter_rng import below, bounded, draw, stream_state
 from evosim.engine.sorting import radix_sort, sort_keys
@@ -120,7 +123,7 @@ def sweep_order(values, weights, n_sorted) -> np.ndarray:
         elif a == n_sorted:
             take_rest = True
         else:
-            r = rest[b]
+            r = uintp(rest[b])
             take_rest = k0[r] < k0[a] or (k0[r] == k0[a] and k1[r] < k1[a])
         if take_rest:
             order[q] = rest[b]
@@ -137,8 +140,12 @@ def sweep_ranks(first, second, order, threshold, key, generation) -> np.ndarray:
     counted and the second in a comparison with probability p (its coin threshold). ``order``
     lists the individuals best first (``sweep_order``). See the module docstring."""
     n = order.size
-    f = first[order]   # in sweep order: contiguous reads
-    s = second[order]
+    f = np.empty(n)  # in sweep order: contiguous reads
+    s = np.empty(n)
+    for q in range(n):
+        i = uintp(order[q])
+        f[q] = first[i]
+        s[q] = second[i]
     front_of = np.empty(n, dtype=np.int64)          # by position
     in_earlier = np.zeros(n + 1, dtype=np.int64)    # front -> members with a better first value
     best_second = np.full(n + 1, -np.inf)           # front -> their best second value
@@ -198,7 +205,8 @@ def sweep_ranks(first, second, order, threshold, key, generation) -> np.ndarray:
             q = q_end
         g0 = g1
     rank = np.empty(first.size, dtype=np.int64)
-    rank[order] = front_of
+    for q in range(n):
+        rank[uintp(order[q])] = front_of[q]
     return rank
 
 
@@ -333,7 +341,7 @@ def _list_fronts(rank, listing, k):
     sizes = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
         if rank[i] >= 0:
-            sizes[rank[i]] += 1
+            sizes[uintp(rank[i])] += 1
     last, filled = 0, 0
     while filled + sizes[last] < k:
         filled += sizes[last]
@@ -344,9 +352,10 @@ def _list_fronts(rank, listing, k):
     members = np.empty(start[last + 1], dtype=np.int64)
     slot = start[: last + 1].copy()
     for i in listing:
-        if 0 <= rank[i] <= last:
-            members[slot[rank[i]]] = i
-            slot[rank[i]] += 1
+        f = rank[uintp(i)]
+        if 0 <= f <= last:
+            members[uintp(slot[uintp(f)])] = i
+            slot[uintp(f)] += 1
     return members, start, last, filled
 
 
@@ -379,17 +388,19 @@ def _crowding_by_runs(values, members, dist) -> None:
     k = members.size
     first = np.empty(k + 1, dtype=np.int64)  # run r is members[first[r]:first[r + 1]]
     n_runs = 0
+    previous = uintp(members[0]) if k else uintp(0)
     for p in range(k):
-        if p == 0 or values[members[p], 0] != values[members[p - 1], 0] \
-                or values[members[p], 1] != values[members[p - 1], 1]:
+        i = uintp(members[p])
+        if p == 0 or values[i, 0] != values[previous, 0] or values[i, 1] != values[previous, 1]:
             first[n_runs] = p
             n_runs += 1
+        previous = i
     first[n_runs] = k
     runs = np.arange(n_runs)
     for m in range(2):
         column = np.empty(n_runs)
         for r in range(n_runs):
-            column[r] = values[members[first[r]], m]
+            column[r] = values[uintp(members[first[r]]), m]
         if m == 1:  # the first objective's order is the listing's own
             runs = radix_sort(sort_keys(column)[0], runs)
         head, tail = first[runs[0]], first[runs[n_runs - 1] + 1] - 1
@@ -435,16 +446,17 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
     crowd = np.zeros(n)
     chosen_flag = np.zeros(n, dtype=np.bool_)
     for p in range(members.size):
-        crowd[members[p]] = dist[p]
-        chosen_flag[members[p]] = p < start[last]
+        i = uintp(members[p])
+        crowd[i] = dist[p]
+        chosen_flag[i] = p < start[last]
     a, b = start[last], start[last + 1]
     keep = cut(members[a:b], dist[a:b], k - filled, key, generation)
     for p in range(b - a):
-        chosen_flag[members[a + p]] = keep[p]
+        chosen_flag[uintp(members[a + p])] = keep[p]
     chosen = np.empty(k, dtype=np.int64)
     c = 0
     for i in order:
-        if chosen_flag[i]:
+        if chosen_flag[uintp(i)]:
             chosen[c] = i
             c += 1
     return chosen, rank, crowd, min(start[1], k)

@@ -8,7 +8,7 @@ runs (rows correct, connection counts, random bits) vary in one to three bytes. 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, uintp
 
 _SIGN = np.uint64(1) << np.uint64(63)
 _BYTE = np.uint64(255)
@@ -26,7 +26,7 @@ def radix_sort(keys, order) -> np.ndarray:
         return idx
     differ = np.uint64(0)
     for i in range(n):
-        k[i] = keys[order[i]]
+        k[i] = keys[uintp(order[i])]  # unsigned: no negative-index wraparound per read
         differ |= k[i] ^ k[0]
     k_spare = np.empty(n, dtype=np.uint64)
     idx_spare = np.empty(n, dtype=np.int64)
@@ -45,7 +45,7 @@ def radix_sort(keys, order) -> np.ndarray:
             total += count
         for i in range(n):
             d = (k[i] >> shift) & _BYTE
-            slot = start[d]
+            slot = uintp(start[d])
             start[d] = slot + 1
             k_spare[slot] = k[i]
             idx_spare[slot] = idx[i]

@@ -186,8 +186,12 @@ def evaluate_changed(children, parents, sources, target, consts, params, parent_
                      parent_cost, correct, cost) -> None:
     """``evaluate`` for ``children``, each copied from ``parents[sources[j]]`` before variation:
     only the children that variation changed are evaluated, the others inherit their parent's
-    values. Exact (evaluation is deterministic), and about half the work: the elite and the
-    offspring that no crossover or mutation changed are copies."""
+    values. Exact (evaluation is deterministic); about half the children are copies (the elite,
+    offspring that no crossover or mutation changed). Circuits of one word of rows evaluate in
+    about the time the comparison takes, so they are all evaluated."""
+    if params[P_TASK] == LOGIC and consts[1].size == 1:
+        evaluate(children, target, consts, params, correct, cost)
+        return
     m, length = children.shape
     changed = np.empty(m, dtype=np.int64)
     k = 0

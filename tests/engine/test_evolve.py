@@ -26,6 +26,7 @@ def _history(config, seed=3):
     {"selection.scheme": "nsga2", "cost.kind": "count", "selection.unique": True},
     {"selection.scheme": "nsga2", "cost.kind": "length", "cost.p": 1.0},
     {"cost.kind": "length", "cost.weight": 0.002, "cost.layout": "evolved"},
+    {"task.n_inputs": 7, "cost.kind": "count", "cost.weight": 0.002},  # children inherit values
     {"selection.scheme": "nsga2", "cost.kind": "length", "cost.layout": "evolved"},
     {"task.name": "retina", "schedule.kind": "mvg", "run.population": 60},
     {"task.name": "retina", "task.activation": "tanh", "selection.scheme": "nsga2",

@@ -105,3 +105,29 @@ def test_evolved_positions_move_by_their_own_rate_and_only_their_genes():
     assert set(rewired) <= {0, 1} and set(moved) <= {0, 1}
     assert abs(rewired.mean() - 0.2) < 0.03 and abs(moved.mean() - 0.7) < 0.03
     assert np.all(a >= task.gene_low) and np.all(a < task.gene_low + task.gene_size)
+
+
+@pytest.mark.parametrize("n_inputs", [4, 7])
+def test_children_equal_to_their_parent_inherit_its_evaluation(n_inputs):
+    """Seven inputs (two words of rows) take the inheritance path, four are evaluated whole:
+    either way the values are those of evaluating every child, in both kernel sets."""
+    task = LogicTask(n_inputs, 12)
+    parents = task.random_genomes(300, np.uint64(8))
+    sources = np.random.default_rng(0).integers(0, 300, 300)
+    children = parents[sources]
+    kernels.mutate_rewire(children, 0, KEY, 1, crng.threshold(0.5), task.gene_low,
+                          task.gene_size, 0, task.genome_length, kernels.S_MUT_DO)
+    params = np.zeros(16, dtype=np.int64)
+    params[kernels.P_INPUTS], params[kernels.P_GATES] = n_inputs, 12
+    params[kernels.P_ROWS], params[kernels.P_COST] = task.n_rows, 1
+    consts = task.kernel_inputs("line")
+    target = task.pack(np.arange(task.n_rows) % 3 == 0)[0]
+    parent_correct, parent_cost = np.empty(300, dtype=np.int64), np.empty(300)
+    kernels.evaluate(parents, target, consts, params, parent_correct, parent_cost)
+    expected = np.empty(300, dtype=np.int64), np.empty(300)
+    kernels.evaluate(children, target, consts, params, *expected)
+    for kernel_set in (kernels, reference):
+        got = np.full(300, -1, dtype=np.int64), np.full(300, -1.0)
+        kernel_set.evaluate_changed(children, parents, sources, target, consts, params,
+                                    parent_correct, parent_cost, *got)
+        assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])

@@ -19,7 +19,6 @@ import time
 import numpy as np
 from numba import njit
 
-from evosim import counter_rng as crng
 from evosim.engine import kernels
 from evosim.tasks.logic import LogicTask
 

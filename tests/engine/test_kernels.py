@@ -88,12 +88,20 @@ def test_mutation_reaches_every_other_value():
 
 
 
+def _logic_params(task, **fields):
+    """The loops' ``params`` for a circuit task, every other field 0 (``cost=1``: P_COST = 1)."""
+    params = np.zeros(kernels.P_MOVE + 1, dtype=np.int64)
+    params[kernels.P_TASK], params[kernels.P_INPUTS] = kernels.LOGIC, task.n_inputs
+    params[kernels.P_GATES], params[kernels.P_ROWS] = task.max_gates, task.n_rows
+    for name, value in fields.items():
+        params[getattr(kernels, f"P_{name.upper()}")] = value
+    return params
+
+
 def test_evolved_positions_move_by_their_own_rate_and_only_their_genes():
     task = LogicTask(layout="evolved")
     genomes = task.random_genomes(4000, np.uint64(3))
-    params = np.zeros(16, dtype=np.int64)
-    params[kernels.P_TASK], params[kernels.P_GATES] = kernels.LOGIC, task.max_gates
-    params[kernels.P_MUT], params[kernels.P_MOVE] = crng.threshold(0.2), crng.threshold(0.7)
+    params = _logic_params(task, mut=crng.threshold(0.2), move=crng.threshold(0.7))
     consts = task.kernel_inputs("evolved")
     a, b = genomes.copy(), genomes.copy()
     kernels.vary(a, 0, params, np.zeros(2), KEY, 5, consts)
@@ -117,9 +125,7 @@ def test_children_equal_to_their_parent_inherit_its_evaluation(n_inputs):
     children = parents[sources]
     kernels.mutate_rewire(children, 0, KEY, 1, crng.threshold(0.5), task.gene_low,
                           task.gene_size, 0, task.genome_length, kernels.S_MUT_DO)
-    params = np.zeros(16, dtype=np.int64)
-    params[kernels.P_INPUTS], params[kernels.P_GATES] = n_inputs, 12
-    params[kernels.P_ROWS], params[kernels.P_COST] = task.n_rows, 1
+    params = _logic_params(task, cost=1)
     consts = task.kernel_inputs("line")
     target = task.pack(np.arange(task.n_rows) % 3 == 0)[0]
     parent_correct, parent_cost = np.empty(300, dtype=np.int64), np.empty(300)

@@ -19,7 +19,15 @@ fronts have exactly the law of drawing every pair's coin (the tests compare the 
 sweep with every objective counted against DEAP's ``sortNondominated``). With every objective
 counted there are no coins and a front is found by bisection: O(N log N) with the sort.
 
-Indices read from arrays are cast to ``uintp`` in the loops: Numba then skips the negative-index
+A converged population holds a few dozen distinct objective vectors among thousands of
+individuals. The sweep, the crowding distances and the cut therefore work on runs of equal vectors
+in sweep order where they can: a run whose members draw no coins joins one front as a block;
+within a front only the ends of a run have a neighbour outside it, so only they get a crowding
+distance; and a run's inner members enter the cut's ties as one stretch. Work per individual is
+left to the coins and to the copies that the result needs.
+
+Helpers that take arrays are not called per individual: Numba counts references to every array
+argument on each call, which cost more than the work in these loops. Indices read from arrays are cast to ``uintp`` in the loops: Numba then skips the negative-index
 wraparound, which in these gather loops cost more than the reads.
 
 Selection (``select``) is DEAP's ``selNSGA2`` except for one thing: among the last front's equal
@@ -32,7 +40,7 @@ import numpy as np
 from numba import njit, uintp
 
 from evosim.counter_rng import below, bounded, draw, stream_state
-from evosim.engine.sorting import radix_sort, sort_keys
+from evosim.engine.sorting import NARROW_BITS, radix_sort, sort_keys
 
 S_DOMINANCE = 64          # stream ids S_DOMINANCE + m: the coins of objective m
 S_MATING = 9
@@ -103,12 +111,16 @@ def front_ranks(dom, needed) -> np.ndarray:
 def sweep_order(values, weights, n_sorted) -> np.ndarray:
     """Positions best first: first objective (times its weight) descending, then the second,
     ties in index order. The first ``n_sorted`` rows must already be in that order (the engine's
-    survivors are); only the rest is sorted, then the two runs are merged."""
+    survivors are): when the keys are wide only the rest is sorted, then the two are merged;
+    integer objectives of small range (rows correct, connection counts) are sorted whole in one
+    counting pass, which costs less than the merge."""
     n = values.shape[0]
-    k0, w0 = sort_keys(-(values[:, 0] * weights[0]))  # ascending keys of descending values
-    k1, w1 = sort_keys(-(values[:, 1] * weights[1]))
-    if w0 + w1 <= 64:  # one key, (first, second): integer objectives take one or two passes
+    k0, w0 = sort_keys(values[:, 0], -weights[0])  # ascending keys of descending values
+    k1, w1 = sort_keys(values[:, 1], -weights[1])
+    if w0 + w1 <= 64:  # one key, (first, second)
         k0 = k1 if w0 == 0 else (k0 << np.uint64(w1)) | k1
+        if w0 + w1 <= NARROW_BITS:
+            return radix_sort(k0, np.arange(n))
         k1 = np.zeros(n, dtype=np.uint64)
         rest = radix_sort(k0, np.arange(n_sorted, n))
     else:
@@ -135,48 +147,81 @@ def sweep_order(values, weights, n_sorted) -> np.ndarray:
 
 
 @njit(cache=True)
-def sweep_ranks(first, second, order, threshold, key, generation) -> np.ndarray:
-    """Front ranks for two objectives, both maximised (``values * weights``), the first always
-    counted and the second in a comparison with probability p (its coin threshold). ``order``
-    lists the individuals best first (``sweep_order``). See the module docstring."""
+def sweep_ranks(values, weights, order, threshold, key, generation) -> np.ndarray:
+    """Front ranks for two objectives, the first always counted and the second in a comparison
+    with probability p (its coin threshold). ``order`` lists the individuals best first
+    (``sweep_order``). See the module docstring."""
+    f, s, runs = _sorted_runs(values, weights, order)
+    front_of = _sweep_fronts(f, s, runs, threshold, key, generation)[0]
+    rank = np.empty(order.size, dtype=np.int64)
+    for q in range(order.size):
+        rank[uintp(order[q])] = front_of[q]
+    return rank
+
+
+@njit(cache=True)
+def _sorted_runs(values, weights, order):
+    """(the objectives times their weights (both maximised) in ``order``, the starts of its runs
+    of equal objective vectors and the end: run t is positions runs[t]:runs[t + 1]). Converged
+    populations hold a few dozen runs among thousands of individuals, so the sweep and the
+    crowding work on runs where they can."""
     n = order.size
-    f = np.empty(n)  # in sweep order: contiguous reads
+    f = np.empty(n)
     s = np.empty(n)
+    starts = np.empty(n + 1, dtype=np.int64)
+    t = 0
     for q in range(n):
         i = uintp(order[q])
-        f[q] = first[i]
-        s[q] = second[i]
-    front_of = np.empty(n, dtype=np.int64)          # by position
+        f[q] = values[i, 0] * weights[0]
+        s[q] = values[i, 1] * weights[1]
+        starts[t] = q  # overwritten by the next run's start unless q starts a run
+        t += q == 0 or f[q] != f[q - 1] or s[q] != s[q - 1]
+    starts[t] = n
+    return f, s, starts[: t + 1]
+
+
+@njit(cache=True)
+def _sweep_fronts(f, s, runs, threshold, key, generation):
+    """The sweep over positions in sweep order (values ``f``, ``s``, runs ``runs``): (front of
+    each position, the front of each run or -1 where its members drew coins of their own, the
+    size of each front)."""
+    n, n_runs = f.size, runs.size - 1
+    front_of = np.empty(n, dtype=np.int64)
+    run_front = np.empty(n_runs, dtype=np.int64)
     in_earlier = np.zeros(n + 1, dtype=np.int64)    # front -> members with a better first value
     best_second = np.full(n + 1, -np.inf)           # front -> their best second value
     in_group = np.zeros(n + 1, dtype=np.int64)      # front -> equal first, better second
+    group_best = np.empty(n + 1)                    # front -> best second of those
+    touched = np.empty(n + 1, dtype=np.int64)       # the fronts the group reached
     always = threshold >= ALWAYS
     never = threshold == 0
     # np.uint64: run as Python (the NumPy reference), a returned state is an int, which Numba
     # would type int64 in the draws
     state = np.uint64(stream_state(key, generation, S_DOMINANCE + 1))
     top_earlier = -1  # the highest front of the earlier groups
-    g0 = 0
-    while g0 < n:  # a group of equal first objective: positions g0 .. g1 - 1
-        g1 = g0 + 1
-        while g1 < n and f[g1] == f[g0]:
-            g1 += 1
+    t0 = 0
+    while t0 < n_runs:  # a group of equal first objective: runs t0 .. t1 - 1
+        t1 = t0 + 1
+        while t1 < n_runs and f[runs[t1]] == f[runs[t0]]:
+            t1 += 1
         top_group = -1  # the highest front of this group's earlier runs
-        q0 = g0
-        while q0 < g1:  # a run of equal second objective: nobody in it dominates another
-            q1 = q0 + 1
-            while q1 < g1 and s[q1] == s[q0]:
-                q1 += 1
-            if always:  # dominated by better-or-equal on both: no coins, one front for the run
-                front = max(_last_at_least(best_second, top_earlier, s[q0]), top_group)
-                front_of[q0:q1] = front + 1
+        n_touched = 0
+        for t in range(t0, t1):  # nobody in a run dominates another member of it
+            q0, q1, v = runs[t], runs[t + 1], s[runs[t]]
+            if always:  # dominated by better-or-equal on both: no coins
+                rank = max(_last_at_least(best_second, top_earlier, v), top_group) + 1
             elif never:  # dominated by every better first value
-                front_of[q0:q1] = top_earlier + 1
+                rank = top_earlier + 1
             else:
                 # better first, second not worse: dominates whatever the coin
                 sure = top_earlier
-                while sure >= 0 and best_second[sure] < s[q0]:
+                while sure >= 0 and best_second[sure] < v:
                     sure -= 1
+                rank = sure + 1 if max(top_earlier, top_group) <= sure else -1
+            run_front[t] = rank
+            if rank >= 0:
+                front_of[q0:q1] = rank
+            else:
                 for q in range(q0, q1):
                     front = sure
                     for r in range(max(top_earlier, top_group), sure, -1):
@@ -188,26 +233,26 @@ def sweep_ranks(first, second, order, threshold, key, generation) -> np.ndarray:
                             front = r
                             break
                     front_of[q] = front + 1
-            q = q0
-            while q < q1:  # stretches of one front: counts added once (no chains through memory)
-                r, q_end = _stretch(front_of, q, q1)
-                in_group[r] += q_end - q
+            # the run joins the group once it is ranked (its members do not dominate each
+            # other): as one block, or member by member. Written out here: a helper taking
+            # these arrays would count references to them on every call, which cost more
+            # than the join.
+            for j in range(1 if rank >= 0 else q1 - q0):
+                r, count = (rank, q1 - q0) if rank >= 0 else (front_of[q0 + j], 1)
+                if in_group[r] == 0:  # its first members have the group's best second value
+                    touched[n_touched] = r
+                    n_touched += 1
+                    group_best[r] = v
+                in_group[r] += count
                 top_group = max(top_group, r)
-                q = q_end
-            q0 = q1
-        q = g0
-        while q < g1:
-            r, q_end = _stretch(front_of, q, g1)
+        for j in range(n_touched):
+            r = touched[j]
+            in_earlier[r] += in_group[r]
             in_group[r] = 0
-            in_earlier[r] += q_end - q
-            best_second[r] = max(best_second[r], s[q])  # the group is sorted: s[q] is the best
+            best_second[r] = max(best_second[r], group_best[r])
             top_earlier = max(top_earlier, r)
-            q = q_end
-        g0 = g1
-    rank = np.empty(first.size, dtype=np.int64)
-    for q in range(n):
-        rank[uintp(order[q])] = front_of[q]
-    return rank
+        t0 = t1
+    return front_of, run_front, in_earlier
 
 
 @njit(cache=True)
@@ -226,15 +271,6 @@ def _last_at_least(best_second, top, v) -> int:
 
 
 @njit(cache=True, inline="always")
-def _stretch(values, start, stop):
-    """(values[start], end of the stretch of equal values from start, before stop)."""
-    end = start + 1
-    while end < stop and values[end] == values[start]:
-        end += 1
-    return values[start], end
-
-
-@njit(cache=True)
 def _any_coin(state, threshold, counted, count, base, n) -> bool:
     """Whether any of ``count`` comparisons counts the second objective (``counted``) or leaves
     it out (not ``counted``): one coin each, drawn until the answer is known."""
@@ -248,20 +284,16 @@ def _any_coin(state, threshold, counted, count, base, n) -> bool:
 def ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
     """Front ranks: the sweep for two objectives with the first always counted (every
     individual ranked), else the pairwise sort (peeled until ``needed`` are ranked)."""
-    return ranks_and_listing(values, weights, thresholds, needed, key, generation,
-                             sweep_order(values, weights, 0))[0]
+    if _sweeps(values, thresholds):
+        return sweep_ranks(values, weights, sweep_order(values, weights, 0), thresholds[1], key,
+                           generation)
+    return front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed)
 
 
 @njit(cache=True)
-def ranks_and_listing(values, weights, thresholds, needed, key, generation, order):
-    """(front ranks, the order fronts list their members in), given ``order`` =
-    ``sweep_order(values, weights, ...)``: the sweep and reverse sweep order for two objectives
-    with the first always counted, else the pairwise sort and index order."""
-    if values.shape[1] == 2 and thresholds[0] >= ALWAYS:
-        return sweep_ranks(values[:, 0] * weights[0], values[:, 1] * weights[1], order,
-                           thresholds[1], key, generation), order[::-1]
-    return (front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed),
-            np.arange(values.shape[0]))
+def _sweeps(values, thresholds) -> bool:
+    """Whether the sweep ranks these objectives: two, the first always counted."""
+    return values.shape[1] == 2 and thresholds[0] >= ALWAYS
 
 
 @njit(cache=True)
@@ -317,20 +349,29 @@ def cut(members, dist, m, key, generation) -> np.ndarray:
     keep = np.ones(members.size, dtype=np.bool_)
     if m >= members.size:
         return keep
-    positive = np.flatnonzero(dist > 0.0)  # in tie-heavy fronts most distances are 0: skip them
-    if positive.size >= m:
-        threshold = -np.partition(-dist[positive], m - 1)[m - 1]
-    else:
-        threshold = 0.0
+    threshold = _mth_largest_positive(dist[dist > 0.0], m)
     keep = dist > threshold
     tied = np.flatnonzero(dist == threshold)
-    need = m - np.sum(keep)
-    state = np.uint64(stream_state(key, generation, S_CUT))  # np.uint64: see sweep_ranks
+    for t in _draw_ties(tied, m - np.sum(keep), key, generation):
+        keep[t] = True
+    return keep
+
+
+@njit(cache=True)
+def _mth_largest_positive(positive, m) -> float:
+    """The cut's threshold: the m-th largest of the positive distances, else 0 (in tie-heavy
+    fronts most distances are 0)."""
+    return -np.partition(-positive, m - 1)[m - 1] if positive.size >= m else 0.0
+
+
+@njit(cache=True)
+def _draw_ties(tied, need, key, generation) -> np.ndarray:
+    """``need`` of the ``tied`` drawn at random, by a partial Fisher-Yates shuffle in place."""
+    state = np.uint64(stream_state(key, generation, S_CUT))  # np.uint64: see _sweep_fronts
     for t in range(need):
         pick = t + bounded(draw(state, t), tied.size - t)
         tied[t], tied[pick] = tied[pick], tied[t]
-        keep[tied[t]] = True
-    return keep
+    return tied[:need]
 
 
 @njit(cache=True)
@@ -360,69 +401,6 @@ def _list_fronts(rank, listing, k):
 
 
 @njit(cache=True)
-def _front_crowding(values, members, start, sweep) -> np.ndarray:
-    """Crowding distances of ``members``, front by front (``_list_fronts``)."""
-    dist = np.zeros(members.size)
-    order_scratch = np.empty(members.size, dtype=np.int64)
-    column_scratch = np.empty(members.size)
-    for f in range(start.size - 1):
-        a, b = start[f], start[f + 1]
-        if a == b:
-            continue
-        if sweep:
-            _crowding_by_runs(values, members[a:b], dist[a:b])
-        else:
-            _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b],
-                           column_scratch[a:b])
-    return dist
-
-
-@njit(cache=True)
-def _crowding_by_runs(values, members, dist) -> None:
-    """``_crowding_into`` for two objectives and a front listed in reverse sweep order, worked out
-    on its runs of equal objective vectors (converged populations hold a few dozen among
-    thousands). The listing is sorted by the first objective, and a stable sort by the second
-    keeps every run together and in listing order; so, whatever the objective, only the first
-    and the last member of a run have a neighbour outside it: they take the gaps to the
-    neighbouring runs (a run of one takes both), and the members inside take 0."""
-    k = members.size
-    first = np.empty(k + 1, dtype=np.int64)  # run r is members[first[r]:first[r + 1]]
-    n_runs = 0
-    previous = uintp(members[0]) if k else uintp(0)
-    for p in range(k):
-        i = uintp(members[p])
-        if p == 0 or values[i, 0] != values[previous, 0] or values[i, 1] != values[previous, 1]:
-            first[n_runs] = p
-            n_runs += 1
-        previous = i
-    first[n_runs] = k
-    runs = np.arange(n_runs)
-    for m in range(2):
-        column = np.empty(n_runs)
-        for r in range(n_runs):
-            column[r] = values[uintp(members[first[r]]), m]
-        if m == 1:  # the first objective's order is the listing's own
-            runs = radix_sort(sort_keys(column)[0], runs)
-        head, tail = first[runs[0]], first[runs[n_runs - 1] + 1] - 1
-        dist[head] = np.inf
-        dist[tail] = np.inf
-        low, high = column[runs[0]], column[runs[n_runs - 1]]
-        if high == low:
-            continue
-        norm = 2 * (high - low)
-        for q in range(n_runs):
-            r = runs[q]
-            before = column[runs[q - 1]] if q > 0 else column[r]
-            after = column[runs[q + 1]] if q + 1 < n_runs else column[r]
-            start, stop = first[r], first[r + 1] - 1
-            if start == stop:  # a run of one: its neighbours are the runs on either side
-                dist[start] += (after - before) / norm
-            else:
-                dist[start] += (column[r] - before) / norm
-                dist[stop] += (after - column[r]) / norm
-
-
-@njit(cache=True)
 def select(values, weights, thresholds, k, key, generation):
     """NSGA-II environmental selection of k individuals; see ``select_sorted``."""
     return select_sorted(values, weights, thresholds, k, key, generation,
@@ -434,15 +412,23 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
     """NSGA-II environmental selection of k individuals (DEAP's selNSGA2, random ties at the cut),
     given ``order`` = ``sweep_order(values, weights, ...)``.
 
-    Fronts list their members in reverse sweep order (worst first), or in index order for the
-    pairwise sort; that order decides ties within crowding distances, as DEAP's front order does.
-    Returns (chosen indices in sweep order, rank of every individual (-1 if unranked), crowding
-    distance of every individual of the fronts that fill the k (else 0), size of the first front).
+    Fronts list their members in reverse sweep order (worst first) under the sweep, in index
+    order under the pairwise sort; that order decides ties within crowding distances, as DEAP's
+    front order does. Returns (chosen indices in sweep order, rank of every individual (-1 if
+    unranked), crowding distance of every individual of the fronts that fill the k (else 0),
+    size of the first front).
     """
+    if _sweeps(values, thresholds):
+        return _select_by_sweep(values, weights, thresholds[1], k, key, generation, order)
     n = values.shape[0]
-    rank, listing = ranks_and_listing(values, weights, thresholds, k, key, generation, order)
-    members, start, last, filled = _list_fronts(rank, listing, k)
-    dist = _front_crowding(values, members, start, values.shape[1] == 2 and thresholds[0] >= ALWAYS)
+    rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
+    members, start, last, filled = _list_fronts(rank, np.arange(n), k)
+    dist = np.zeros(members.size)
+    order_scratch = np.empty(members.size, dtype=np.int64)
+    column_scratch = np.empty(members.size)
+    for f in range(last + 1):
+        a, b = start[f], start[f + 1]
+        _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b], column_scratch[a:b])
     crowd = np.zeros(n)
     chosen_flag = np.zeros(n, dtype=np.bool_)
     for p in range(members.size):
@@ -453,13 +439,168 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
     keep = cut(members[a:b], dist[a:b], k - filled, key, generation)
     for p in range(b - a):
         chosen_flag[uintp(members[a + p])] = keep[p]
-    chosen = np.empty(k, dtype=np.int64)
+    return order[chosen_flag[order]], rank, crowd, min(start[1], k)
+
+
+@njit(cache=True)
+def _select_by_sweep(values, weights, threshold, k, key, generation, order):
+    """``select_sorted`` for two objectives with the first always counted: the sweep, then
+    crowding and the cut worked out on runs of equal objective vectors (see ``_front_pieces``)."""
+    n = order.size
+    f, s, runs = _sorted_runs(values, weights, order)
+    front_of, run_front, sizes = _sweep_fronts(f, s, runs, threshold, key, generation)
+    last, filled = 0, 0
+    while filled + sizes[last] < k:
+        filled += sizes[last]
+        last += 1
+    pieces, start = _front_pieces(front_of, runs, run_front, last)
+    head, tail, size = pieces[:, 0].copy(), pieces[:, 1].copy(), pieces[:, 2].copy()
+    dist = np.zeros(n)  # by position
+    for r in range(last + 1):
+        a, b = start[r], start[r + 1]
+        _crowding_of_pieces(values, order, head[a:b], tail[a:b], dist)
+    a = start[last]
+    picked = _cut_pieces(front_of, dist, head[a:], tail[a:], size[a:], last, k - filled, key,
+                         generation)
+    chosen = np.empty(k + 1, dtype=np.int64)  # + 1: the branch-free write past the last pick
+    rank = np.empty(n, dtype=np.int64)
+    crowd = np.empty(n)
     c = 0
-    for i in order:
-        if chosen_flag[uintp(i)]:
-            chosen[c] = i
-            c += 1
-    return chosen, rank, crowd, min(start[1], k)
+    for q in range(n):
+        i = uintp(order[q])
+        rank[i] = front_of[q]
+        crowd[i] = dist[q]
+        chosen[c] = i
+        c += front_of[q] < last or picked[q]
+    return chosen[:k], rank, crowd, min(sizes[0], k)
+
+
+@njit(cache=True)
+def _front_pieces(front_of, runs, run_front, last):
+    """The pieces of fronts 0 .. last: a piece is the members of one front in one run of equal
+    vectors, which are consecutive in the front's listing (reverse sweep order). Returns (the
+    pieces as rows (first listed position (the highest), last (the lowest), members), start:
+    front r has the pieces start[r]:start[r + 1], in listing order)."""
+    found = np.empty((front_of.size, 4), dtype=np.int64)  # front, head, tail, members
+    open_piece = np.full(last + 1, -1)  # front -> its piece in the current run
+    count = np.zeros(last + 2, dtype=np.int64)
+    n_pieces = 0
+    for t in range(runs.size - 2, -1, -1):
+        q0, q1, r = runs[t], runs[t + 1], run_front[t]
+        if r >= 0:  # the whole run in one front
+            if r <= last:
+                found[n_pieces] = (r, q1 - 1, q0, q1 - q0)
+                count[r + 1] += 1
+                n_pieces += 1
+            continue
+        first = n_pieces
+        for q in range(q1 - 1, q0 - 1, -1):
+            r = front_of[q]
+            if r > last:
+                continue
+            if open_piece[r] < 0:
+                open_piece[r] = n_pieces
+                found[n_pieces] = (r, q, q, 0)
+                count[r + 1] += 1
+                n_pieces += 1
+            found[open_piece[r], 2] = q
+            found[open_piece[r], 3] += 1
+        for p in range(first, n_pieces):
+            open_piece[found[p, 0]] = -1
+    start = np.cumsum(count)
+    slot = start[:-1].copy()
+    pieces = np.empty((n_pieces, 3), dtype=np.int64)
+    for p in range(n_pieces):  # grouped by front, stably
+        r = found[p, 0]
+        pieces[slot[r]] = found[p, 1:]
+        slot[r] += 1
+    return pieces, start
+
+
+@njit(cache=True)
+def _crowding_of_pieces(values, order, head, tail, dist) -> None:
+    """DEAP's crowding distances (``crowding_distance``) of one front given as its pieces, added
+    into ``dist`` (by position). The listing is sorted by the first objective, and a stable sort
+    by the second keeps every piece together and in listing order; so, whatever the objective,
+    only the first and the last member of a piece have a neighbour outside it: they take the gaps
+    to the neighbouring pieces (a piece of one takes both), and the members inside take 0."""
+    n_pieces = head.size
+    pieces = np.arange(n_pieces)
+    column = np.empty(n_pieces)
+    for m in range(2):
+        for p in range(n_pieces):
+            column[p] = values[uintp(order[head[p]]), m]
+        if m == 1:  # the first objective's order is the listing's own
+            pieces = radix_sort(sort_keys(column)[0], pieces)
+        dist[head[pieces[0]]] = np.inf
+        dist[tail[pieces[n_pieces - 1]]] = np.inf
+        low, high = column[pieces[0]], column[pieces[n_pieces - 1]]
+        if high == low:
+            continue
+        norm = 2 * (high - low)
+        for j in range(n_pieces):
+            p = pieces[j]
+            before = column[pieces[j - 1]] if j > 0 else column[p]
+            after = column[pieces[j + 1]] if j + 1 < n_pieces else column[p]
+            if head[p] == tail[p]:  # a piece of one: its neighbours are the pieces around it
+                dist[head[p]] += (after - before) / norm
+            else:
+                dist[head[p]] += (column[p] - before) / norm
+                dist[tail[p]] += (after - column[p]) / norm
+
+
+@njit(cache=True)
+def _cut_pieces(front_of, dist, head, tail, size, last, m, key, generation) -> np.ndarray:
+    """``cut`` of the last front, given as its pieces, to ``m`` members, as a mask by position.
+    Only the ends of a piece can have a positive distance, so the threshold is found among them,
+    and the inner members of a piece of consecutive positions join the ties as one stretch."""
+    picked = np.zeros(front_of.size, dtype=np.bool_)
+    total = size.sum()
+    if m >= total:
+        for p in range(head.size):
+            for q in range(tail[p], head[p] + 1):
+                picked[q] = front_of[q] == last
+        return picked
+    ends = np.empty(2 * head.size)
+    e = 0
+    for p in range(head.size):
+        ends[e] = dist[head[p]]
+        e += dist[head[p]] > 0.0
+        if tail[p] != head[p]:
+            ends[e] = dist[tail[p]]
+            e += dist[tail[p]] > 0.0
+    threshold = _mth_largest_positive(ends[:e], m)
+    tied = np.empty(total, dtype=np.int64)
+    n_tied, need = 0, m
+    for p in range(head.size):  # in listing order: each piece from its highest position down
+        a, b = head[p], tail[p]
+        if a - b + 1 == size[p]:
+            n_tied, need = _classify(a, dist, threshold, picked, tied, n_tied, need)
+            if threshold == 0.0:  # the inner members (distance 0) are all tied
+                for q in range(a - 1, b, -1):
+                    tied[n_tied] = q
+                    n_tied += 1
+            if b != a:
+                n_tied, need = _classify(b, dist, threshold, picked, tied, n_tied, need)
+        else:
+            for q in range(a, b - 1, -1):
+                if front_of[q] == last:
+                    n_tied, need = _classify(q, dist, threshold, picked, tied, n_tied, need)
+    for q in _draw_ties(tied[:n_tied], need, key, generation):
+        picked[q] = True
+    return picked
+
+
+@njit(cache=True, inline="always")
+def _classify(q, dist, threshold, picked, tied, n_tied, need):
+    """Keep position q above the threshold, or add it to the ties: (ties, still needed)."""
+    if dist[q] > threshold:
+        picked[q] = True
+        need -= 1
+    elif dist[q] == threshold:
+        tied[n_tied] = q
+        n_tied += 1
+    return n_tied, need
 
 
 @njit(cache=True)

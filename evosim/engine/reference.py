@@ -133,7 +133,40 @@ def sweep_order(values, weights, n_sorted) -> np.ndarray:
     return np.lexsort((k1, k0))
 
 
-sweep_ranks = nsga2.sweep_ranks.py_func  # sequential by nature: the kernel's own code, in Python
+
+
+def sweep_ranks(values, weights, order, threshold, key, generation) -> np.ndarray:
+    """The sweep member by member, straight from its definition (the kernel works run by run):
+    a member is dominated in the highest front holding a member better on the first objective
+    and not worse on the second, or one whose comparison the coins decide for it."""
+    n = order.size
+    f, s = (values[order] * weights).T
+    front_of = np.empty(n, dtype=np.int64)
+    in_earlier = np.zeros(n + 1, dtype=np.int64)  # front -> members with a better first value
+    best_second = np.full(n + 1, -np.inf)         # front -> their best second value
+    in_group = np.zeros(n + 1, dtype=np.int64)    # front -> equal first, better second
+    state = crng.stream_state_array(key, generation, nsga2.S_DOMINANCE + 1)
+
+    def any_coin(count, base, counted):  # any of ``count`` comparisons (not) counting the second
+        draws = crng.draw_array(state, base * n + np.arange(count))
+        return bool(np.any(crng.below_array(draws, threshold) == counted))
+
+    for g in np.split(np.arange(n), np.flatnonzero(np.diff(f)) + 1):  # groups of equal first
+        for run in np.split(g, np.flatnonzero(np.diff(s[g])) + 1):  # runs of equal second
+            for q in run:
+                front_of[q] = 0
+                for r in range(max(np.flatnonzero(in_earlier + in_group), default=-1), -1, -1):
+                    if best_second[r] >= s[q] or any_coin(in_earlier[r], (q * n + r) * 2, False) \
+                            or any_coin(in_group[r], (q * n + r) * 2 + 1, True):
+                        front_of[q] = r + 1
+                        break
+            np.add.at(in_group, front_of[run], 1)
+        np.maximum.at(best_second, front_of[g], s[g])
+        in_earlier += in_group
+        in_group[:] = 0
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = front_of
+    return rank
 
 
 def front_ranks(dom, needed) -> np.ndarray:
@@ -188,7 +221,12 @@ def cut(members, dist, m, key, generation) -> np.ndarray:
 
 def nsga2_select(values, weights, thresholds, k, key, generation, order):
     n = values.shape[0]
-    rank, listing = ranks_and_listing(values, weights, thresholds, k, key, generation, order)
+    if values.shape[1] == 2 and thresholds[0] >= nsga2.ALWAYS:
+        rank = sweep_ranks(values, weights, order, thresholds[1], key, generation)
+        listing = order[::-1]
+    else:
+        rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
+        listing = np.arange(n)
     sizes = np.bincount(rank[rank >= 0], minlength=n + 1)
     last = int(np.searchsorted(np.cumsum(sizes), k))
     filled = sizes[:last].sum()
@@ -217,9 +255,8 @@ def duplicates(genomes) -> np.ndarray:
 
 
 # The dispatch between the sweep and the pairwise sort is the kernels' own code.
-ranks_and_listing = rebind(nsga2.ranks_and_listing, sweep_ranks=sweep_ranks,
-                           front_ranks=front_ranks, dominance_matrix=dominance_matrix)
-ranks = rebind(nsga2.ranks, sweep_order=sweep_order, ranks_and_listing=ranks_and_listing)
+ranks = rebind(nsga2.ranks, sweep_order=sweep_order, sweep_ranks=sweep_ranks,
+               front_ranks=front_ranks, dominance_matrix=dominance_matrix)
 
 # The task dispatch of variation is the kernels' own code, with the NumPy operators behind it.
 vary = rebind(kernels.vary, crossover=crossover, mutate_rewire=mutate_rewire,

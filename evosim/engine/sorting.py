@@ -12,6 +12,10 @@ from numba import njit, uintp
 
 _SIGN = np.uint64(1) << np.uint64(63)
 _BYTE = np.uint64(255)
+# Keys that differ only in their NARROW_BITS low bits, in fewer values than twice their number,
+# are sorted in one counting pass with a bucket per value.
+NARROW_BITS = 12
+_NARROW = np.uint64(1 << NARROW_BITS)
 
 
 @njit(cache=True)
@@ -28,6 +32,8 @@ def radix_sort(keys, order) -> np.ndarray:
     for i in range(n):
         k[i] = keys[uintp(order[i])]  # unsigned: no negative-index wraparound per read
         differ |= k[i] ^ k[0]
+    if differ < _NARROW and differ < np.uint64(2 * n):
+        return _counting_pass(k, idx, differ)
     k_spare = np.empty(n, dtype=np.uint64)
     idx_spare = np.empty(n, dtype=np.int64)
     start = np.empty(256, dtype=np.int64)
@@ -55,6 +61,30 @@ def radix_sort(keys, order) -> np.ndarray:
 
 
 @njit(cache=True)
+def _counting_pass(k, idx, differ) -> np.ndarray:
+    """``idx`` stably sorted by ``k`` when the keys differ only in the bits of ``differ``: one
+    bucket per value of those bits (a second byte pass would cost more than the buckets)."""
+    size = 1
+    while size <= differ:
+        size <<= 1
+    low = np.uint64(size - 1)
+    start = np.zeros(size, dtype=np.int64)
+    for i in range(k.size):
+        start[k[i] & low] += 1
+    total = 0
+    for d in range(size):
+        count = start[d]
+        start[d] = total
+        total += count
+    out = np.empty(k.size, dtype=np.int64)
+    for i in range(k.size):
+        d = k[i] & low
+        out[uintp(start[d])] = idx[i]
+        start[d] += 1
+    return out
+
+
+@njit(cache=True)
 def float_keys(x) -> np.ndarray:
     """uint64 keys in the order of the float64 values (-0.0 and 0.0 equal; no NaN)."""
     bits = (x + 0.0).view(np.uint64)  # a contiguous copy, in which -0.0 became 0.0
@@ -64,19 +94,21 @@ def float_keys(x) -> np.ndarray:
 
 
 @njit(cache=True)
-def sort_keys(x):
-    """(uint64 keys in the order of the float64 values, their width in bits). Integers below
-    2**52 in magnitude (rows correct, connection counts) give ``x - min(x)``: a few bits, so one
-    or two radix passes; other values give ``float_keys`` (width 64)."""
-    low, high = np.inf, -np.inf
-    for v in x:
-        if v != np.floor(v) or abs(v) >= 2.0**52:
-            return float_keys(x), 64
+def sort_keys(x, scale=1.0):
+    """(uint64 keys in the order of the float64 values ``x * scale``, their width in bits).
+    Integers below 2**52 in magnitude (rows correct, connection counts) give ``x * scale - min``:
+    a few bits, so one or two radix passes; other values give ``float_keys`` (width 64)."""
+    low, high, fraction = np.inf, -np.inf, False
+    for v in x:  # no early exit: the pass vectorises
+        v = v * scale
+        fraction |= v != np.floor(v)
         low = min(low, v)
         high = max(high, v)
+    if fraction or max(abs(low), abs(high)) >= 2.0**52:
+        return float_keys(x * scale), 64
     keys = np.empty(x.size, dtype=np.uint64)
     for i in range(x.size):
-        keys[i] = np.uint64(x[i] - low)
+        keys[i] = np.uint64(x[i] * scale - low)
     width = 0
     span = np.uint64(high - low) if x.size else np.uint64(0)
     while span:

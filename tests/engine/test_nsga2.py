@@ -121,6 +121,31 @@ def test_kernels_equal_numpy_reference(p):
         assert np.array_equal(a, b)
 
 
+def _converged(n, seed):
+    """Objectives of a converged population: most individuals share one (performance, cost)
+    cell, the others are scattered over a few dozen cells around it."""
+    rng = np.random.default_rng(seed)
+    values = np.stack([rng.integers(8, 15, n), rng.integers(9, 20, n)], axis=1).astype(float)
+    values[rng.random(n) < 0.85] = (14.0, 13.0)
+    return values
+
+
+@pytest.mark.parametrize("p,k", [(0.25, 500), (0.25, 910), (0.25, 276), (1.0, 500), (1.0, 950),
+                                 (1.0, 18), (0.0, 500)])
+def test_selection_on_a_converged_population_equals_the_numpy_reference(p, k):
+    """The kernel works on runs of equal objective vectors (whole runs in one front, members of a
+    stochastic run each in their own, the last front cut inside a run or filled exactly); the
+    reference member by member."""
+    values = _converged(1000, 16)
+    thresholds = np.array([nsga2.ALWAYS, crng.threshold(p)], dtype=np.uint64)
+    order = nsga2.sweep_order(values, WEIGHTS[2], 0)
+    for generation in range(3):
+        mine = nsga2.select_sorted(values, WEIGHTS[2], thresholds, k, KEY, generation, order)
+        ref = reference.nsga2_select(values, WEIGHTS[2], thresholds, k, KEY, generation, order)
+        for a, b in zip(mine, ref):
+            assert np.array_equal(a, b)
+
+
 @pytest.mark.parametrize("ties", [True, False])
 def test_sweep_order_merges_a_sorted_head_into_the_full_sort(ties):
     values = _objectives(400, 2, 15, ties)

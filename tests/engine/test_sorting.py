@@ -5,7 +5,9 @@ import pytest
 from evosim.engine.sorting import float_keys, float_keys_numpy, radix_sort, sort_keys
 
 
-@pytest.mark.parametrize("n,bits", [(0, 8), (1, 8), (1000, 64), (777, 32), (50, 5)])
+# narrow keys (5 bits; 11 bits among 2000) take one counting pass, the others byte passes
+@pytest.mark.parametrize("n,bits", [(0, 8), (1, 8), (1000, 64), (777, 32), (50, 5), (2000, 11),
+                                    (100, 11)])
 def test_radix_sort_equals_numpy_stable_argsort_from_any_start_order(n, bits):
     rng = np.random.default_rng(n)
     keys = rng.integers(0, 2**bits, n, dtype=np.uint64) if bits < 64 else \
@@ -30,6 +32,9 @@ def test_sort_keys_are_compact_for_integers_and_keep_the_order_of_any_values():
     keys, width = sort_keys(counts)
     assert width == 4 and keys.max() == 15  # 12 - (-3): four bits, one radix pass
     assert np.array_equal(np.less.outer(counts, counts), np.less.outer(keys, keys))
+    keys, width = sort_keys(counts, -1.0)  # the keys of -counts: descending order
+    assert width == 4 and np.array_equal(np.less.outer(-counts, -counts),
+                                         np.less.outer(keys, keys))
     fractions = np.array([0.5, 0.25, 3.0, -1.5, 0.25])
     keys, width = sort_keys(fractions)
     assert width == 64 and np.array_equal(keys, float_keys(fractions))

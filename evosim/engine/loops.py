@@ -65,7 +65,7 @@ def nsga2_generations(merged, spare, gen0, targets, consts, params, fparams, thr
     n = merged.shape[0] // 2
     correct = np.empty(2 * n, dtype=np.int64)
     cost = np.empty(2 * n, dtype=np.float64)
-    values = np.empty((2 * n, 2), dtype=np.float64)
+    values = np.empty((2, 2 * n), dtype=np.float64).T  # columns contiguous: sorted by column
     winners = np.empty(n, dtype=np.int64)  # the survivor each offspring was copied from
     current, other = merged, spare
     for b in range(targets.shape[0]):

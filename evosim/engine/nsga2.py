@@ -574,33 +574,26 @@ def _cut_pieces(front_of, dist, head, tail, size, last, m, key, generation) -> n
     n_tied, need = 0, m
     for p in range(head.size):  # in listing order: each piece from its highest position down
         a, b = head[p], tail[p]
-        if a - b + 1 == size[p]:
-            n_tied, need = _classify(a, dist, threshold, picked, tied, n_tied, need)
-            if threshold == 0.0:  # the inner members (distance 0) are all tied
-                for q in range(a - 1, b, -1):
+        consecutive = a - b + 1 == size[p]
+        q = a
+        while q >= b:
+            if consecutive and b < q < a:  # the inner members: distance 0
+                if threshold == 0.0:
+                    for inner in range(q, b, -1):
+                        tied[n_tied] = inner
+                        n_tied += 1
+                q = b
+            if front_of[q] == last:
+                if dist[q] > threshold:
+                    picked[q] = True
+                    need -= 1
+                elif dist[q] == threshold:
                     tied[n_tied] = q
                     n_tied += 1
-            if b != a:
-                n_tied, need = _classify(b, dist, threshold, picked, tied, n_tied, need)
-        else:
-            for q in range(a, b - 1, -1):
-                if front_of[q] == last:
-                    n_tied, need = _classify(q, dist, threshold, picked, tied, n_tied, need)
+            q -= 1
     for q in _draw_ties(tied[:n_tied], need, key, generation):
         picked[q] = True
     return picked
-
-
-@njit(cache=True, inline="always")
-def _classify(q, dist, threshold, picked, tied, n_tied, need):
-    """Keep position q above the threshold, or add it to the ties: (ties, still needed)."""
-    if dist[q] > threshold:
-        picked[q] = True
-        need -= 1
-    elif dist[q] == threshold:
-        tied[n_tied] = q
-        n_tied += 1
-    return n_tied, need
 
 
 @njit(cache=True)

@@ -12,6 +12,7 @@ from numba import njit, uintp
 
 _SIGN = np.uint64(1) << np.uint64(63)
 _BYTE = np.uint64(255)
+_ZERO = np.uint64(0)
 # Keys that differ only in their NARROW_BITS low bits, in fewer values than twice their number,
 # are sorted in one counting pass with a bucket per value.
 NARROW_BITS = 12
@@ -32,56 +33,66 @@ def radix_sort(keys, order) -> np.ndarray:
     for i in range(n):
         k[i] = keys[uintp(order[i])]  # unsigned: no negative-index wraparound per read
         differ |= k[i] ^ k[0]
-    if differ < _NARROW and differ < np.uint64(2 * n):
-        return _counting_pass(k, idx, differ)
     k_spare = np.empty(n, dtype=np.uint64)
     idx_spare = np.empty(n, dtype=np.int64)
-    start = np.empty(256, dtype=np.int64)
+    if differ < _NARROW and differ < np.uint64(2 * n):  # one pass, a bucket per value
+        size = 1
+        while size <= differ:
+            size <<= 1
+        _counting_pass(k, idx, _ZERO, np.uint64(size - 1), k_spare, idx_spare)
+        return idx_spare
     for byte in range(8):
         shift = np.uint64(8 * byte)
-        if (differ >> shift) & _BYTE == 0:
-            continue
-        start[:] = 0
-        for i in range(n):
-            start[(k[i] >> shift) & _BYTE] += 1
-        total = 0
-        for d in range(256):
-            count = start[d]
-            start[d] = total
-            total += count
-        for i in range(n):
-            d = (k[i] >> shift) & _BYTE
-            slot = uintp(start[d])
-            start[d] = slot + 1
-            k_spare[slot] = k[i]
-            idx_spare[slot] = idx[i]
-        k, k_spare = k_spare, k
-        idx, idx_spare = idx_spare, idx
+        if (differ >> shift) & _BYTE:
+            _counting_pass(k, idx, shift, _BYTE, k_spare, idx_spare)
+            k, k_spare = k_spare, k
+            idx, idx_spare = idx_spare, idx
     return idx
 
 
 @njit(cache=True)
-def _counting_pass(k, idx, differ) -> np.ndarray:
-    """``idx`` stably sorted by ``k`` when the keys differ only in the bits of ``differ``: one
-    bucket per value of those bits (a second byte pass would cost more than the buckets)."""
-    size = 1
-    while size <= differ:
-        size <<= 1
-    low = np.uint64(size - 1)
-    start = np.zeros(size, dtype=np.int64)
-    for i in range(k.size):
-        start[k[i] & low] += 1
+def _counting_pass(k, idx, shift, mask, k_out, idx_out) -> None:
+    """One stable counting-sort pass of (k, idx) into (k_out, idx_out) by the digit
+    ``(k >> shift) & mask``.
+
+    The counter of a stretch of equal digits stays in a register: a converged population is
+    mostly one key, and counting it in memory would chain every step through one counter (a load
+    waits for the store before it), which made the pass two to three times slower."""
+    n = k.size
+    start = np.zeros(int(mask) + 1, dtype=np.int64)
+    current, count, changes = (k[0] >> shift) & mask, 0, 0
+    for i in range(n):
+        d = (k[i] >> shift) & mask
+        if d != current:
+            start[current] += count
+            current, count = d, 0
+            changes += 1
+        count += 1
+    start[current] += count
     total = 0
-    for d in range(size):
-        count = start[d]
-        start[d] = total
+    for bucket in range(start.size):
+        count = start[bucket]
+        start[bucket] = total
         total += count
-    out = np.empty(k.size, dtype=np.int64)
-    for i in range(k.size):
-        d = k[i] & low
-        out[uintp(start[d])] = idx[i]
-        start[d] += 1
-    return out
+    if 4 * changes > 3 * n:  # few stretches: slot by slot is cheaper than watching for them
+        for i in range(n):
+            d = (k[i] >> shift) & mask
+            slot = uintp(start[d])
+            start[d] = slot + 1
+            k_out[slot] = k[i]
+            idx_out[slot] = idx[i]
+        return
+    current = (k[0] >> shift) & mask
+    slot = start[current]
+    for i in range(n):
+        d = (k[i] >> shift) & mask
+        if d != current:
+            start[current] = slot
+            current = d
+            slot = start[d]
+        k_out[uintp(slot)] = k[i]
+        idx_out[uintp(slot)] = idx[i]
+        slot += 1
 
 
 @njit(cache=True)

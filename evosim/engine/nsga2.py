@@ -375,9 +375,9 @@ def _draw_ties(tied, need, key, generation) -> np.ndarray:
 
 
 @njit(cache=True)
-def _list_fronts(rank, listing, k):
-    """The members of the fronts that fill k, front by front in ``listing`` order: (members,
-    start (front f is members[start[f]:start[f + 1]]), the last front, how many precede it)."""
+def _list_fronts(rank, k):
+    """The members of the fronts that fill k, front by front in index order: (members, start
+    (front f is members[start[f]:start[f + 1]]), the last front, how many precede it)."""
     n = rank.size
     sizes = np.zeros(n + 1, dtype=np.int64)
     for i in range(n):
@@ -392,8 +392,8 @@ def _list_fronts(rank, listing, k):
         start[f + 1] = start[f] + sizes[f]
     members = np.empty(start[last + 1], dtype=np.int64)
     slot = start[: last + 1].copy()
-    for i in listing:
-        f = rank[uintp(i)]
+    for i in range(n):
+        f = rank[i]
         if 0 <= f <= last:
             members[uintp(slot[uintp(f)])] = i
             slot[uintp(f)] += 1
@@ -420,9 +420,15 @@ def select_sorted(values, weights, thresholds, k, key, generation, order):
     """
     if _sweeps(values, thresholds):
         return _select_by_sweep(values, weights, thresholds[1], k, key, generation, order)
+    return _select_pairwise(values, weights, thresholds, k, key, generation, order)
+
+
+@njit(cache=True)
+def _select_pairwise(values, weights, thresholds, k, key, generation, order):
+    """``select_sorted`` by the pairwise sort, its fronts listed in index order."""
     n = values.shape[0]
     rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
-    members, start, last, filled = _list_fronts(rank, np.arange(n), k)
+    members, start, last, filled = _list_fronts(rank, k)
     dist = np.zeros(members.size)
     order_scratch = np.empty(members.size, dtype=np.int64)
     column_scratch = np.empty(members.size)

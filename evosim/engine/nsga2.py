@@ -195,9 +195,7 @@ def _sweep_fronts(f, s, runs, threshold, key, generation):
     touched = np.empty(n + 1, dtype=np.int64)       # the fronts the group reached
     always = threshold >= ALWAYS
     never = threshold == 0
-    # np.uint64: run as Python (the NumPy reference), a returned state is an int, which Numba
-    # would type int64 in the draws
-    state = np.uint64(stream_state(key, generation, S_DOMINANCE + 1))
+    state = stream_state(key, generation, S_DOMINANCE + 1)
     top_earlier = -1  # the highest front of the earlier groups
     t0 = 0
     while t0 < n_runs:  # a group of equal first objective: runs t0 .. t1 - 1
@@ -367,7 +365,7 @@ def _mth_largest_positive(positive, m) -> float:
 @njit(cache=True)
 def _draw_ties(tied, need, key, generation) -> np.ndarray:
     """``need`` of the ``tied`` drawn at random, by a partial Fisher-Yates shuffle in place."""
-    state = np.uint64(stream_state(key, generation, S_CUT))  # np.uint64: see _sweep_fronts
+    state = stream_state(key, generation, S_CUT)
     for t in range(need):
         pick = t + bounded(draw(state, t), tied.size - t)
         tied[t], tied[pick] = tied[pick], tied[t]

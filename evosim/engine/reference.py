@@ -127,7 +127,7 @@ def dominance_matrix(values, weights, thresholds, key, generation) -> np.ndarray
 
 
 def sweep_order(values, weights, n_sorted) -> np.ndarray:
-    """A full stable sort (the kernel merges its sorted head; the results are equal)."""
+    """A full stable sort (the kernel may merge its sorted head; the results are equal)."""
     k0 = ~float_keys_numpy(values[:, 0] * weights[0])
     k1 = ~float_keys_numpy(values[:, 1] * weights[1])
     return np.lexsort((k1, k0))

@@ -373,6 +373,17 @@ def _draw_ties(tied, need, key, generation) -> np.ndarray:
 
 
 @njit(cache=True)
+def _last_front(sizes, k):
+    """(the front that fills k, given the size of each front; how many the fronts before it
+    hold)."""
+    last, filled = 0, 0
+    while filled + sizes[last] < k:
+        filled += sizes[last]
+        last += 1
+    return last, filled
+
+
+@njit(cache=True)
 def _list_fronts(rank, k):
     """The members of the fronts that fill k, front by front in index order: (members, start
     (front f is members[start[f]:start[f + 1]]), the last front, how many precede it)."""
@@ -381,10 +392,7 @@ def _list_fronts(rank, k):
     for i in range(n):
         if rank[i] >= 0:
             sizes[uintp(rank[i])] += 1
-    last, filled = 0, 0
-    while filled + sizes[last] < k:
-        filled += sizes[last]
-        last += 1
+    last, filled = _last_front(sizes, k)
     start = np.zeros(last + 2, dtype=np.int64)
     for f in range(last + 1):
         start[f + 1] = start[f] + sizes[f]
@@ -453,12 +461,8 @@ def _select_by_sweep(values, weights, threshold, k, key, generation, order):
     n = order.size
     f, s, runs = _sorted_runs(values, weights, order)
     front_of, run_front, sizes = _sweep_fronts(f, s, runs, threshold, key, generation)
-    last, filled = 0, 0
-    while filled + sizes[last] < k:
-        filled += sizes[last]
-        last += 1
-    pieces, start = _front_pieces(front_of, runs, run_front, last)
-    head, tail, size = pieces[:, 0].copy(), pieces[:, 1].copy(), pieces[:, 2].copy()
+    last, filled = _last_front(sizes, k)
+    head, tail, size, start = _front_pieces(front_of, runs, run_front, last)
     dist = np.zeros(n)  # by position
     for r in range(last + 1):
         a, b = start[r], start[r + 1]
@@ -482,8 +486,8 @@ def _select_by_sweep(values, weights, threshold, k, key, generation, order):
 @njit(cache=True)
 def _front_pieces(front_of, runs, run_front, last):
     """The pieces of fronts 0 .. last: a piece is the members of one front in one run of equal
-    vectors, which are consecutive in the front's listing (reverse sweep order). Returns (the
-    pieces as rows (first listed position (the highest), last (the lowest), members), start:
+    vectors, which are consecutive in the front's listing (reverse sweep order). Returns (each
+    piece's first listed position (the highest), its last (the lowest), its members; start:
     front r has the pieces start[r]:start[r + 1], in listing order)."""
     found = np.empty((front_of.size, 4), dtype=np.int64)  # front, head, tail, members
     open_piece = np.full(last + 1, -1)  # front -> its piece in the current run
@@ -513,12 +517,14 @@ def _front_pieces(front_of, runs, run_front, last):
             open_piece[found[p, 0]] = -1
     start = np.cumsum(count)
     slot = start[:-1].copy()
-    pieces = np.empty((n_pieces, 3), dtype=np.int64)
+    head = np.empty(n_pieces, dtype=np.int64)
+    tail = np.empty(n_pieces, dtype=np.int64)
+    size = np.empty(n_pieces, dtype=np.int64)
     for p in range(n_pieces):  # grouped by front, stably
-        r = found[p, 0]
-        pieces[slot[r]] = found[p, 1:]
-        slot[r] += 1
-    return pieces, start
+        j = slot[found[p, 0]]
+        slot[found[p, 0]] += 1
+        head[j], tail[j], size[j] = found[p, 1], found[p, 2], found[p, 3]
+    return head, tail, size, start
 
 
 @njit(cache=True)

@@ -6,7 +6,8 @@ from collections import OrderedDict
 import numpy as np
 
 from .exact import MaxQResult, solve_max_q
-from .null_models import QmResult, qm
+from .null_models import NullModel
+from .normalised import QmResult, qm
 
 __all__ = ["ModularityCache"]
 
@@ -52,14 +53,19 @@ class ModularityCache:
         res = self._get(("maxq", gk), lambda: solve_max_q(a, self.directed, exact_limit=self.exact_limit))
         return res._replace(communities=res.communities.copy())
 
-    def qm(self, adjacency, n_samples: int = 20, seed: int = 0) -> QmResult:
+    def qm(self, adjacency, n_samples: int = 20, seed: int = 0, null: NullModel | None = None,
+           qmax_restarts: int = 4, qmax_sweeps: int = 300) -> QmResult:
+        """:func:`evosim.modularity.qm` of the graph, memoised (the settings are in the key)."""
         a, gk = self._graph_key(adjacency)
+        settings = (int(n_samples), int(seed), null, int(qmax_restarts), int(qmax_sweeps))
 
         def compute():
-            r = self.max_q(a)
-            return qm(a, self.directed, q=r.q, n_samples=n_samples, rng=seed, exact_limit=self.exact_limit)
+            known = self.max_q(a).q if null is None else None  # exact Q of a 0/1 graph
+            return qm(a, self.directed, null=null, q=known, n_samples=n_samples, rng=seed,
+                      qmax_restarts=qmax_restarts, qmax_sweeps=qmax_sweeps,
+                      exact_limit=self.exact_limit)
 
-        return self._get(("qm", gk, int(n_samples), int(seed)), compute)
+        return self._get(("qm", gk, settings), compute)
 
     def __len__(self) -> int:
         return len(self._store)

@@ -1,207 +1,142 @@
-"""Normalised modularity Qm = (Q - Q_rand) / (Q_max - Q_rand)  (Kashtan & Alon 2005).
+"""Null models of Qm: the random networks a network's modularity is compared with.
 
-* Q: maximum modularity of the graph (:func:`solve_max_q`, exact up to ``exact_limit`` nodes).
-* Q_rand: mean maximum modularity of ``n_samples`` degree-preserving randomisations.  Each is made
-  by ``20 * m`` attempted double-edge swaps on the edge list (undirected: (a,b),(c,d) -> (a,d),(c,b)
-  with a random orientation of the second edge; directed: a->b, c->d -> a->d, c->b, so in- and
-  out-degrees are kept).  Swaps creating a self loop or a multi-edge are rejected, so the graph
-  stays simple; self loops of the input are left in place; an edge's weight travels with it.
-* Q_max: best maximum modularity found with the same degree sequence by hill climbing over single
-  degree-preserving swaps (accepting moves that do not lower max-Q), ``qmax_steps`` proposals from
-  the graph itself and as many from the random sample with the highest max-Q.  During the climb,
-  max-Q is exact for graphs of at most ``_EXACT_CLIMB_N`` nodes and otherwise estimated by
-  single-vertex moves from the current best partition; the best graph of each climb is then
-  re-evaluated with :func:`solve_max_q`.  Q_max is the maximum over Q, the samples and the climbs
-  (so never below Q).
-* If Q_max - Q_rand < 1e-12 (e.g. no swap is possible) qm is NaN.
+* :class:`DegreePreserving` (0/1 graphs: evolved circuits and retinas): random simple graphs with
+  the same degrees (undirected) or the same in- and out-degrees (directed), made by ``20 * m``
+  attempted double-edge swaps (Maslov & Sneppen 2002); swaps that would make a self loop or a
+  multi-edge are refused.
+* :class:`LayerPermutation` (weighted layered networks: trained MLPs): the weights of each layer
+  (all cells of the matrix between two consecutive layers, zeros included) permuted at random.
+  The architecture and each layer's weight distribution stay, so a randomly initialised network
+  is itself a draw from this null, and its chance-corrected modularity averages 0.
 
-Deterministic given ``rng`` (an int seed or a Generator; None means seed 0).
+Each model also tells the annealer of :mod:`._anneal_kernel` how it may change a graph, which is
+how :func:`evosim.modularity.qm` finds Q_max over the model's graphs.
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
-from ._heuristic import local_moves
-from .exact import solve_max_q
-from .newman import modularity_matrix
+from ._anneal_kernel import PERMUTE, REWIRE
 
-__all__ = ["QmResult", "qm", "randomise"]
+__all__ = ["NullModel", "DegreePreserving", "LayerPermutation", "edge_list"]
 
-_EXACT_CLIMB_N = 18
-_DEFAULT_QMAX_STEPS = 100
+_NO_BLOCKS = np.zeros((0, 4), dtype=np.int64)
+_NO_EDGES = np.zeros((0, 2), dtype=np.int64)
 
 
-class QmResult(NamedTuple):
-    qm: float
-    q: float
-    q_rand: float
-    q_max: float
-    null_model: str
+def edge_list(a: np.ndarray, directed: bool) -> np.ndarray:
+    """int64[m, 2]: the (off-diagonal) edges of a graph, each undirected edge once (i < j)."""
+    mask = (a != 0) if directed else np.triu(a != 0, 1)
+    mask = mask & ~np.eye(a.shape[0], dtype=bool)
+    return np.argwhere(mask).astype(np.int64)
 
 
 @njit(cache=True)
-def _swap_edges(src, dst, exists, picks, flips, directed):
-    """Apply attempted double-edge swaps in place; returns number of accepted swaps."""
-    acc = 0
+def _swap_edges(a, edges, picks, flips, directed) -> None:
+    """Attempted double-edge swaps on a 0/1 matrix and its edge list, in place."""
     for t in range(picks.shape[0]):
-        i = picks[t, 0]
-        j = picks[t, 1]
+        i, j = picks[t, 0], picks[t, 1]
         if i == j:
             continue
-        a = src[i]
-        b = dst[i]
-        c = src[j]
-        d = dst[j]
+        x, y = edges[i, 0], edges[i, 1]
+        u, v = edges[j, 0], edges[j, 1]
         if not directed and flips[t]:
-            c, d = d, c
-        if a == d or c == b:
+            u, v = v, u
+        if x == v or u == y or a[x, v] != 0.0 or a[u, y] != 0.0:
             continue
-        if exists[a, d] or exists[c, b]:
-            continue
-        exists[a, b] = False
-        exists[c, d] = False
-        if not directed:
-            exists[b, a] = False
-            exists[d, c] = False
-            exists[d, a] = True
-            exists[b, c] = True
-        exists[a, d] = True
-        exists[c, b] = True
-        src[i] = a
-        dst[i] = d
-        src[j] = c
-        dst[j] = b
-        acc += 1
-    return acc
+        for p, s, w in ((x, y, 0.0), (u, v, 0.0), (x, v, 1.0), (u, y, 1.0)):
+            a[p, s] = w
+            if not directed:
+                a[s, p] = w
+        edges[i, 0], edges[i, 1] = x, v
+        edges[j, 0], edges[j, 1] = u, y
 
 
-def _edge_list(a: np.ndarray, directed: bool):
-    if directed:
-        mask = a != 0
-    else:
-        mask = np.triu(a != 0, 1)
-    np.fill_diagonal(mask, False)
-    src, dst = np.nonzero(mask)
-    w = a[src, dst]
-    return src.astype(np.int64), dst.astype(np.int64), w.astype(np.float64)
+class NullModel:
+    """What Qm needs of a null model: a name, random members, and how the annealer moves."""
+
+    name: str
+    kind: int
+
+    def check(self, a: np.ndarray) -> None:
+        """Raise ValueError if the model does not apply to this graph."""
+
+    def sample(self, a: np.ndarray, directed: bool, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def moves(self, a: np.ndarray, directed: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(edges, blocks) for the annealing kernel."""
+        raise NotImplementedError
 
 
-def _build(n, src, dst, w, loops, directed):
-    a = np.zeros((n, n))
-    a[src, dst] = w
-    if not directed:
-        a[dst, src] = w
-    a[np.diag_indices(n)] = loops
-    return a
+@dataclass(frozen=True)
+class DegreePreserving(NullModel):
+    """Random simple graphs with the same (in- and out-) degrees; for 0/1 graphs."""
+
+    swaps_per_edge: int = 20
+    name = "degree-preserving-rewiring"
+    kind = REWIRE
+
+    def check(self, a: np.ndarray) -> None:
+        if not np.isin(a, (0.0, 1.0)).all():
+            raise ValueError("degree-preserving rewiring needs a 0/1 graph; a weighted "
+                             "network needs a weighted null model (LayerPermutation)")
+        if np.diag(a).any():
+            raise ValueError("degree-preserving rewiring: the graph has self loops")
+
+    def sample(self, a, directed, rng):
+        out = np.array(a, dtype=np.float64)
+        edges = edge_list(out, directed)
+        attempts = self.swaps_per_edge * len(edges)
+        if len(edges) >= 2 and attempts:
+            picks = rng.integers(0, len(edges), size=(attempts, 2))
+            flips = rng.integers(0, 2, size=attempts).astype(np.bool_)
+            _swap_edges(out, edges, picks, flips, directed)
+        return out
+
+    def moves(self, a, directed):
+        return edge_list(a, directed), _NO_BLOCKS
 
 
-class _Swapper:
-    def __init__(self, a: np.ndarray, directed: bool):
-        self.n = a.shape[0]
-        self.directed = directed
-        self.loops = np.diag(a).copy()
-        self.src, self.dst, self.w = _edge_list(a, directed)
-        self.exists = (a != 0).copy()
-        np.fill_diagonal(self.exists, False)
+@dataclass(frozen=True)
+class LayerPermutation(NullModel):
+    """The weights between each pair of consecutive layers permuted (zeros included); for
+    weighted layered networks whose units are numbered layer by layer (``sizes``)."""
 
-    def copy(self) -> "_Swapper":
-        new = object.__new__(_Swapper)
-        new.n, new.directed, new.loops, new.w = self.n, self.directed, self.loops, self.w
-        new.src, new.dst, new.exists = self.src.copy(), self.dst.copy(), self.exists.copy()
-        return new
+    sizes: tuple[int, ...]
+    name = "layer-weight-permutation"
+    kind = PERMUTE
 
-    def swap(self, rng: np.random.Generator, attempts: int) -> int:
-        m = self.src.shape[0]
-        if m < 2 or attempts <= 0:
-            return 0
-        picks = rng.integers(0, m, size=(attempts, 2))
-        flips = rng.integers(0, 2, size=attempts).astype(np.bool_)
-        return int(_swap_edges(self.src, self.dst, self.exists, picks, flips, self.directed))
+    def blocks(self) -> np.ndarray:
+        """int64[k, 4]: the (row0, row1, col0, col1) rectangle of each layer's weights."""
+        start = np.concatenate([[0], np.cumsum(self.sizes)])
+        return np.array([(start[l], start[l + 1], start[l + 1], start[l + 2])
+                         for l in range(len(self.sizes) - 1)], dtype=np.int64).reshape(-1, 4)
 
-    def adjacency(self) -> np.ndarray:
-        return _build(self.n, self.src, self.dst, self.w, self.loops, self.directed)
+    def check(self, a: np.ndarray) -> None:
+        n = int(sum(self.sizes))
+        if a.shape != (n, n):
+            raise ValueError(f"layer permutation: layers {list(self.sizes)} have {n} units, the "
+                             f"graph {a.shape[0]}")
+        inside = np.zeros(a.shape, dtype=bool)
+        for r0, r1, c0, c1 in self.blocks():
+            inside[r0:r1, c0:c1] = inside[c0:c1, r0:r1] = True
+        if a[~inside].any():
+            raise ValueError("layer permutation: the graph has weights outside consecutive layers")
 
+    def sample(self, a, directed, rng):
+        out = np.array(a, dtype=np.float64)
+        symmetric = not directed or np.array_equal(out, out.T)
+        for r0, r1, c0, c1 in self.blocks():
+            block = out[r0:r1, c0:c1]
+            shuffled = rng.permutation(block.ravel()).reshape(block.shape)
+            out[r0:r1, c0:c1] = shuffled
+            if symmetric:
+                out[c0:c1, r0:r1] = shuffled.T
+        return out
 
-def randomise(adjacency, directed: bool = False, rng=None, swaps_per_edge: int = 20) -> np.ndarray:
-    """One degree-preserving randomisation (see module docstring)."""
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(0 if rng is None else rng)
-    sw = _Swapper(np.asarray(adjacency, dtype=np.float64), directed)
-    sw.swap(rng, swaps_per_edge * sw.src.shape[0])
-    return sw.adjacency()
-
-
-def _climb_value(a: np.ndarray, directed: bool, lab: np.ndarray, exact_limit: int):
-    """(max-Q estimate, labels) used inside the hill climb."""
-    if a.shape[0] <= _EXACT_CLIMB_N:
-        r = solve_max_q(a, directed, exact_limit=exact_limit)
-        return r.q, r.communities
-    B, M = modularity_matrix(a, directed)
-    if M == 0.0:
-        return 0.0, np.arange(a.shape[0], dtype=np.int64)
-    W = (B + B.T) / M
-    np.fill_diagonal(W, 0.0)
-    const = np.trace(B) / M
-    best_v, best_l = -np.inf, lab
-    for start in (lab, np.arange(a.shape[0], dtype=np.int64)):
-        l2 = local_moves(W, np.asarray(start, dtype=np.int64))
-        same = l2[:, None] == l2[None, :]
-        v = const + float(np.triu(W * same, 1).sum())
-        if v > best_v:
-            best_v, best_l = v, l2
-    return best_v, best_l
-
-
-def _hill_climb(sw: _Swapper, q0: float, lab0: np.ndarray, directed: bool, rng, steps: int,
-                exact_limit: int) -> np.ndarray:
-    """Greedy climb over single swaps; returns the adjacency of the best graph visited."""
-    cur_q, cur_lab = q0, lab0
-    best_adj = sw.adjacency()
-    for _ in range(steps):
-        trial = sw.copy()
-        if trial.swap(rng, 1) == 0:
-            continue
-        adj = trial.adjacency()
-        qv, lab = _climb_value(adj, directed, cur_lab, exact_limit)
-        if qv >= cur_q - 1e-12:
-            sw.src, sw.dst, sw.exists = trial.src, trial.dst, trial.exists
-            if qv > cur_q + 1e-12:
-                best_adj = adj
-            cur_q, cur_lab = max(qv, cur_q), lab
-    return best_adj
-
-
-def qm(adjacency, directed: bool = False, *, q=None, n_samples: int = 20, rng=None,
-       qmax_steps: int = _DEFAULT_QMAX_STEPS, exact_limit: int = 24) -> QmResult:
-    """Normalised modularity Qm (Kashtan & Alon 2005); see the module docstring for the null model."""
-    a = np.asarray(adjacency, dtype=np.float64)
-    if not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(0 if rng is None else rng)
-    name = f"degree-preserving-swaps:n={n_samples};qmax=hillclimb:2x{qmax_steps}"
-    r0 = solve_max_q(a, directed, exact_limit=exact_limit)
-    q_graph = r0.q if q is None else float(q)
-    base = _Swapper(a, directed)
-    m = base.src.shape[0]
-    sample_q = []
-    best_sample = None
-    for _ in range(n_samples):
-        sw = base.copy()
-        sw.swap(rng, 20 * m)
-        rs = solve_max_q(sw.adjacency(), directed, exact_limit=exact_limit)
-        sample_q.append(rs.q)
-        if best_sample is None or rs.q > best_sample[0] + 1e-12:
-            best_sample = (rs.q, rs.communities, sw)
-    q_rand = float(np.mean(sample_q)) if sample_q else q_graph
-    cands = [q_graph, r0.q] + sample_q
-    starts = [(base.copy(), r0.q, r0.communities)]
-    if best_sample is not None:
-        starts.append((best_sample[2].copy(), best_sample[0], best_sample[1]))
-    for sw, q_start, lab in starts:
-        best_adj = _hill_climb(sw, q_start, lab, directed, rng, qmax_steps, exact_limit)
-        cands.append(solve_max_q(best_adj, directed, exact_limit=exact_limit).q)
-    q_max = float(max(cands))
-    denom = q_max - q_rand
-    value = (q_graph - q_rand) / denom if denom > 1e-12 else float("nan")
-    return QmResult(float(value), float(q_graph), q_rand, q_max, name)
+    def moves(self, a, directed):
+        return _NO_EDGES, self.blocks()

@@ -1,4 +1,5 @@
-"""Memoisation of max-Q and Qm keyed on the exact graph (shape + adjacency bytes)."""
+"""Memoisation of max-Q keyed on the exact graph, and of Qm's null statistics keyed on the
+graph's null family (its degree sequence): a run's networks share a few dozen families."""
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -6,8 +7,8 @@ from collections import OrderedDict
 import numpy as np
 
 from .exact import MaxQResult, solve_max_q
-from .null_models import NullModel
-from .normalised import QmResult, qm
+from .null_models import DegreePreserving, NullModel
+from .normalised import QmResult, combine, network_q, null_statistics, q_method
 
 __all__ = ["ModularityCache"]
 
@@ -55,17 +56,21 @@ class ModularityCache:
 
     def qm(self, adjacency, n_samples: int = 20, seed: int = 0, null: NullModel | None = None,
            qmax_restarts: int = 4, qmax_sweeps: int = 300) -> QmResult:
-        """:func:`evosim.modularity.qm` of the graph, memoised (the settings are in the key)."""
-        a, gk = self._graph_key(adjacency)
-        settings = (int(n_samples), int(seed), null, int(qmax_restarts), int(qmax_sweeps))
-
-        def compute():
-            known = self.max_q(a).q if null is None else None  # exact Q of a 0/1 graph
-            return qm(a, self.directed, null=null, q=known, n_samples=n_samples, rng=seed,
-                      qmax_restarts=qmax_restarts, qmax_sweeps=qmax_sweeps,
-                      exact_limit=self.exact_limit)
-
-        return self._get(("qm", gk, settings), compute)
+        """:func:`evosim.modularity.qm` of the graph; the null statistics are memoised by the
+        graph's null family (its degree sequence), which many networks of a run share."""
+        a, _ = self._graph_key(adjacency)
+        model = null or DegreePreserving()
+        settings = (int(n_samples), int(seed), int(qmax_restarts), int(qmax_sweeps))
+        family = (model, model.key(a, self.directed), self.directed, settings)
+        stats = self._get(("null", family), lambda: null_statistics(
+            a, self.directed, null=model, n_samples=n_samples, seed=seed,
+            qmax_restarts=qmax_restarts, qmax_sweeps=qmax_sweeps, exact_limit=self.exact_limit))
+        if isinstance(model, DegreePreserving):
+            q = self.max_q(a).q
+        else:
+            q = self._get(("network-q", self._graph_key(a)[1], int(seed)), lambda: network_q(
+                a, self.directed, null=model, seed=seed, exact_limit=self.exact_limit))
+        return combine(q, stats, q_method(model))
 
     def __len__(self) -> int:
         return len(self._store)

@@ -7,10 +7,13 @@ max-Q of any member.  ``z`` needs no Q_max: how many null standard deviations Q 
 * Q and every null sample's Q are computed by the same method, so their difference is not a
   difference of methods: the exact maximum (:func:`solve_max_q`) for 0/1 graphs, annealing over
   partitions for dense weighted ones, where the exact search costs 0.1-0.5 s a graph.
+* Q_rand and Q_max depend on the network only through its null family (its degree sequence; its
+  layers' weights): samples start from the family's canonical member with a generator seeded by
+  the seed and the family, so networks of one family share them (and a cache can too).
 * Q_max is found by annealing graph and partition together (:mod:`._anneal_kernel`): restarts from
-  the network and from null samples, each ``qmax_sweeps`` moves per vertex and movable edge or
-  weight; the best graph is then solved exactly where it is small enough.  Q_max is at least Q
-  and every sample's Q.
+  the canonical member and from null samples, each ``qmax_sweeps`` moves per vertex and movable
+  edge or weight; the best graph is then solved exactly where it is small enough.  Q_max is at
+  least Q and every sample's Q.
 
 What the maximising graphs look like: for circuits they are disjoint unions of a few dense
 components whose degree sums are as equal as the degrees allow (the modular G1 circuit: three
@@ -21,7 +24,7 @@ or found by a weaker search (a 2 x 100-step hill climb gave 0.51-0.61 on the sam
 levels from other studies therefore compare with ours only as far as their Q_max searches do;
 differences between conditions measured the same way compare directly.
 
-Deterministic given ``rng`` (an int seed or a Generator; None means seed 0).
+Deterministic given the seed.
 """
 from __future__ import annotations
 
@@ -33,9 +36,10 @@ import numpy as np
 from ._anneal_kernel import PARTITIONS, REWIRE, anneal
 from .exact import solve_max_q
 from .newman import newman_q
-from .null_models import DegreePreserving, NullModel
+from .null_models import DegreePreserving, LayerPermutation, NullModel
 
-__all__ = ["QmResult", "qm", "q_max", "anneal_max_q"]
+__all__ = ["QmResult", "NullStatistics", "qm", "null_statistics", "network_q", "combine",
+           "q_max", "anneal_max_q", "q_method"]
 
 # Annealing temperatures (hot, cold), chosen by measurement: rewiring walks change Q by about an
 # edge (1/m) a move; weight permutations and partitions of dense weighted graphs by much less.
@@ -113,40 +117,82 @@ def q_max(adjacency, directed: bool = False, *, null: NullModel | None = None, r
     return float(best_q)
 
 
+class NullStatistics(NamedTuple):
+    """What Qm needs of a null model's family of graphs: a function of its key alone."""
+
+    q_rand: float
+    q_rand_sd: float
+    q_max: float
+    null_model: str
+
+
+def null_statistics(adjacency, directed: bool = False, *, null: NullModel | None = None,
+                    n_samples: int = 20, seed: int = 0, qmax_restarts: int = QMAX_RESTARTS,
+                    qmax_sweeps: int = QMAX_SWEEPS, exact_limit: int = 24) -> NullStatistics:
+    """Q_rand (mean, sd) of ``n_samples`` random members of the network's null family, and its
+    Q_max.  Samples start from the family's canonical member and draw from a generator seeded by
+    ``seed`` and the family's key, so every network of one family gets the same figures."""
+    a = np.ascontiguousarray(adjacency, dtype=np.float64)
+    null = null or DegreePreserving()
+    null.check(a)
+    key = null.key(a, directed)
+    rng = np.random.default_rng([int(seed) % 2**63, len(key), *(k % 2**63 for k in key)])
+    start = null.canonical(a, directed)
+    samples = [null.sample(start, directed, rng) for _ in range(n_samples)]
+    values = np.array([_max_q(s, directed, null, rng, exact_limit) for s in samples])
+    top = q_max(start, directed, null=null, rng=rng, restarts=qmax_restarts, sweeps=qmax_sweeps,
+                starts=samples[:qmax_restarts - 1], exact_limit=exact_limit)
+    return NullStatistics(
+        q_rand=float(values.mean()) if values.size else math.nan,
+        q_rand_sd=float(values.std(ddof=1)) if values.size > 1 else math.nan,
+        q_max=max(top, float(values.max()) if values.size else -math.inf),
+        null_model=f"{null.name}:n={n_samples};q_max=anneal:{qmax_restarts}x{qmax_sweeps}sweeps")
+
+
+def q_method(null: NullModel | None) -> str:
+    """How Qm maximises Q for this null model: exactly for 0/1 graphs, by annealing otherwise."""
+    return "anneal-partitions" if isinstance(null, LayerPermutation) else "exact-bb"
+
+
 def qm(adjacency, directed: bool = False, *, null: NullModel | None = None, q=None,
-       n_samples: int = 20, rng=None, qmax_restarts: int = QMAX_RESTARTS,
+       n_samples: int = 20, rng: int = 0, qmax_restarts: int = QMAX_RESTARTS,
        qmax_sweeps: int = QMAX_SWEEPS, exact_limit: int = 24) -> QmResult:
     """Qm, z and their parts for one network (see the module docstring).
 
     ``null``: :class:`DegreePreserving` (the default; 0/1 graphs) or :class:`LayerPermutation`
-    (weighted layered graphs).  ``q``: the network's max Q if already known (by the same method:
-    exact for 0/1 graphs)."""
+    (weighted layered graphs).  ``q``: the network's max Q if already known (0/1 graphs: the exact
+    maximum).  ``rng``: an int seed."""
     a = np.ascontiguousarray(adjacency, dtype=np.float64)
-    null = null or DegreePreserving()
-    null.check(a)
-    rng = _generator(rng)
-    exact = isinstance(null, DegreePreserving)
-    method = "exact-bb" if exact else "anneal-partitions"
+    stats = null_statistics(a, directed, null=null, n_samples=n_samples, seed=rng,
+                            qmax_restarts=qmax_restarts, qmax_sweeps=qmax_sweeps,
+                            exact_limit=exact_limit)
+    if q is None or isinstance(null, LayerPermutation):
+        q = network_q(a, directed, null=null, seed=rng, exact_limit=exact_limit)
+    return combine(float(q), stats, q_method(null))
 
-    def max_q_of(graph) -> float:
-        if exact:
-            return solve_max_q(graph, directed, exact_limit=exact_limit).q
+
+def network_q(adjacency, directed: bool = False, *, null: NullModel | None = None, seed: int = 0,
+              exact_limit: int = 24) -> float:
+    """The network's max Q by the method its null samples are measured with (``q_method``)."""
+    return _max_q(np.asarray(adjacency, dtype=np.float64), directed, null,
+                  np.random.default_rng(seed), exact_limit)
+
+
+def combine(q: float, stats: NullStatistics, method: str) -> QmResult:
+    """The Qm record of a network of max Q ``q`` in a family with these statistics."""
+    top = max(stats.q_max, q)
+    span = top - stats.q_rand
+    sd = stats.q_rand_sd
+    return QmResult(qm=(q - stats.q_rand) / span if span > 1e-12 else math.nan, q=q,
+                    q_rand=stats.q_rand, q_rand_sd=sd, q_max=top,
+                    z=(q - stats.q_rand) / sd if sd > 1e-12 else math.nan,
+                    null_model=stats.null_model, q_method=method)
+
+
+def _max_q(graph, directed, null, rng, exact_limit) -> float:
+    if isinstance(null, LayerPermutation):
         return anneal_max_q(graph, directed, rng=rng)[0]
-
-    q_graph = float(q) if q is not None and exact else max_q_of(a)
-    samples = [null.sample(a, directed, rng) for _ in range(n_samples)]
-    values = np.array([max_q_of(s) for s in samples])
-    q_rand = float(values.mean()) if values.size else q_graph
-    sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
-    top = q_max(a, directed, null=null, rng=rng, restarts=qmax_restarts, sweeps=qmax_sweeps,
-                starts=samples[:qmax_restarts - 1], exact_limit=exact_limit)
-    top = max(top, q_graph, float(values.max()) if values.size else -math.inf)
-    span = top - q_rand
-    name = f"{null.name}:n={n_samples};q_max=anneal:{qmax_restarts}x{qmax_sweeps}sweeps"
-    return QmResult(qm=(q_graph - q_rand) / span if span > 1e-12 else math.nan, q=q_graph,
-                    q_rand=q_rand, q_rand_sd=sd, q_max=top,
-                    z=(q_graph - q_rand) / sd if sd > 1e-12 else math.nan,
-                    null_model=name, q_method=method)
+    return solve_max_q(graph, directed, exact_limit=exact_limit).q
 
 
 def _generator(rng) -> np.random.Generator:

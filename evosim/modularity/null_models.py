@@ -9,8 +9,10 @@
   The architecture and each layer's weight distribution stay, so a randomly initialised network
   is itself a draw from this null, and its chance-corrected modularity averages 0.
 
-Each model also tells the annealer of :mod:`._anneal_kernel` how it may change a graph, which is
-how :func:`evosim.modularity.qm` finds Q_max over the model's graphs.
+Each model also names what its family of graphs depends on (``key``: the degree sequence, the
+layers' weight multisets) and a fixed member of it (``canonical``), so Q_rand and Q_max are a
+function of the key alone and networks that share it share them; and it tells the annealer of
+:mod:`._anneal_kernel` how it may change a graph, which is how Q_max is found.
 """
 from __future__ import annotations
 
@@ -32,6 +34,13 @@ def edge_list(a: np.ndarray, directed: bool) -> np.ndarray:
     mask = (a != 0) if directed else np.triu(a != 0, 1)
     mask = mask & ~np.eye(a.shape[0], dtype=bool)
     return np.argwhere(mask).astype(np.int64)
+
+
+def _degrees(a: np.ndarray, directed: bool) -> np.ndarray:
+    """int64[n, 2]: (out, in) degrees sorted decreasingly (undirected: degree twice)."""
+    out, into = (a != 0).sum(axis=1), (a != 0).sum(axis=0)
+    pairs = np.stack([out, into if directed else out], axis=1).astype(np.int64)
+    return pairs[np.lexsort((-pairs[:, 1], -pairs[:, 0]))]
 
 
 @njit(cache=True)
@@ -64,6 +73,14 @@ class NullModel:
     def check(self, a: np.ndarray) -> None:
         """Raise ValueError if the model does not apply to this graph."""
 
+    def key(self, a: np.ndarray, directed: bool) -> tuple[int, ...]:
+        """What the family of ``a`` depends on, as integers (a seed for its random members)."""
+        raise NotImplementedError
+
+    def canonical(self, a: np.ndarray, directed: bool) -> np.ndarray:
+        """One fixed member of the family of ``a``, a function of ``key`` alone."""
+        raise NotImplementedError
+
     def sample(self, a: np.ndarray, directed: bool, rng: np.random.Generator) -> np.ndarray:
         raise NotImplementedError
 
@@ -87,6 +104,20 @@ class DegreePreserving(NullModel):
         if np.diag(a).any():
             raise ValueError("degree-preserving rewiring: the graph has self loops")
 
+    def key(self, a, directed):
+        return tuple(int(d) for d in _degrees(a, directed).ravel())
+
+    def canonical(self, a, directed):
+        """The Havel-Hakimi (directed: Kleitman-Wang) graph of the sorted degree sequence."""
+        import networkx as nx
+
+        degrees = _degrees(a, directed)
+        if directed:
+            g = nx.directed_havel_hakimi_graph(degrees[:, 1].tolist(), degrees[:, 0].tolist())
+        else:
+            g = nx.havel_hakimi_graph(degrees[:, 0].tolist())
+        return nx.to_numpy_array(g, nodelist=range(len(degrees)))
+
     def sample(self, a, directed, rng):
         out = np.array(a, dtype=np.float64)
         edges = edge_list(out, directed)
@@ -103,8 +134,8 @@ class DegreePreserving(NullModel):
 
 @dataclass(frozen=True)
 class LayerPermutation(NullModel):
-    """The weights between each pair of consecutive layers permuted (zeros included); for
-    weighted layered networks whose units are numbered layer by layer (``sizes``)."""
+    """The weights between each pair of consecutive layers permuted (zeros included); for the
+    symmetric weight graphs of layered networks whose units are numbered layer by layer."""
 
     sizes: tuple[int, ...]
     name = "layer-weight-permutation"
@@ -126,16 +157,30 @@ class LayerPermutation(NullModel):
             inside[r0:r1, c0:c1] = inside[c0:c1, r0:r1] = True
         if a[~inside].any():
             raise ValueError("layer permutation: the graph has weights outside consecutive layers")
+        if not np.array_equal(a, a.T):
+            raise ValueError("layer permutation: expected a symmetric weight graph (|w| both ways)")
+
+    def key(self, a, directed):
+        values = np.concatenate([np.sort(a[r0:r1, c0:c1], None) for r0, r1, c0, c1
+                                 in self.blocks()])
+        return (*self.sizes, *np.ascontiguousarray(values).view(np.int64).tolist())
+
+    def canonical(self, a, directed):
+        """Each layer's weights in increasing order, row by row."""
+        out = np.zeros_like(a, dtype=np.float64)
+        for r0, r1, c0, c1 in self.blocks():
+            block = np.sort(a[r0:r1, c0:c1], None).reshape(r1 - r0, c1 - c0)
+            out[r0:r1, c0:c1] = block
+            out[c0:c1, r0:r1] = block.T
+        return out
 
     def sample(self, a, directed, rng):
         out = np.array(a, dtype=np.float64)
-        symmetric = not directed or np.array_equal(out, out.T)
         for r0, r1, c0, c1 in self.blocks():
             block = out[r0:r1, c0:c1]
             shuffled = rng.permutation(block.ravel()).reshape(block.shape)
             out[r0:r1, c0:c1] = shuffled
-            if symmetric:
-                out[c0:c1, r0:r1] = shuffled.T
+            out[c0:c1, r0:r1] = shuffled.T
         return out
 
     def moves(self, a, directed):

@@ -33,3 +33,21 @@ def test_maxsize_evicts():
     assert len(c) == 2
     c.max_q(graphs[0])
     assert c.misses == 4
+
+
+def test_qm_is_the_uncached_value_and_shared_by_a_degree_sequence():
+    from evosim.modularity import qm
+    from evosim.modularity.null_models import DegreePreserving
+
+    rng = np.random.default_rng(3)
+    a = random_circuit_graph(rng)
+    relabelled = a[np.ix_(order := rng.permutation(len(a)), order)]
+    rewired = DegreePreserving().sample(a, False, rng)  # same degrees, another graph
+    c = ModularityCache()
+    first = c.qm(a, n_samples=5, seed=4)
+    assert first == qm(a, n_samples=5, rng=4)
+    for other in (relabelled, rewired):
+        r = c.qm(other, n_samples=5, seed=4)
+        assert (r.q_rand, r.q_rand_sd) == (first.q_rand, first.q_rand_sd)
+        assert r == qm(other, n_samples=5, rng=4)
+    assert c.qm(a, n_samples=5, seed=5).q_rand != first.q_rand

@@ -51,7 +51,7 @@ def main() -> None:
     args = parser.parse_args()
     g = args.generations
     base = Config().replace(**{"schedule.kind": "mvg", "run.generations": g, "run.seed": args.seed})
-    no_q = base.replace(**{"modularity.every": 0, "modularity.qm_every": 0})
+    no_q = base.replace(**{"modularity.every": 0, "modularity.qm_epochs": 0})
     engine_only(base.replace(**{"run.generations": 200}))  # load the JIT cache
     rows = []
     t_engine = min(engine_only(base) for _ in range(args.repeat))

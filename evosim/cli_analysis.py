@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 
 from evosim.cli_options import UserError
 from evosim.io import History, RunFileError, load
@@ -40,23 +41,31 @@ def plot(run_file: Path, out: Path | None) -> None:
 
 @click.command()
 @click.argument("run_file", type=_RUN_FILE)
-@click.option("-g", "--generation", type=int, help="Draw the snapshot at or before this "
-                                                    "generation (default: the last).")
+@click.option("-g", "--generation", type=int, help="Draw the best of this generation, or the "
+                                                    "latest stored before it (default: the "
+                                                    "last solving network).")
 @click.option("-o", "--out", type=_RUN_FILE, help="PNG to write (default: RUN_FILE-g<G>.png).")
 def draw(run_file: Path, generation: int | None, out: Path | None) -> None:
-    """The best circuit or network at a snapshot, layered, nodes coloured by the max-Q partition."""
+    """A network of the run, layered, nodes coloured by the max-Q partition: by default the last
+    solving network (the last solving best of the last solved goal epoch)."""
     h = _load(run_file)
-    from evosim.analysis.networks import NoSnapshotError, run_network, snapshot_at
+    from evosim.analysis.networks import NoSnapshotError, run_network, stored_network
     from evosim.analysis.plots import draw_network
 
     try:
-        gen, genome = snapshot_at(h, generation)
+        chosen = stored_network(h, generation)
     except NoSnapshotError as err:
         raise UserError(str(err)) from None
-    net = run_network(h, genome)
+    net = run_network(h, chosen.genome)
+    gen = chosen.generation
+    row = int(np.searchsorted(h["generation"], gen))
+    goal = h.goal_names[int(h["goal"][row])]
+    what = "training accuracy" if h.attrs.get("mode") == "gradient" else "fitness"
     out = out or run_file.with_name(f"{run_file.stem}-g{gen}.png")
-    title = (f"{run_file.name}: generation {gen}, max Q = {net.q:.3f} "
+    title = (f"{run_file.name}: generation {gen}, goal {goal}, {what} "
+             f"{h['fitness_best'][row]:.3f}, max Q = {net.q:.3f} "
              f"({'directed' if net.directed else 'undirected'})")
+    click.echo(f"drew generation {gen}: {chosen.description}")
     click.echo(f"wrote {draw_network(net.graph, net.communities, out, title)}")
 
 

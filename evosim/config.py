@@ -145,16 +145,23 @@ class GradientSection:
 
 @dataclass(frozen=True)
 class ModularitySection:
-    every: int = _num(1, 0, None, "record exact max Q of the best every this many generations (0: never)")
+    every: int = _num(1, 0, None, "record exact max Q of the best every this many generations, at "
+                                  "epoch ends (0: never; /epochs always has it)")
     directed: bool = _num(False, doc="Leicht-Newman directed Q instead of undirected Newman Q")
     exact_limit: int = _num(24, 1, 64, "largest graph solved exactly; above it a heuristic, recorded")
-    qm_every: int = _num(1000, 0, None, "record Qm of the best every this many generations (0: never)")
-    qm_samples: int = _num(20, 1, None, "degree-preserving random networks for Q_rand")
+    qm_epochs: int = _num(10, 0, None, "compute Qm (and z) every this many goal epochs, of the "
+                                       "epoch's solving network (/epochs) and of the best at its "
+                                       "end (/history), and at the run's end (0: never)")
+    qm_samples: int = _num(20, 2, 1000, "random networks of the null model for Q_rand and its sd")
+    qmax_restarts: int = _num(4, 1, 100, "annealing restarts for Q_max")
+    qmax_sweeps: int = _num(300, 1, 100_000, "annealing moves for Q_max per restart, per vertex "
+                                             "and edge (or weight)")
 
 
 @dataclass(frozen=True)
 class OutputSection:
-    snapshot_every: int = _num(100, 1, None, "store the best genome every this many generations")
+    snapshot_every: int = _num(100, 1, None, "store the best genome every this many generations "
+                                             "(at epoch ends), and at the first and last")
     flush_every: int = _num(500, 1, None, "write buffered rows and a checkpoint this often")
 
 

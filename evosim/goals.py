@@ -6,6 +6,7 @@ resumed run and an analysis script all see the same goal sequence. Row conventio
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -36,13 +37,19 @@ def input_bits(n_inputs: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Schedule:
-    """Which goal holds in each generation, and the table of goals used."""
+    """Which goal holds in each generation, and the table of goals used.
+
+    Goal epochs are blocks of ``period`` rows (for a fixed goal too, so every run is summarised
+    the same way).  ``offset`` is 0 in evolution, where generation 0 (the random population) is
+    the first row of epoch 0, and 1 in gradient mode, where epoch 0 (the untrained network) is
+    measured under the first goal and the periods cover the training epochs 1..N."""
 
     kind: str
     period: int
     names: tuple[str, ...]          # one per row of targets
     targets: np.ndarray             # uint8[n_goals, n_rows]
     goal_index: np.ndarray          # int32[n_generations]: row of targets in force
+    offset: int = 0
 
     def goal_at(self, generation: int) -> int:
         return int(self.goal_index[generation])
@@ -50,6 +57,20 @@ class Schedule:
     def switches(self) -> np.ndarray:
         """Generations at which the goal changes."""
         return np.flatnonzero(np.diff(self.goal_index)) + 1
+
+    def epoch_of(self, rows) -> np.ndarray:
+        """The goal epoch of each row (generation or training epoch)."""
+        return np.maximum(np.asarray(rows) - self.offset, 0) // self.period
+
+    def phase_end(self, rows, every: int) -> np.ndarray:
+        """Rows that end a block of ``every`` rows in step with the epochs (every is a multiple
+        of the period: they end epochs), so sampling never falls on the row after a switch."""
+        return (np.asarray(rows) + 1 - self.offset) % every == 0
+
+    def after_untrained_row(self) -> "Schedule":
+        """This schedule over rows 1..N, with a row 0 (an untrained network) under the first goal."""
+        return dataclasses.replace(self, offset=1, goal_index=np.concatenate(
+            [self.goal_index[:1], self.goal_index]))
 
 
 def make_schedule(kind: str, family: "GoalFamily", n_generations: int, *, period: int = 20,

@@ -49,13 +49,19 @@ class RunError(RuntimeError):
 
 
 def build_schedule(config: cfg.Config, task) -> Schedule:
+    """The goal of every row: generations 0..N, or in gradient mode periods over the training
+    epochs 1..N (epoch 0, the untrained network, is measured under the first goal)."""
     s = config.schedule
     rng = np.random.default_rng(seed_streams(config.run.seed)["schedule"])
+    gradient = config.run.mode == "gradient"
+    rows = config.run.generations + (0 if gradient else 1)
     if config.task.name == "digit-pairs":
         from evosim.gradient.data import digit_schedule
-        return digit_schedule(s.kind, config.run.generations + 1, s.period, s.goal, s.goals, rng)
-    return make_schedule(s.kind, task.goals, config.run.generations + 1, period=s.period,
-                         goal=s.goal, goals=s.goals, rng=rng)
+        schedule = digit_schedule(s.kind, rows, s.period, s.goal, s.goals, rng)
+    else:
+        schedule = make_schedule(s.kind, task.goals, rows, period=s.period, goal=s.goal,
+                                 goals=s.goals, rng=rng)
+    return schedule.after_untrained_row() if gradient else schedule
 
 
 def default_path(config: cfg.Config, folder: Path = Path("runs")) -> Path:
@@ -102,20 +108,25 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None)
     schedule = build_schedule(config, task)
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
     try:
-        writer, generation, genomes = RunWriter.resume(path)
+        point = RunWriter.resume(path)
+    except ValueError as err:
+        raise RunError(str(err)) from None
     except OSError as err:
         raise RunError(f"{path}: cannot rebuild the run file to resume it ({err})") from None
-    state = EngineState(generation, genomes) if genomes is not None else None
+    state = EngineState(point.generation, point.genomes) if point.genomes is not None else None
     source = _source(config, task, schedule, key, state)
-    return _record(config, schedule, writer, source.blocks, source.meter, progress,
-                   start=generation)
+    kept = {name: values[history["generation"] < point.generation]
+            for name, values in history.columns.items()}
+    source.meter.restore(kept, point.solving_genome)
+    return _record(config, schedule, point.writer, source.blocks, source.meter, progress,
+                   start=point.generation)
 
 
 class RunSource(NamedTuple):
     """Where a run's blocks come from, what measures them, and the run file's layout."""
 
     blocks: Iterator
-    meter: Any                      # has measure(block) -> rows, q_methods, null_models
+    meter: Any                      # measure(block) -> Measured, restore(), q_methods, null_models
     genome_shape: tuple[int, int]   # of a snapshot row
     genome_dtype: Any
     extra_columns: dict             # history columns beyond the schema's
@@ -134,7 +145,7 @@ def _source(config, task, schedule, key, state: EngineState | None) -> RunSource
                        f"keeps {rows} for this config (was the run started by an older "
                        "version?); start it again")
     blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
-    return RunSource(blocks, BestNetworkMeter(task, config),
+    return RunSource(blocks, BestNetworkMeter(task, config, schedule),
                      (config.run.population, task.genome_length), np.int16, {}, {},
                      (rows, task.genome_length))
 
@@ -166,13 +177,18 @@ def _record(config, schedule, writer, blocks, meter, progress, timings=None,
     clock = _Stopwatch(timings if timings is not None else {})
     try:
         with _stop_requests() as stop_requested:
+            last = config.run.generations
             for block in blocks:
                 clock.lap("engine")
-                rows = meter.measure(block)
+                measured = meter.measure(block)
+                rows = measured.rows
                 clock.lap("q")
-                snap = block.generation % config.output.snapshot_every == 0
-                writer.write_block(rows, block.generation[snap], block.best_genome[snap],
-                                   block.state.generation, block.state.genomes)
+                gens = block.generation
+                snap = (schedule.phase_end(gens, config.output.snapshot_every) | (gens == 0)
+                        | (gens == last))
+                writer.write_block(rows, gens[snap], block.best_genome[snap], measured.epochs,
+                                   block.state.generation, block.state.genomes,
+                                   measured.solving_genome)
                 clock.lap("hdf5")
                 generation = block.state.generation
                 if progress:

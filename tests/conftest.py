@@ -9,7 +9,7 @@ def small_config() -> Config:
     """A quick MVG run: small population, few generations, frequent flushes and snapshots."""
     return Config().replace(**{
         "run.population": 200, "run.generations": 300, "schedule.kind": "mvg",
-        "output.flush_every": 50, "output.snapshot_every": 25, "modularity.qm_every": 100,
+        "output.flush_every": 50, "output.snapshot_every": 25, "modularity.qm_epochs": 5,
         "modularity.qm_samples": 5,
     })
 

@@ -160,7 +160,7 @@ def test_retina_commands(tmp_path):
 
 def test_gradient_mode_commands(tmp_path):
     cli = CliRunner()
-    quick = ["--quiet", "--set", "modularity.every=0", "--set", "modularity.qm_every=0"]
+    quick = ["--quiet", "--set", "modularity.every=0", "--set", "modularity.qm_epochs=0"]
     for i, args in enumerate([["retina", "--mode", "gradient", "--mvg", "--epochs", "40"],
                               ["logic-gates", "--mode", "gradient", "--goal", "G1",
                                "--epochs", "40"],

@@ -13,7 +13,7 @@ SEEDS = range(8)
 def _final_connections(tmp_path, seed, **overrides):
     config = Config().replace(**{
         "run.generations": 2000, "run.population": 100, "run.seed": seed,
-        "modularity.every": 0, "modularity.qm_every": 0, **overrides})
+        "modularity.every": 0, "modularity.qm_epochs": 0, **overrides})
     h = load(runner.run(config, tmp_path / f"{seed}-{len(overrides)}.h5").path)
     return h["n_edges_best"][-100:].mean()
 

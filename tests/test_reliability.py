@@ -20,7 +20,7 @@ population = 300
 [schedule]
 kind = "mvg"
 [modularity]
-qm_every = 500
+qm_epochs = 25
 qm_samples = 4
 [output]
 flush_every = 20

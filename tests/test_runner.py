@@ -33,10 +33,14 @@ def test_history_columns_and_goal_switches(tmp_path, small_config):
     assert np.array_equal(switches, np.arange(20, n, 20))
     assert h.goal_names == ["G1", "G2"]
     assert np.isfinite(h["q_best"]).all() and h["q_exact"].all()
-    assert set(np.flatnonzero(np.isfinite(h["qm_best"]))) <= {0, 100, 200, 300}
-    assert np.isfinite(h["qm_best"][[0, 300]]).all()  # NaN elsewhere: Qm undefined for that graph
+    # Qm at the end of every 5th goal epoch (never the generation after a switch), and the last
+    qm_rows = {99, 199, 299, 300}
+    assert set(np.flatnonzero(np.isfinite(h["qm_best"]))) <= qm_rows
+    for column in ("q_rand", "q_rand_sd", "q_max", "z"):
+        assert set(np.flatnonzero(np.isfinite(h[column]))) <= qm_rows
+    assert np.isfinite(h["qm_best"][300])
     assert np.array_equal(h["solved"], h["fitness_best"] == 1.0)
-    assert np.array_equal(h.snapshot_generation, np.arange(0, n, 25))
+    assert np.array_equal(h.snapshot_generation, [0, *range(24, n, 25), 300])
     assert h.attrs["q_method"] and h.attrs["qm_null_model"]
     assert (h["n_edges_best"] >= h["n_nodes_best"] - 1).all()  # a connected functional network
 
@@ -46,11 +50,13 @@ def test_recorded_q_is_the_exact_maximum_of_the_best_circuit(tmp_path, small_con
     h = load(runner.run(small_config, tmp_path / "q.h5").path)
     task = LogicTask()
     qm_seed = int(runner.seed_streams(small_config.run.seed)["modularity"].generate_state(1)[0])
-    for generation in (0, 100, 200, 300):  # Qm: the same value the modularity module gives
+    for generation in (99, 199, 299, 300):  # Qm: the same record the modularity module gives
         genome = h.snapshot_genome[h.snapshot_generation == generation][0]
         expected = qm(task.adjacency(genome), n_samples=small_config.modularity.qm_samples,
-                      rng=qm_seed).qm
-        assert np.array_equal(h["qm_best"][generation], expected, equal_nan=True)
+                      rng=qm_seed)
+        for column, value in (("qm_best", expected.qm), ("z", expected.z),
+                              ("q_rand", expected.q_rand), ("q_max", expected.q_max)):
+            assert np.array_equal(h[column][generation], value, equal_nan=True)
     for generation, genome in zip(h.snapshot_generation, h.snapshot_genome):
         adjacency = task.adjacency(genome)
         graph = igraph.Graph.Adjacency(adjacency.tolist(), mode="undirected")
@@ -109,7 +115,7 @@ def test_default_operators_solve_a_fixed_goal(tmp_path, small_config, seed):
     notes), too long for a unit test; a one-module goal (x XOR y, 4 NANDs) is solved within a few
     hundred generations by the same default operators, and stays solved (elitism)."""
     config = small_config.replace(**{"schedule.kind": "fixed", "schedule.goal": "XOR",
-                                     "run.seed": seed, "modularity.qm_every": 0})
+                                     "run.seed": seed, "modularity.qm_epochs": 0})
     h = load(runner.run(config, tmp_path / "xor.h5").path)
     first = h.first_solved()["XOR"]
     assert first is not None and first < 300
@@ -124,7 +130,7 @@ def test_retina_configs_run_and_record_directed_q(tmp_path, name):
     from evosim import config as cfg
     config = cfg.load(Path(__file__).parent.parent / "configs" / f"{name}.toml").replace(**{
         "run.generations": 60, "run.population": 60, "output.flush_every": 25,
-        "output.snapshot_every": 20, "modularity.qm_every": 30, "modularity.qm_samples": 3})
+        "output.snapshot_every": 20, "modularity.qm_epochs": 2, "modularity.qm_samples": 3})
     a = runner.run(config, tmp_path / "a.h5")
     b = runner.run(config, tmp_path / "b.h5")
     assert_same_run_files(a.path, b.path)

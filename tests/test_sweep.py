@@ -17,7 +17,7 @@ from evosim.cli_sweep import sweep
 from evosim.io import RunFileError, load
 
 CONFIG = str(Path(__file__).resolve().parent.parent / "configs" / "ka2005-logic-fg.toml")
-TINY = ["--generations", "60", "--population", "60", "--set", "modularity.qm_every=0",
+TINY = ["--generations", "60", "--population", "60", "--set", "modularity.qm_epochs=0",
         "--set", "output.flush_every=20"]
 FOUR_RUNS = [CONFIG, "--grid", "schedule.kind=fixed,mvg", "--seeds", "0-1", *TINY]
 NAMES = {f"schedule.kind={k}__seed={s}" for k in ("fixed", "mvg") for s in (0, 1)}
@@ -104,7 +104,7 @@ def test_local_pool_serial_and_dask_give_identical_files_and_reruns_skip(tmp_pat
 
 def test_sweep_killed_half_way_then_run_again_completes_each_run_once(tmp_path):
     args = [CONFIG, "--grid", "schedule.kind=fixed,mvg", "--seeds", "0-1", "--generations",
-            2000, "--population", 100, "--set", "modularity.qm_every=0",
+            2000, "--population", 100, "--set", "modularity.qm_epochs=0",
             "--set", "output.flush_every=20"]
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     process = subprocess.Popen(

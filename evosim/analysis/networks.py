@@ -16,8 +16,8 @@ from evosim.io import History
 from evosim.modularity import solve_max_q
 from evosim.tasks import get_task
 
-__all__ = ["Network", "NoSnapshotError", "task_of", "snapshot_at", "network", "run_network",
-           "weight_network"]
+__all__ = ["Network", "NoSnapshotError", "StoredNetwork", "task_of", "snapshot_at",
+           "stored_network", "network", "run_network", "weight_network"]
 
 
 class NoSnapshotError(LookupError):
@@ -55,6 +55,45 @@ def snapshot_at(h: History, generation: int | None = None) -> tuple[int, np.ndar
                               f"({first})")
     best = index[np.argmax(gens[index])]
     return int(gens[best]), np.asarray(h.snapshot_genome[best])
+
+
+@dataclass(frozen=True)
+class StoredNetwork:
+    """A network the run file holds: the best of one generation, and what it is."""
+
+    generation: int
+    genome: np.ndarray
+    description: str
+
+
+def stored_network(h: History, generation: int | None = None) -> StoredNetwork:
+    """The network to look at: by default the run's last solving network (the last solving best
+    of the last solved goal epoch, /epochs), else its last snapshot; with ``generation``, the
+    latest stored network (a snapshot or an epoch's solving best) at or before it."""
+    solved = np.flatnonzero(h.epochs.get("solved", np.zeros(0, bool)))
+    stored = [(int(g), genome, "snapshot") for g, genome in
+              zip(h.snapshot_generation, h.snapshot_genome)]
+    stored += [(int(h.epochs["solved_at"][i]), h.epoch_genome[i],
+                f"solving network of goal epoch {int(h.epochs['epoch'][i])}") for i in solved]
+    if generation is None and solved.size:
+        g, genome, what = stored[-1]
+        return StoredNetwork(g, np.asarray(genome), f"the last solving network ({what})")
+    if generation is None:
+        if not stored:
+            raise NoSnapshotError(f"{h.path}: no network stored yet")
+        g, genome, _ = max(stored, key=lambda s: s[0])
+        return StoredNetwork(g, np.asarray(genome), "the last snapshot; no goal epoch was solved")
+    before = [s for s in stored if s[0] <= generation]
+    if not before:
+        first = f"the first is of generation {min(s[0] for s in stored)}" if stored else \
+            "it has none"
+        raise NoSnapshotError(f"{h.path}: no network stored at or before generation "
+                              f"{generation} ({first})")
+    g, genome, what = max(before, key=lambda s: (s[0], s[2] != "snapshot"))
+    if g == generation:
+        return StoredNetwork(g, np.asarray(genome), what)
+    return StoredNetwork(g, np.asarray(genome), f"no network is stored for generation "
+                                                f"{generation}: the latest before it, a {what}")
 
 
 def run_network(h: History, genome: np.ndarray) -> Network:

@@ -1,5 +1,6 @@
 """Gradient mode's side of the runner: the training blocks, and the measures of each epoch's
-network (exact max Q of the |w| weight graph, Qm now and then), in the run file's schema."""
+network (exact max Q of the |w| weight graph, Qm at goal-period ends, /epochs), in the run
+file's schema."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,9 +9,10 @@ from evosim.gradient import data as gdata
 from evosim.gradient.measures import weight_graph
 from evosim.gradient.trainer import (network_sizes, parameter_count, state_size, train,
                                      unflatten)
+from evosim.epochs import EpochRecorder, NetworkMeasures, qm_due
 from evosim.io import HISTORY_COLUMNS
-from evosim.measures import modularity_seed
-from evosim.modularity import ModularityCache
+from evosim.measures import Measured, QmMeter
+from evosim.modularity import LayerPermutation
 
 EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
                  "activation_change")
@@ -37,25 +39,38 @@ def gradient_source(config, task, schedule, seeds: dict, state=None):
                    state)
     split = {f"gradient/{name}": values for name, values in dataset.split.items()}
     split["gradient/layer_sizes"] = np.array(sizes)
-    return RunSource(blocks, WeightGraphMeter(config, sizes), (1, parameter_count(sizes)),
+    return RunSource(blocks, WeightGraphMeter(config, sizes, schedule), (1, parameter_count(sizes)),
                      np.float64, extra, split, (1, state_size(sizes)))
 
 
 class WeightGraphMeter:
-    """Per epoch: the network's weight graph (|w| above gradient.weight_threshold), its exact max
-    Q (a recorded heuristic above modularity.exact_limit units), Qm every qm_every epochs."""
+    """Per epoch: the network's weight graph (|w| above gradient.weight_threshold) and its exact
+    max Q (a recorded heuristic above modularity.exact_limit units); Qm against the layer
+    permutation null at goal-period ends; and /epochs, one row per goal period."""
 
-    def __init__(self, config, sizes: list[int]):
+    def __init__(self, config, sizes: list[int], schedule):
         m = config.modularity
         self.sizes, self.threshold = sizes, config.gradient.weight_threshold
-        self.every, self.qm_every, self.qm_samples = m.every, m.qm_every, m.qm_samples
+        self.schedule, self.every = schedule, m.every
+        self.qm_epochs = m.qm_epochs
         self.last = config.run.generations
-        self.cache = ModularityCache(directed=m.directed, exact_limit=m.exact_limit)
-        self.qm_seed = modularity_seed(config.run.seed)
-        self.q_methods: set[str] = set()
-        self.null_models: set[str] = set()
+        self.qm_meter = QmMeter(config, LayerPermutation(tuple(sizes)))
+        self.cache = self.qm_meter.cache
+        self.epochs = EpochRecorder(schedule, self.last, self.network, self.qm_meter.qm,
+                                    m.qm_epochs, parameter_count(sizes), np.float64)
 
-    def measure(self, block) -> dict[str, np.ndarray]:
+    @property
+    def q_methods(self) -> set[str]:
+        return self.qm_meter.q_methods
+
+    @property
+    def null_models(self) -> set[str]:
+        return self.qm_meter.null_models
+
+    def restore(self, history, solving_genome) -> None:
+        self.epochs.restore(history, solving_genome)
+
+    def measure(self, block) -> Measured:
         n = len(block.generation)
         rows = {name: np.full(n, np.nan) if dtype.kind == "f" else np.zeros(n, dtype=dtype)
                 for name, dtype in HISTORY_COLUMNS.items()}
@@ -64,16 +79,33 @@ class WeightGraphMeter:
                     cost_best=block.cost_best, cost_mean=block.cost_mean,
                     front0_size=block.front0_size, solved=block.fitness_best == 1.0)
         rows.update(block.extra)
-        for i, epoch in enumerate(block.generation):
-            adjacency = weight_graph(unflatten(block.best_genome[i], self.sizes), self.threshold)
+        gens = block.generation
+        measured = (self.schedule.phase_end(gens, self.every) | (gens == 0) | (gens == self.last)
+                    if self.every else np.zeros(n, dtype=bool))
+        graphs = []
+        for i in range(n):
+            adjacency = self.weight_graph(block.best_genome[i])
+            graphs.append(adjacency)
             rows["n_nodes_best"][i] = int((adjacency.sum(axis=0) > 0).sum())
             rows["n_edges_best"][i] = int((adjacency > 0).sum() // 2)
-            if self.every and epoch % self.every == 0:
+            if measured[i]:
                 result = self.cache.max_q(adjacency)
                 self.q_methods.add(result.method)
                 rows["q_best"][i], rows["q_exact"][i] = result.q, result.exact
-            if self.qm_every and (epoch % self.qm_every == 0 or epoch == self.last):
-                qm = self.cache.qm(adjacency, n_samples=self.qm_samples, seed=self.qm_seed)
-                self.null_models.add(qm.null_model)
-                rows["qm_best"][i] = qm.qm
-        return rows
+        self.qm_meter.fill(rows, qm_due(self.schedule, gens, self.last, self.qm_epochs),
+                           graphs.__getitem__)
+        epochs, genomes = self.epochs.add(gens, block.fitness_best, block.cost_best,
+                                          block.best_genome, block.goal)
+        return Measured(rows, {**epochs, "genome": genomes}, self.epochs.solving_genome)
+
+    def weight_graph(self, flat: np.ndarray) -> np.ndarray:
+        return weight_graph(unflatten(flat, self.sizes), self.threshold)
+
+    def network(self, flat: np.ndarray) -> NetworkMeasures:
+        """A flattened network's weight graph and its max Q."""
+        adjacency = self.weight_graph(flat)
+        result = self.cache.max_q(adjacency)
+        self.q_methods.add(result.method)
+        return NetworkMeasures(int((adjacency.sum(axis=0) > 0).sum()),
+                               int((adjacency > 0).sum() // 2), adjacency, result.q,
+                               bool(result.exact))

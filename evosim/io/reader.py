@@ -26,6 +26,8 @@ class History:
     snapshot_generation: np.ndarray
     snapshot_genome: np.ndarray
     checkpoint_generation: int = field(default=-1)
+    epochs: dict[str, np.ndarray] = field(default_factory=dict)  # /epochs columns (schema 2)
+    epoch_genome: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     def __getitem__(self, column: str) -> np.ndarray:
         return self.columns[column]
@@ -66,11 +68,16 @@ def load(path: str | Path) -> History:
             rows = min(len(v) for v in columns.values())  # a live writer appends column by column
             columns = {k: v[:rows] for k, v in columns.items()}
             names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["goals/name"][()]]
+            epochs = {k: v[()] for k, v in f["epochs"].items()} if "epochs" in f else {}
+            n_epochs = min((len(v) for v in epochs.values()), default=0)  # live writer
+            epochs = {k: v[:n_epochs] for k, v in epochs.items()}
+            epoch_genome = epochs.pop("genome", np.zeros((0, 0)))
             return History(path=path, attrs=attrs, columns=columns, goal_names=names,
                            goal_targets=f["goals/target"][()],
                            snapshot_generation=f["snapshots/generation"][()],
                            snapshot_genome=f["snapshots/genome"][()],
-                           checkpoint_generation=_checkpoint_generation(f))
+                           checkpoint_generation=_checkpoint_generation(f),
+                           epochs=epochs, epoch_genome=epoch_genome)
     except RunFileError:
         raise
     except (OSError, RuntimeError) as err:  # h5py reports broken files as either

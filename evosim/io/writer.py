@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import h5py
 import numpy as np
 
 from evosim import __version__
-from evosim.io.schema import HISTORY_COLUMNS, SCHEMA_VERSION, STATUSES
+from evosim.io.schema import EPOCH_COLUMNS, HISTORY_COLUMNS, SCHEMA_VERSION, STATUSES
 
 _STR = h5py.string_dtype()
 RECORDED_SETS = ("q_method", "qm_null_model")  # attributes that list what a run used
@@ -36,8 +36,10 @@ class RunWriter:
         # dataset handles looked up once: h5py's per-call lookups cost more than small writes
         self._history = dict(file["history"].items())
         self._snapshots = (file["snapshots/generation"], file["snapshots/genome"])
+        self._epochs = {name: file["epochs"][name] for name in (*EPOCH_COLUMNS, "genome")}
         ckpt = file["checkpoint"]
-        self._checkpoint = (ckpt["active"], ckpt["generation"], ckpt["genomes"])
+        self._checkpoint = (ckpt["active"], ckpt["generation"], ckpt["genomes"],
+                            ckpt["epoch_genome"])
 
     @classmethod
     def create(cls, path: str | Path, *, task: str, mode: str, seed: int, config_toml: str,
@@ -72,6 +74,12 @@ class RunWriter:
                              chunks=(256,))
         snaps.create_dataset("genome", shape=(0, genome_shape[1]), maxshape=(None, genome_shape[1]),
                              dtype=genome_dtype, chunks=(256, genome_shape[1]))
+        epochs = f.create_group("epochs")
+        for name, dtype in EPOCH_COLUMNS.items():
+            epochs.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(256,))
+        epochs.create_dataset("genome", shape=(0, genome_shape[1]),
+                              maxshape=(None, genome_shape[1]), dtype=genome_dtype,
+                              chunks=(64, genome_shape[1]))
         for name, values in (extra_data or {}).items():
             f.create_dataset(name, data=np.asarray(values))
         ckpt = f.create_group("checkpoint")
@@ -82,18 +90,22 @@ class RunWriter:
         ckpt.create_dataset("generation", data=np.array([-1, -1], dtype=np.int64))
         ckpt.create_dataset("genomes", shape=(2, *(checkpoint_shape or genome_shape)),
                             dtype=genome_dtype)
+        # the open goal epoch's last solving best: /epochs needs it after a resume
+        ckpt.create_dataset("epoch_genome", shape=(2, genome_shape[1]), dtype=genome_dtype)
         f.flush()
         f.swmr_mode = True
         return cls(f, path)
 
     @classmethod
-    def resume(cls, path: str | Path) -> tuple["RunWriter", int, np.ndarray | None]:
-        """Rebuild a run file up to its checkpoint and reopen it for writing.
-
-        Returns (writer, next generation, population), the population None if no checkpoint was
-        written yet (the run then starts again from generation 0)."""
+    def resume(cls, path: str | Path) -> "ResumePoint":
+        """Rebuild a run file up to its checkpoint and reopen it for writing; the population is
+        None if no checkpoint was written yet (the run then starts again from generation 0)."""
         path = Path(path)
         with h5py.File(path, "r", libver="latest", swmr=True) as old:
+            version = int(old.attrs.get("schema_version", 0))
+            if version != SCHEMA_VERSION:
+                raise ValueError(f"{path}: written with run-file schema {version}; this evosim "
+                                 f"resumes schema {SCHEMA_VERSION} only: start the run again")
             active = int(old["checkpoint/active"][0])
             generation = int(old["checkpoint/generation"][active])
             genomes = old["checkpoint/genomes"][active] if generation >= 0 else None
@@ -102,6 +114,9 @@ class RunWriter:
             cut = int(np.searchsorted(rows["generation"], keep))
             snap_gen = old["snapshots/generation"][()]
             cut_snaps = int(np.searchsorted(snap_gen, keep))
+            epochs = {name: column[()] for name, column in old["epochs"].items()}
+            ends = epochs["start"] + epochs["length"]
+            cut_epochs = int(np.searchsorted(ends, keep, side="right"))
             attrs = dict(old.attrs)
             genome_shape = (1, old["snapshots/genome"].shape[1])
             facts = {}
@@ -122,34 +137,44 @@ class RunWriter:
                                if name not in HISTORY_COLUMNS})
             if cut:
                 new._append_rows({name: values[:cut] for name, values in rows.items()},
-                                 snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps])
-            new._checkpoint[1][...] = old["checkpoint/generation"][()]  # both slots, same
-            new._checkpoint[2][...] = old["checkpoint/genomes"][()]     # parity as before
+                                 snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps],
+                                 {name: values[:cut_epochs] for name, values in epochs.items()})
+            for slot, name in zip(new._checkpoint[1:], ("generation", "genomes", "epoch_genome")):
+                slot[...] = old["checkpoint"][name][()]  # both slots, same parity as before
             new._checkpoint[0][0] = active
+            solving = old["checkpoint/epoch_genome"][active]
             new.file.attrs["status"] = "running"
             new.file.flush()
         os.replace(tmp, path)
         new.path = path
-        return new, keep, genomes
+        return ResumePoint(new, keep, genomes, solving if generation >= 0 else None)
 
     def write_block(self, rows: Mapping[str, np.ndarray], snapshot_generations: np.ndarray,
-                    snapshot_genomes: np.ndarray, next_generation: int, genomes: np.ndarray) -> None:
-        """Append history rows and snapshots, then checkpoint the population (flushed twice: see
-        the module docstring)."""
-        self._append_rows(rows, snapshot_generations, snapshot_genomes)
-        self._checkpoint_state(next_generation, genomes)
+                    snapshot_genomes: np.ndarray, epochs: Mapping[str, np.ndarray],
+                    next_generation: int, genomes: np.ndarray,
+                    solving_genome: np.ndarray) -> None:
+        """Append history rows, snapshots and finished epochs (columns and ``genome``), then
+        checkpoint the population and the open epoch's solving genome (flushed twice: see the
+        module docstring)."""
+        self._append_rows(rows, snapshot_generations, snapshot_genomes, epochs)
+        self._checkpoint_state(next_generation, genomes, solving_genome)
 
-    def _append_rows(self, rows, snapshot_generations, snapshot_genomes) -> None:
+    def _append_rows(self, rows, snapshot_generations, snapshot_genomes, epochs) -> None:
         for name, column in self._history.items():
             _append(column, rows[name])
         if len(snapshot_generations):
             _append(self._snapshots[0], snapshot_generations)
             _append(self._snapshots[1], snapshot_genomes)
+        if len(epochs["genome"]):
+            for name, column in self._epochs.items():
+                _append(column, epochs[name])
 
-    def _checkpoint_state(self, next_generation: int, genomes: np.ndarray) -> None:
-        active, generation, slots = self._checkpoint
+    def _checkpoint_state(self, next_generation: int, genomes: np.ndarray,
+                          solving_genome: np.ndarray) -> None:
+        active, generation, slots, solving = self._checkpoint
         spare = 1 - int(active[0])
         slots[spare] = genomes
+        solving[spare] = solving_genome
         generation[spare] = next_generation
         self.file.flush()
         active[0] = spare
@@ -167,6 +192,16 @@ class RunWriter:
         if self.file.id.valid:
             self.file.attrs["status"] = status
             self.file.close()
+
+
+class ResumePoint(NamedTuple):
+    """Where a resumed run goes on: its writer, the next generation, the population (None:
+    start again) and the genome of the open goal epoch's last solving best."""
+
+    writer: RunWriter
+    generation: int
+    genomes: np.ndarray | None
+    solving_genome: np.ndarray | None
 
 
 def _append(dataset: h5py.Dataset, values: np.ndarray) -> None:

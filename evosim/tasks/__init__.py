@@ -24,7 +24,7 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
                     "schedule.goals": ["1x+1y", "1x-1y"], "schedule.period": 10,
                     "gradient.hidden": [64, 32, 2], "gradient.loss": "mse",
                     "gradient.activation": "relu", "gradient.learning_rate": 0.001,
-                    "modularity.every": 5, "modularity.qm_every": 0},
+                    "modularity.every": 5, "modularity.qm_epochs": 0},
 }
 
 

@@ -18,7 +18,7 @@ from evosim.modularity import newman_q
 from evosim.tasks import get_task
 
 PNG = b"\x89PNG\r\n\x1a\n"
-QUICK = {"run.generations": 200, "run.population": 100, "modularity.qm_every": 100,
+QUICK = {"run.generations": 200, "run.population": 100, "modularity.qm_epochs": 5,
          "modularity.qm_samples": 3, "output.snapshot_every": 50}
 
 
@@ -64,8 +64,23 @@ def test_plot(logic_run, tmp_path):
 def test_draw_logic_at_a_generation(logic_run):
     result = invoke(draw, [logic_run, "--generation", 149])
     assert result.exit_code == 0, result.output
-    out = logic_run.with_name("x-g100.png")  # the snapshot at or before 149
+    out = logic_run.with_name("x-g149.png")  # snapshots at 0, 49, 99, 149, 199, 200
     assert str(out) in result.output and is_png(out)
+    result = invoke(draw, [logic_run, "--generation", 170])
+    assert "no network is stored for generation 170" in result.output
+    assert is_png(logic_run.with_name("x-g149.png"))
+    assert_one_line_error(invoke(draw, [logic_run, "--generation", -1]), "no network stored")
+
+
+def test_draw_defaults_to_the_last_solving_network(tmp_path):
+    config = Config().replace(**{**QUICK, "run.population": 200, "schedule.goal": "XOR", "run.seed": 2})
+    path = runner.run(config, tmp_path / "xor.h5").path
+    h = load(path)
+    last = int(h.epochs["solved_at"][np.flatnonzero(h.epochs["solved"])[-1]])
+    result = invoke(draw, [path])
+    assert result.exit_code == 0, result.output
+    assert f"drew generation {last}: the last solving network" in result.output
+    assert is_png(path.with_name(f"xor-g{last}.png"))
 
 
 def test_draw_retina(retina_run, tmp_path):
@@ -151,7 +166,7 @@ def test_errors_are_one_line(logic_run, tmp_path):
     for command in (plot, draw, export):
         assert_one_line_error(invoke(command, [tmp_path / "missing.h5"]), "no such run file")
         assert_one_line_error(invoke(command, [bad]), "bad.h5")
-    assert_one_line_error(invoke(draw, [logic_run, "--generation", -5]), "no snapshot")
+    assert_one_line_error(invoke(draw, [logic_run, "--generation", -5]), "no network stored")
 
 
 def test_gradient_run_snapshot_is_the_weight_graph(tmp_path):
@@ -159,7 +174,7 @@ def test_gradient_run_snapshot_is_the_weight_graph(tmp_path):
     path = tmp_path / "g.h5"
     runner.run(Config().replace(**{"task.name": "retina", "run.mode": "gradient",
                                    "run.generations": 4, "schedule.kind": "mvg",
-                                   "modularity.qm_every": 0, "modularity.every": 2,
+                                   "modularity.qm_epochs": 0, "modularity.every": 2,
                                    "output.snapshot_every": 2}), path)
     h = load(path)
     gen, flat = snapshot_at(h, 3)

@@ -142,7 +142,7 @@ def test_summaries_of_real_run_files(tmp_path):
     for seed in (0, 1):
         runner.run(Config().replace(**{"run.generations": 60, "run.population": 50,
                                        "run.seed": seed, "schedule.kind": "mvg",
-                                       "modularity.qm_every": 30, "modularity.qm_samples": 2}),
+                                       "modularity.qm_epochs": 2, "modularity.qm_samples": 2}),
                    folder / f"s{seed}.h5")
     rows = summarise_runs(folder, last=20)
     assert [r.seed for r in rows] == [0, 1]

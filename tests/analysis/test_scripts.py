@@ -14,7 +14,7 @@ from evosim.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"
-QUICK = {"run.generations": 120, "run.population": 60, "modularity.qm_every": 40,
+QUICK = {"run.generations": 120, "run.population": 60, "modularity.qm_epochs": 2,
          "modularity.qm_samples": 2, "output.snapshot_every": 40}
 
 

@@ -10,7 +10,7 @@ from evosim.io import load
 from evosim.modularity import max_q
 from helpers import assert_same_run_files
 
-QUICK = {"modularity.every": 0, "modularity.qm_every": 0}
+QUICK = {"modularity.every": 0, "modularity.qm_epochs": 0}
 
 
 def test_mlp_learns_retina_and_to_full_accuracy(tmp_path):
@@ -43,7 +43,7 @@ def test_mlp_learns_digit_pairs_sum_well_below_the_mean_predictor(tmp_path):
 def test_same_seed_same_history_and_q_of_the_weight_graph(tmp_path):
     config = Config().replace(**{"task.name": "retina", "run.mode": "gradient",
                                  "schedule.kind": "mvg", "run.generations": 20,
-                                 "modularity.every": 10, "modularity.qm_every": 0,
+                                 "modularity.every": 10, "modularity.qm_epochs": 0,
                                  "gradient.dropout": 0.2, "gradient.input_noise": 0.1})
     a = runner.run(config, tmp_path / "a.h5").path
     b = runner.run(config, tmp_path / "b.h5").path
@@ -66,7 +66,7 @@ def test_interrupted_gradient_run_resumes_to_the_same_file(tmp_path, optimizer, 
     config = Config().replace(**{"task.name": "retina", "run.mode": "gradient",
                                  "schedule.kind": "mvg", "run.generations": 40,
                                  "output.flush_every": 10, "modularity.every": 20,
-                                 "modularity.qm_every": 0, "gradient.optimizer": optimizer,
+                                 "modularity.qm_epochs": 0, "gradient.optimizer": optimizer,
                                  "gradient.activation_every": 5, **pressures})
     whole = runner.run(config, tmp_path / "whole.h5").path
 

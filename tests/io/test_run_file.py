@@ -2,7 +2,7 @@ import h5py
 import numpy as np
 import pytest
 
-from evosim.io import HISTORY_COLUMNS, RunFileError, RunWriter, load
+from evosim.io import EPOCH_COLUMNS, HISTORY_COLUMNS, RunFileError, RunWriter, load
 from evosim.io.schema import ROOT_ATTRS
 
 
@@ -13,6 +13,16 @@ def _rows(start, stop):
     rows["fitness_best"][:] = np.linspace(0.5, 1.0, n)
     rows["q_best"][:] = 0.25
     return rows
+
+
+def _epochs(starts, genomes):
+    """Finished epochs of 20 rows starting at ``starts``, with these genomes."""
+    epochs = {name: np.zeros(len(starts), dtype=dtype) for name, dtype in EPOCH_COLUMNS.items()}
+    epochs["start"][:] = starts
+    epochs["epoch"][:] = np.asarray(starts) // 20
+    epochs["length"][:] = 20
+    epochs["genome"] = genomes
+    return epochs
 
 
 def _create(path, genomes):
@@ -26,8 +36,10 @@ def test_write_and_load_round_trip(tmp_path):
     path = tmp_path / "run.h5"
     genomes = np.arange(30, dtype=np.int16).reshape(3, 10)
     writer = _create(path, genomes)
-    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2], 50, genomes)
-    writer.write_block(_rows(50, 80), np.array([50, 75]), genomes[1:], 80, genomes + 1)
+    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2], _epochs([0, 20], genomes[:2]),
+                       50, genomes, genomes[0])
+    writer.write_block(_rows(50, 80), np.array([50, 75]), genomes[1:], _epochs([40, 60], genomes[1:]),
+                       80, genomes + 1, genomes[2])
     writer.close("complete")
     h = load(path)
     assert len(h) == 80 and np.array_equal(h["generation"], np.arange(80))
@@ -38,14 +50,21 @@ def test_write_and_load_round_trip(tmp_path):
     assert np.array_equal(h.snapshot_generation, [0, 25, 50, 75])
     assert np.array_equal(h.snapshot_genome[2:], genomes[1:])
     assert h.checkpoint_generation == 80
+    assert set(h.epochs) == set(EPOCH_COLUMNS) and np.array_equal(h.epochs["start"], [0, 20, 40, 60])
+    assert np.array_equal(h.epoch_genome, np.concatenate([genomes[:2], genomes[1:]]))
 
 
 def test_resume_cuts_rows_written_after_the_checkpoint(tmp_path):
     path = tmp_path / "run.h5"
     genomes = np.ones((3, 10), dtype=np.int16)
     writer = _create(path, genomes)
-    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2], 50, genomes * 7)
-    # a crash in the middle of the next block: rows and a snapshot on disk, no checkpoint yet
+    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2], _epochs([0, 20], genomes[:2]),
+                       50, genomes * 7, genomes[0] * 3)
+    # a crash in the middle of the next block: rows, a snapshot and an epoch on disk, no checkpoint
+    for name, values in _epochs([40], genomes[:1] * 5).items():
+        column = writer.file["epochs"][name]
+        column.resize((3, *column.shape[1:]))
+        column[2] = values[0]
     for name, values in _rows(50, 70).items():
         column = writer.file["history"][name]
         column.resize((70,))
@@ -54,12 +73,14 @@ def test_resume_cuts_rows_written_after_the_checkpoint(tmp_path):
     snaps.resize((3,))
     snaps[2] = 50
     writer.file.close()
-    writer, generation, state = RunWriter.resume(path)
-    writer.close("interrupted")
+    point = RunWriter.resume(path)
+    point.writer.close("interrupted")
     h = load(path)
-    assert generation == 50 and np.array_equal(state, genomes * 7)
+    assert point.generation == 50 and np.array_equal(point.genomes, genomes * 7)
+    assert np.array_equal(point.solving_genome, genomes[0] * 3)
     assert len(h) == 50 and np.array_equal(h.snapshot_generation, [0, 25])
     assert h.snapshot_genome.shape == (2, 10)
+    assert np.array_equal(h.epochs["start"], [0, 20]) and len(h.epoch_genome) == 2
 
 
 def test_load_errors_are_one_line_and_name_the_file(tmp_path):

@@ -210,6 +210,36 @@ UNVERIFIED_DEFAULTS = ("run.population", "task.max_gates", "selection.elite_frac
                        "variation.crossover_rate")
 
 
+# What a run of one task and mode reads: sections that only one mode uses, keys that only some
+# tasks use (every other key applies to every run of its section's mode).
+SECTION_MODES = {"selection": ("evolution",), "variation": ("evolution",),
+                 "cost": ("evolution",), "gradient": ("gradient",)}
+_LOGIC, _RETINA, _DIGITS = ("logic-gates",), ("retina",), ("digit-pairs",)
+TASK_KEYS = {
+    "task.n_inputs": _LOGIC, "task.max_gates": _LOGIC, "task.activation": _RETINA,
+    "task.init_density": _RETINA, "variation.mutation_rate": _LOGIC,
+    "variation.position_mutation_rate": _LOGIC, "variation.add_connection_rate": _RETINA,
+    "variation.delete_connection_rate": _RETINA, "variation.weight_mutation_scale": _RETINA,
+    "variation.bias_mutation_rate": _RETINA, "gradient.test_fraction": _DIGITS,
+    "gradient.n_pairs": _DIGITS, "gradient.mnist_images": _DIGITS,
+    "gradient.mnist_labels": _DIGITS,
+}
+MODE_KEYS = {"run.population": ("evolution",), "run.engine": ("evolution",)}
+
+
+def applicable(config: Config) -> dict[str, dict[str, Any]]:
+    """The sections and keys of ``to_dict(config)`` that a run of its task and mode reads."""
+    out = {}
+    for section, values in to_dict(config).items():
+        if config.run.mode not in SECTION_MODES.get(section, (config.run.mode,)):
+            continue
+        out[section] = {
+            key: value for key, value in values.items()
+            if config.task.name in TASK_KEYS.get(f"{section}.{key}", (config.task.name,))
+            and config.run.mode in MODE_KEYS.get(f"{section}.{key}", (config.run.mode,))}
+    return out
+
+
 def to_dict(config: Config) -> dict[str, dict[str, Any]]:
     out = {f.name: {k: list(v) if isinstance(v, tuple) else v
                     for k, v in dataclasses.asdict(getattr(config, f.name)).items()}

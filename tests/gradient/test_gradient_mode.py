@@ -8,6 +8,7 @@ from evosim.gradient import data as gdata
 from evosim.gradient.measures import activation_change, weight_graph
 from evosim.io import load
 from evosim.modularity import max_q
+from evosim.tasks import get_task
 from helpers import assert_same_run_files
 
 QUICK = {"modularity.every": 0, "modularity.qm_epochs": 0}
@@ -136,3 +137,29 @@ def test_mnist_idx_files_are_read(tmp_path):
     assert len(h) == 3
     with pytest.raises(ValueError, match="not an IDX file"):
         gdata.load_mnist(str(tmp_path / "lab.idx"), str(tmp_path / "lab.idx"))
+
+
+@pytest.mark.parametrize("task, kind", [("digit-pairs", "rmvg"), ("digit-pairs", "mvg"),
+                                        ("digit-pairs", "fixed"), ("retina", "mvg"),
+                                        ("retina", "rmvg"), ("logic-gates", "mvg"),
+                                        ("logic-gates", "rmvg")])
+def test_gradient_schedules_count_training_epochs(task, kind):
+    """Periods run over the training epochs 1..N; epoch 0 (the untrained network) is measured
+    under the first goal: --epochs 100 --period 10 gives 10 periods, and digit pairs' RMVG
+    trains epochs 91-100 on x + y."""
+    config = Config().replace(**{"task.name": task, "run.mode": "gradient",
+                                 "run.generations": 100, "schedule.kind": kind,
+                                 "schedule.period": 10})
+    schedule = runner.build_schedule(config, get_task(config.task))
+    goal = schedule.goal_index
+    assert len(goal) == 101 and goal[0] == goal[1]
+    periods = [goal[1 + 10 * k: 11 + 10 * k] for k in range(10)]
+    assert all((p == p[0]).all() for p in periods)
+    if kind != "fixed":
+        assert all(a[0] != b[0] for a, b in zip(periods, periods[1:]))
+        assert np.array_equal(schedule.switches(), np.arange(11, 101, 10))
+    if task == "digit-pairs" and kind == "rmvg":
+        assert schedule.names[goal[91]] == "1x+1y" and (goal[91:] == goal[91]).all()
+        assert schedule.names[goal[90]] != "1x+1y"
+    assert np.array_equal(schedule.epoch_of(np.arange(101)),
+                          [0] + [e for e in range(10) for _ in range(10)])

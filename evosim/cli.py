@@ -75,46 +75,94 @@ def _describe(p) -> str:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--config/--no-config", "show_config", default=True, help="Print the config too.")
+@click.option("--config/--no-config", "show_config", default=True,
+              help="Print the config sections that apply to the run too.")
 def show(path, show_config) -> None:
-    """Summarise a run file: settings, solve times per goal, final Q and Qm, status."""
+    """Summarise a run file: what ran, how often its goal epochs were solved and re-solved, the
+    modularity of the networks that solved them, and the final best."""
     try:
         h = load(path)
     except RunFileError as err:
         raise UserError(str(err)) from None
     a = h.attrs
     click.echo(f"{path}")
-    click.echo(f"  task {a['task']}  mode {a['mode']}  engine {a.get('engine', '?')}  "
-               f"seed {a['seed']}  status {a['status']}")
+    gradient = a["mode"] == "gradient"
+    engine = "" if gradient else f"engine {a.get('engine', '?')}  "
+    click.echo(f"  task {a['task']}  mode {a['mode']}  {engine}seed {a['seed']}  "
+               f"status {a['status']}")
     if len(h) == 0:
         click.echo("  no generations recorded yet")
         return
     gen = h["generation"]
-    unit = "epochs" if a["mode"] == "gradient" else "generations"
+    unit = "epochs" if gradient else "generations"
     click.echo(f"  {unit} {gen[0]}..{gen[-1]} ({len(h)} rows)  goals {', '.join(h.goal_names)}")
     first = h.first_solved()
     click.echo("  first solved: " + ", ".join(
         f"{name} at {g}" if g is not None else f"{name} never" for name, g in first.items()))
-    what = "training accuracy" if a["mode"] == "gradient" else "best fitness"
-    click.echo(f"  {what}: final {h['fitness_best'][-1]:.4f}, "
-               f"solved in {h['solved'].mean():.1%} of {unit}")
-    if a["mode"] == "gradient":
+    try:
+        config = cfg.loads(h.config_toml)
+    except cfg.ConfigError:
+        config = None
+    if h.epochs and config is not None:
+        for line in _epoch_lines(h, config.schedule.period, unit):
+            click.echo("  " + line)
+    _final_lines(h, gradient)
+    click.echo(f"  Q method {a.get('q_method') or '—'}; Qm null model "
+               f"{a.get('qm_null_model') or '— (none computed)'}")
+    if show_config and config is not None:
+        click.echo(f"config (what a {config.task.name} {config.run.mode} run reads; the file "
+                   "holds the whole config):")
+        text = tomli_w.dumps(cfg.applicable(config)).strip()
+        click.echo("\n".join("  " + line for line in text.splitlines()))
+
+
+def _epoch_lines(h, period: int, unit: str) -> list[str]:
+    """What /epochs says: solved epochs (overall, and after the run's first solution), re-solve
+    times, and the modularity of the solving networks."""
+    e = h.epochs
+    full = e["length"] >= period
+    solved = e["solved"] & full
+    n_full = int(full.sum())
+    lines = [f"goal epochs: {n_full} of {period} {unit}"
+             + (f" (and {int((~full).sum())} shorter, left out)" if (~full).any() else "")]
+    if not n_full:
+        return lines
+    overall = f"solved in {int(solved.sum())} of {n_full} ({solved.sum() / n_full:.1%})"
+    hits = np.flatnonzero(solved)
+    if hits.size:
+        after = full & (np.arange(len(full)) > hits[0])
+        again = solved & after
+        rate = f"{again.sum() / after.sum():.1%}" if after.any() else "—"
+        lines.append(f"{overall}; after the first solution (epoch {hits[0]}): re-solved in "
+                     f"{int(again.sum())} of {int(after.sum())} ({rate})")
+        if again.any():
+            lines.append(f"re-solve time: median {np.median(e['first_solved'][again]):g} {unit} "
+                         f"from the switch (over {int(again.sum())} re-solved epochs)")
+    else:
+        lines.append(overall)
+    parts = []
+    for name, column in (("Q", "q_solved"), ("Qm", "qm_solved"), ("z", "z_solved")):
+        values = e[column][solved]
+        values = values[np.isfinite(values)]
+        parts.append(f"{name} {values.mean():.4f} (mean of {values.size})" if values.size
+                     else f"{name} — (none)")
+    lines.append("solving networks (the last solving best of each solved epoch): "
+                 + ", ".join(parts))
+    return lines
+
+
+def _final_lines(h, gradient: bool) -> None:
+    what = "training accuracy" if gradient else "fitness"
+    row = len(h) - 1
+    parts = [f"{what} {h['fitness_best'][row]:.4f}"]
+    for name, column in (("Q", "q_best"), ("Qm", "qm_best"), ("z", "z")):
+        if column in h.columns and np.isfinite(h[column][row]):
+            parts.append(f"{name} {h[column][row]:.4f}")
+    click.echo(f"  best at the last row ({h['generation'][row]}): " + ", ".join(parts))
+    if gradient:
         click.echo(f"  loss: train {h['loss_train'][-1]:.4g}, test {h['loss_test'][-1]:.4g}; "
                    f"test accuracy {h['accuracy_test'][-1]:.4f}; activation change "
                    f"{h['activation_change'][-1]:.4f}")
-    q = h["q_best"]
-    if np.isfinite(q).any():
-        last = q[np.isfinite(q)]
-        click.echo(f"  Q of the best: final {last[-1]:.4f}, mean over the last 1000 generations "
-                   f"{last[-1000:].mean():.4f}  ({a.get('q_method', '')})")
-    qm = h["qm_best"]
-    if np.isfinite(qm).any():
-        i = np.flatnonzero(np.isfinite(qm))[-1]
-        click.echo(f"  Qm of the best: {qm[i]:.4f} at generation {gen[i]}  "
-                   f"(null model {a.get('qm_null_model', '')})")
-    if show_config:
-        click.echo("config:")
-        click.echo("\n".join("  " + line for line in h.config_toml.strip().splitlines()))
 
 
 @main.command()

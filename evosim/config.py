@@ -224,7 +224,9 @@ TASK_KEYS = {
     "gradient.n_pairs": _DIGITS, "gradient.mnist_images": _DIGITS,
     "gradient.mnist_labels": _DIGITS,
 }
-MODE_KEYS = {"run.population": ("evolution",), "run.engine": ("evolution",)}
+_EVOLUTION = ("evolution",)
+MODE_KEYS = {"run.population": _EVOLUTION, "run.engine": _EVOLUTION, "task.max_gates": _EVOLUTION,
+             "task.activation": _EVOLUTION, "task.init_density": _EVOLUTION}
 
 
 def applicable(config: Config) -> dict[str, dict[str, Any]]:

@@ -23,9 +23,36 @@ def test_run_then_show(tmp_path):
     assert np.array_equal(np.flatnonzero(np.diff(h["goal"])) + 1, np.arange(10, 121, 10))
     shown = cli.invoke(main, ["show", str(out)])
     assert shown.exit_code == 0
-    for text in ("status complete", "first solved: G1", "Q of the best", "Qm of the best",
-                 "seed 5", "[schedule]"):
+    for text in ("status complete", "first solved: G1", "goal epochs: 12 of 10 generations",
+                 "solving networks", "best at the last row (120)", "seed 5", "[schedule]",
+                 "[variation]", "mutation_rate"):
         assert text in shown.output
+    for text in ("[gradient]", "add_connection_rate", "n_pairs"):  # not read by this run
+        assert text not in shown.output
+
+
+def test_show_summarises_the_solved_epochs(tmp_path):
+    """The figures `evosim show` prints, recomputed from /epochs by hand."""
+    out = tmp_path / "x.h5"
+    result = CliRunner().invoke(main, [
+        "run", "logic-gates", "--mvg", "--set", 'schedule.goals=["XOR","table:0111011101110111"]',
+        "--seed", "2", "--population", "200", "--generations", "410", "--out", str(out),
+        "--set", "modularity.qm_epochs=1", "--set", "modularity.qm_samples=3", "--quiet"])
+    assert result.exit_code == 0, result.output
+    e = load(out).epochs
+    full = e["length"] == 20
+    solved = e["solved"] & full
+    after = full & (np.arange(len(full)) > np.flatnonzero(solved)[0])
+    again = solved & after
+    assert 0 < again.sum() < after.sum()
+    shown = CliRunner().invoke(main, ["show", str(out), "--no-config"]).output
+    assert f"solved in {solved.sum()} of {full.sum()}" in shown
+    assert f"re-solved in {again.sum()} of {after.sum()}" in shown
+    assert f"median {np.median(e['first_solved'][again]):g} generations" in shown
+    qm = e["qm_solved"][solved]
+    assert (f"Q {e['q_solved'][solved].mean():.4f} (mean of {solved.sum()}), "
+            f"Qm {np.nanmean(qm):.4f} (mean of {np.isfinite(qm).sum()})") in shown
+    assert "config" not in shown
 
 
 def test_run_a_config_file_with_fixed_goal(tmp_path):

@@ -5,6 +5,7 @@ share the same figures.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -15,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 
+from evosim.analysis.stats import rolling_median  # noqa: E402
 from evosim.io import History  # noqa: E402
 
 __all__ = ["plot_history", "plot_distributions", "plot_trajectories", "draw_network",
@@ -31,7 +33,10 @@ def _save(fig, path: str | Path) -> Path:
     return path
 
 
-def _shade_epochs(ax, h: History) -> None:
+SHADE_MAX_EPOCHS = 40   # above this many goal epochs, shading each one is a grey wall
+
+
+def _shade_epochs(ax, h: History, label: str | None = "alternate goal epochs") -> None:
     """Shade every other goal epoch, so each switch is an edge between shaded and clear."""
     goal, gen = h["goal"], h["generation"]
     if gen.size < 2:
@@ -42,73 +47,197 @@ def _shade_epochs(ax, h: History) -> None:
     shade[1:] |= parity[:-1]  # run each shaded band up to the next switch
     if parity.any():
         ax.fill_between(gen, 0, 1, where=shade, step="post", color="0.85", alpha=0.6,
-                        transform=ax.get_xaxis_transform(), linewidth=0,
-                        label="alternate goal epochs")
+                        transform=ax.get_xaxis_transform(), linewidth=0, label=label)
+
+
+_OUTSIDE = dict(loc="upper left", bbox_to_anchor=(1.08, 1.0), fontsize=8, frameon=False)
+
+
+def _plain_axis(ax) -> None:
+    """No offset notation, and a span of at least 1 for (nearly) constant values: a z that is
+    the same to 1e-12 in every sample should read as a number, not as 1e-12 - 5.77e-1."""
+    ax.yaxis.get_major_formatter().set_useOffset(False)
+    lo, hi = ax.get_ylim()
+    if hi - lo < 1e-6:
+        ax.set_ylim(lo - 0.5, hi + 0.5)
+
+
+def _window(n: int) -> int:
+    """Epochs per rolling median: about a fiftieth of the run, at least 5 (odd)."""
+    return max(5, n // 50) | 1
+
+
+def _points(ax, x, y, label: str, color: str, ms: float = 2.5, marker: str = "o") -> None:
+    ok = np.isfinite(y)
+    if ok.any():
+        ax.plot(x[ok], y[ok], marker=marker, ms=ms, color=color, alpha=0.5, ls="none",
+                label=label)
+
+
+def _rolling(ax, x, y, label: str, color: str) -> None:
+    smooth = rolling_median(y, _window(len(y)))
+    if np.isfinite(smooth).any():
+        ax.plot(x, smooth, color=color, lw=1.5, label=label)
 
 
 def plot_history(h: History, path: str | Path, title: str | None = None) -> Path:
-    """Fitness (best, mean) and Q (and the computed Qm) against generation, goal epochs shaded,
-    the first perfect solution of each goal marked."""
+    """A run at the level of its goal epochs (``/epochs``), readable for 1000 of them.
+
+    Top: the best's fitness at each epoch's end (points) with a rolling median over epochs, and
+    a rug of the solved epochs.  Middle: max Q of each epoch's last solving network (points, and
+    a rolling median), beside the Q of the best at the epoch's end (grey).  Bottom (where
+    computed): Qm and z of the solving networks and of the best at epoch ends (grey), as points:
+    they are sparse samples, not a curve.  Runs of at
+    most SHADE_MAX_EPOCHS epochs also show every generation's best and mean fitness over shaded
+    epochs.  Files with no finished epoch yet get the history's columns alone."""
+    e = h.epochs
+    n = len(e.get("solved", ()))
+    few = n <= SHADE_MAX_EPOCHS
+    has_qm = n and any(np.isfinite(c).any() for c in
+                       (e["qm_solved"], e["z_solved"], h["qm_best"], h["z"]))
+    fig, axes = plt.subplots(3 if has_qm else 2, 1, sharex=True, figsize=(10, 8 if has_qm else 6))
+    ax_f, ax_q = axes[0], axes[1]
     gen = h["generation"]
-    fig, (ax_f, ax_q) = plt.subplots(2, 1, sharex=True, figsize=(9, 6))
-    for ax in (ax_f, ax_q):
-        _shade_epochs(ax, h)
-    ax_f.plot(gen, h["fitness_best"], lw=1, label="best")
-    ax_f.plot(gen, h["fitness_mean"], lw=1, label="mean")
+    if few:
+        for k, ax in enumerate(axes):
+            _shade_epochs(ax, h, label="alternate goal epochs" if k == 0 else None)
+        ax_f.plot(gen, h["fitness_best"], lw=0.8, color="C0", alpha=0.6, label="best (each row)")
+        if np.isfinite(h["fitness_mean"]).any():
+            ax_f.plot(gen, h["fitness_mean"], lw=0.8, color="C1", alpha=0.6,
+                      label="mean (each row)")
+    if n:
+        end = (e["start"] + e["length"] - 1).astype(np.float64)
+        at = np.where(e["solved"], e["solved_at"], end).astype(np.float64)
+        _points(ax_f, end, e["fitness_end"], "best at epoch end", "C0")
+        _rolling(ax_f, end, e["fitness_end"], f"rolling median ({_window(n)} epochs)", "C3")
+        solved = e["solved"].astype(bool)
+        if solved.any():
+            ax_f.plot(end[solved], np.full(solved.sum(), 0.03), "|", ms=8, mew=1, color="C2",
+                      transform=ax_f.get_xaxis_transform(),
+                      label=f"solved epochs ({solved.sum()} of {n})")
+        _points(ax_q, end, e["q_end"], "Q of the best at epoch end", "0.6", ms=1.5)
+        _points(ax_q, at, e["q_solved"], "Q of the epoch's last solving network", "C0")
+        _rolling(ax_q, at, e["q_solved"], "rolling median (solving networks)", "C3")
+        if has_qm:
+            ax_m, ax_z = axes[2], axes[2].twinx()
+            _points(ax_m, gen, h["qm_best"], "Qm of the best at epoch end", "0.6", ms=1.5)
+            _points(ax_z, gen, h["z"], "z of the best at epoch end", "0.75", ms=1.5, marker="s")
+            _points(ax_m, at, e["qm_solved"], "Qm (solving network)", "C4", ms=4)
+            _points(ax_z, at, e["z_solved"], "z (solving network)", "C5", ms=4, marker="s")
+            ax_m.set_ylabel("Qm")
+            ax_z.set_ylabel("z")
+            _plain_axis(ax_z)
+            handles = [*ax_m.get_legend_handles_labels()[0], *ax_z.get_legend_handles_labels()[0]]
+            ax_m.legend(handles=handles, **_OUTSIDE)
+    else:
+        ax_q.plot(gen, h["q_best"], lw=1, label="Q (best)")
     for k, (goal, first) in enumerate(h.first_solved().items()):
         if first is not None:
-            ax_f.axvline(first, color=f"C{k + 2}", ls="--", lw=1)
-            ax_f.plot([first], [1.0], marker="v", color=f"C{k + 2}", ms=8, ls="none",
+            ax_f.plot([first], [1.0], marker="v", color=f"C{(k + 5) % 10}", ms=8, ls="none",
                       label=f"{goal} first solved (gen {first})")
-    ax_f.set_ylabel("fitness")
-    ax_f.legend(loc="lower right", fontsize=8)
-    ax_q.plot(gen, h["q_best"], lw=1, label="Q (best)")
-    qm = h["qm_best"]
-    ok = np.isfinite(qm)
-    if ok.any():
-        ax_q.plot(gen[ok], qm[ok], "o-", ms=3, lw=1, label="Qm (best)")
-    ax_q.set_xlabel("epoch" if h.attrs.get("mode") == "gradient" else "generation")
-    ax_q.set_ylabel("modularity")
-    ax_q.legend(loc="lower right", fontsize=8)
-    ax_f.set_title(title or f"{h.path.name}: {h.attrs.get('task', '')}, seed {h.attrs.get('seed')}")
+    ax_f.set_ylabel("fitness" if h.attrs.get("mode") != "gradient" else "training accuracy")
+    ax_q.set_ylabel("max Q")
+    for ax in axes[:2]:
+        ax.legend(**_OUTSIDE)
+    for ax in axes:
+        _plain_axis(ax)
+    axes[-1].set_xlabel("training epoch" if h.attrs.get("mode") == "gradient" else "generation")
+    ax_f.set_title(title or f"{h.path.name}: {h.attrs.get('task', '')}, seed "
+                            f"{h.attrs.get('seed')}, {n} goal epochs "
+                            f"(Q: {h.attrs.get('q_method', '?')})", fontsize=10)
     return _save(fig, path)
 
 
+def _hviolin(ax, values: np.ndarray, y: float):
+    """A horizontal violin (Matplotlib 3.10 renamed ``vert=False`` to ``orientation``)."""
+    kw = dict(positions=[y], widths=0.8, showextrema=False)
+    try:
+        return ax.violinplot([values], orientation="horizontal", **kw)
+    except TypeError:
+        return ax.violinplot([values], vert=False, **kw)
+
+
 def plot_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]], path: str | Path,
-                       seed: int = 0) -> Path:
-    """One panel per measure: a box per condition with the runs as jittered points.
-    ``groups[measure][condition]`` is the list of per-run values (NaNs are left out)."""
+                       seed: int = 0,
+                       cis: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+                       censored: Mapping[str, Mapping[str, Sequence[bool]]] | None = None
+                       ) -> Path:
+    """One panel per measure, one row per condition: the runs as jittered points over a violin
+    (runs are often bimodal, which a box hides), the mean as a black dot with its CI as a bar.
+    ``groups[measure][condition]`` are the per-run values (NaNs left out); ``cis`` the CIs to mark;
+    ``censored`` which runs' values are censored (drawn as open circles)."""
     rng = np.random.default_rng(seed)
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.5 * max(len(groups), 1), 4), squeeze=False)
-    for ax, (measure, by_condition) in zip(axes[0], groups.items()):
+    k = max(len(groups), 1)
+    n_cols = min(3, k)
+    n_rows = -(-k // n_cols)
+    n_conditions = max((len(v) for v in groups.values()), default=1)
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
+                             figsize=(4.6 * n_cols, n_rows * (1.2 + 0.55 * n_conditions)))
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
+    for ax, (measure, by_condition) in zip(axes.flat, groups.items()):
         names = list(by_condition)
-        data = [np.asarray(by_condition[n], float) for n in names]
-        data = [d[np.isfinite(d)] for d in data]
-        ax.boxplot([d if d.size else [np.nan] for d in data], showfliers=False)
-        for i, d in enumerate(data, start=1):
-            ax.plot(i + rng.uniform(-0.15, 0.15, d.size), d, "o", ms=4, alpha=0.6,
-                    color=f"C{i - 1}")
-        ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
-        ax.set_title(measure)
+        for i, name in enumerate(names):
+            values = np.asarray(by_condition[name], float)
+            mask = (censored or {}).get(measure, {}).get(name)
+            flags = np.zeros(values.size, bool) if mask is None else np.asarray(mask, bool)
+            ok = np.isfinite(values)
+            d, open_ = values[ok], flags[ok]
+            y = -i
+            if np.unique(d).size > 1:
+                parts = _hviolin(ax, d, y)
+                for body in parts["bodies"]:
+                    body.set_facecolor(f"C{i % 10}")
+                    body.set_alpha(0.25)
+            jitter = y + rng.uniform(-0.18, 0.18, d.size)
+            ax.plot(d[~open_], jitter[~open_], "o", ms=4, alpha=0.7, color=f"C{i % 10}")
+            ax.plot(d[open_], jitter[open_], "o", ms=4, mfc="none", color=f"C{i % 10}",
+                    label="censored (never solved)" if open_.any() else None)
+            if d.size:
+                ci = (cis or {}).get(measure, {}).get(name)
+                if ci is not None and np.isfinite(ci).all():
+                    ax.plot(ci, [y + 0.32] * 2, color="black", lw=2, solid_capstyle="butt")
+                ax.plot([d.mean()], [y + 0.32], "o", color="black", ms=4)
+        ax.set_yticks([-i for i in range(len(names))],
+                      [f"{n}\n(n={np.isfinite(np.asarray(by_condition[n], float)).sum()})"
+                       for n in names], fontsize=8)
+        ax.set_ylim(-len(names) + 0.4, 0.75)
+        ax.set_title(measure, fontsize=10)
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            ax.legend(handles[:1], labels[:1], fontsize=7, loc="best")
+    fig.text(0.01, 0.0, "points: runs; violin: their density; black: mean and its 95% CI",
+             fontsize=7)
+    fig.tight_layout()
     return _save(fig, path)
 
 
 def plot_trajectories(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Path,
                       xlabel: str = "generation", ylabel: str = "Q") -> Path:
     """Mean +- sd band of a column over the runs of each condition:
-    ``groups[condition] = (x, values[run, point])`` from :func:`runs.trajectories`."""
+    ``groups[condition] = (x, values[run, point])`` from :func:`runs.trajectories` or
+    :func:`runs.epoch_series` (NaN points are gaps; small markers keep sparse points visible)."""
     fig, ax = plt.subplots(figsize=(8, 4.5))
+    drawn = False
     for k, (name, (x, values)) in enumerate(groups.items()):
         rows = values[np.isfinite(values).any(axis=1)] if values.size else values
         if rows.size == 0:
             continue
-        mean = np.nanmean(rows, axis=0)
-        sd = np.nanstd(rows, axis=0)
-        ax.plot(x, mean, color=f"C{k}", lw=1.5, label=f"{name} (n={len(rows)})")
+        with warnings.catch_warnings():  # points where no run has a value stay NaN (a gap)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(rows, axis=0)
+            sd = np.nanstd(rows, axis=0)
+        ax.plot(x, mean, color=f"C{k}", lw=1.5, marker="o", ms=2,
+                label=f"{name} (n={len(rows)})")
         ax.fill_between(x, mean - sd, mean + sd, color=f"C{k}", alpha=0.2, linewidth=0)
+        drawn = True
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    if drawn:
+        ax.legend(fontsize=8)
+    else:
+        ax.text(0.5, 0.5, "no run has a value", ha="center", va="center",
+                transform=ax.transAxes)
     return _save(fig, path)
 
 

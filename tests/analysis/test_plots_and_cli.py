@@ -61,6 +61,55 @@ def test_plot(logic_run, tmp_path):
     assert is_png(logic_run.with_suffix(".png"))
 
 
+def drawn(monkeypatch):
+    """Capture the figures plots.py makes instead of letting it close them."""
+    from evosim.analysis import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    return plots, figures
+
+
+def lines(fig, label):
+    return [line for ax in fig.axes for line in ax.get_lines() if line.get_label() == label]
+
+
+@pytest.mark.parametrize("period, qm_epochs, shaded", [(20, 1, True), (2, 10, False)])
+def test_plot_history_draws_epochs(monkeypatch, tmp_path, period, qm_epochs, shaded):
+    """Per-epoch values at their generations; epochs shaded only when there are few of them."""
+    path = tmp_path / "run.h5"
+    runner.run(Config().replace(**{**QUICK, "schedule.kind": "mvg",
+                                   "schedule.period": period, "modularity.qm_epochs": qm_epochs,
+                                   "schedule.goals": ["XOR", "table:0111011101110111"]}), path)
+    h = load(path)
+    plots, figures = drawn(monkeypatch)
+    plots.plot_history(h, tmp_path / "h.png")
+    [fig] = figures
+    e = h.epochs
+    assert (len(e["epoch"]) <= plots.SHADE_MAX_EPOCHS) == shaded
+    shading = [c for ax in fig.axes for c in ax.collections if c.get_label() ==
+               "alternate goal epochs"]
+    assert bool(shading) == shaded
+    assert bool(lines(fig, "best (each row)")) == shaded
+    [ends] = lines(fig, "best at epoch end")
+    assert np.array_equal(ends.get_xdata(), e["start"] + e["length"] - 1)
+    assert np.array_equal(ends.get_ydata(), e["fitness_end"])
+    solved = e["solved"]
+    [q] = lines(fig, "Q of the epoch's last solving network")
+    assert np.array_equal(q.get_xdata(), e["solved_at"][solved])
+    assert np.array_equal(q.get_ydata(), e["q_solved"][solved])
+    [rug] = [line for line in fig.axes[0].get_lines()
+             if line.get_label().startswith("solved epochs")]
+    assert len(rug.get_xdata()) == solved.sum()
+    assert solved.any() and not solved.all()
+    qm = np.isfinite(e["qm_solved"])
+    assert qm.any() or not shaded  # (2-generation epochs here solve only NAND: no Qm)
+    points = lines(fig, "Qm (solving network)")
+    assert [len(p.get_xdata()) for p in points] == ([qm.sum()] if qm.any() else [])
+    assert all(p.get_linestyle() == "None" for p in points)  # points, not lines
+    plots.plt.close(fig)
+
+
 def test_draw_logic_at_a_generation(logic_run):
     result = invoke(draw, [logic_run, "--generation", 149])
     assert result.exit_code == 0, result.output
@@ -73,7 +122,8 @@ def test_draw_logic_at_a_generation(logic_run):
 
 
 def test_draw_defaults_to_the_last_solving_network(tmp_path):
-    config = Config().replace(**{**QUICK, "run.population": 200, "schedule.goal": "XOR", "run.seed": 2})
+    config = Config().replace(**{**QUICK, "run.population": 200, "schedule.goal": "XOR",
+                                 "run.seed": 2})
     path = runner.run(config, tmp_path / "xor.h5").path
     h = load(path)
     last = int(h.epochs["solved_at"][np.flatnonzero(h.epochs["solved"])[-1]])
@@ -111,9 +161,22 @@ def test_retina_network_uses_positions_and_weights(tmp_path):
     assert is_png(draw_network(net.graph, net.communities, tmp_path / "net.png", "retina"))
 
 
-def test_distributions_plot(tmp_path):
-    groups = {"Q": {"a": [0.1, 0.2, float("nan")], "b": []}, "Qm": {"a": [0.3], "b": [0.4, 0.5]}}
-    assert is_png(plot_distributions(groups, tmp_path / "d.png"))
+def test_distributions_plot(tmp_path, monkeypatch):
+    groups = {"Q": {"a": [0.1, 0.2, float("nan")], "b": []}, "Qm": {"a": [0.3], "b": [0.4, 0.5]},
+              "T": {"a": [5.0, 300.0, 300.0], "b": [3.0, 4.0, 9.0]}}
+    cis = {"Q": {"a": (0.1, 0.2), "b": (float("nan"), float("nan"))}}
+    censored = {"T": {"a": [False, True, True], "b": [False] * 3}}
+    assert is_png(plot_distributions(groups, tmp_path / "d.png", cis=cis, censored=censored))
+    plots, figures = drawn(monkeypatch)
+    plots.plot_distributions(groups, tmp_path / "e.png", cis=cis, censored=censored)
+    [fig] = figures
+    t_panel = next(ax for ax in fig.axes if ax.get_title() == "T")
+    hollow = [line for line in t_panel.get_lines() if line.get_markerfacecolor() == "none"
+              and len(line.get_xdata())]
+    assert [sorted(line.get_xdata()) for line in hollow] == [[300.0, 300.0]]
+    q_panel = next(ax for ax in fig.axes if ax.get_title() == "Q")
+    assert any(list(line.get_xdata()) == [0.1, 0.2] for line in q_panel.get_lines())  # the CI
+    plots.plt.close(fig)
 
 
 def test_export_csv(logic_run, tmp_path):

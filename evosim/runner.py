@@ -183,6 +183,7 @@ def _record(config, schedule, writer, blocks, meter, progress, timings=None,
                 measured = meter.measure(block)
                 rows = measured.rows
                 clock.lap("q")
+                writer.add_to_attr_sets(q_method=meter.q_methods, qm_null_model=meter.null_models)
                 gens = block.generation
                 snap = (schedule.phase_end(gens, config.output.snapshot_every) | (gens == 0)
                         | (gens == last))

@@ -110,3 +110,23 @@ def test_reader_reads_while_the_writer_appends(tmp_path, reference):
     assert process.returncode == 0
     assert len(set(lengths)) > 3 and lengths == sorted(lengths)
     assert len(load(out)) == 3001
+
+
+def test_killed_between_the_last_checkpoint_and_close_keeps_its_attributes(tmp_path, reference):
+    """The run dies after its last block is written but before the file is closed: the names of
+    the Q method and null model were already on disk, and the resumed file is the whole one."""
+    config_file, whole = reference
+    out = tmp_path / "late.h5"
+    dies_at_close = ("import os, sys\n"
+                     "from evosim.io import writer\n"
+                     "writer.RunWriter.close = lambda self, status: os._exit(9)\n"
+                     "from evosim.cli import main\n"
+                     "sys.exit(main())")
+    done = subprocess.run([sys.executable, "-c", dies_at_close, "run", str(config_file), "--out",
+                           str(out), "--quiet"], capture_output=True)
+    assert done.returncode == 9
+    killed = load(out)
+    assert killed.attrs["status"] == "running" and len(killed) == 3001
+    assert killed.attrs["q_method"] and killed.attrs["qm_null_model"]
+    _resume(out)
+    assert_same_run_files(whole, out)

@@ -7,6 +7,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from evosim.io.integrity import DamagedFileError, check_whole
 from evosim.io.schema import SCHEMA_VERSION
 
 
@@ -51,12 +52,13 @@ class History:
 
 def load(path: str | Path) -> History:
     """Load a run file written by evosim (complete, interrupted, killed or still being written:
-    the writer's SWMR mode lets readers in at any moment)."""
+    the writer's SWMR mode lets readers in at any moment), after the checks of
+    :mod:`evosim.io.integrity`: a damaged file is refused, never read as if whole."""
     path = Path(path)
     if not path.exists():
         raise RunFileError(f"{path}: no such run file")
     try:
-        with h5py.File(path, "r", libver="latest", swmr=True) as f:
+        with open_run_file(path) as f:
             version = int(f.attrs.get("schema_version", -1))
             if version > SCHEMA_VERSION:
                 raise RunFileError(f"{path}: schema version {version} is newer than this evosim "
@@ -80,10 +82,19 @@ def load(path: str | Path) -> History:
                            epochs=epochs, epoch_genome=epoch_genome)
     except RunFileError:
         raise
+    except DamagedFileError as err:
+        raise RunFileError(str(err)) from None
     except (OSError, RuntimeError) as err:  # h5py reports broken files as either
         raise RunFileError(f"{path}: cannot read as HDF5 ({err})") from None
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, TypeError) as err:  # missing or broken objects
         raise RunFileError(f"{path}: damaged or incomplete run file ({err})") from None
+
+
+def open_run_file(path: str | Path) -> h5py.File:
+    """Open an HDF5 file for reading once it has passed the integrity checks: in SWMR mode only
+    if a writer has it open (or was killed), so damage elsewhere is an error, not a hang."""
+    block = check_whole(path)
+    return h5py.File(path, "r", libver="latest", swmr=block.open_for_writing)
 
 
 def _checkpoint_generation(f: h5py.File) -> int:

@@ -60,38 +60,31 @@ class RunWriter:
             created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             **{name: "" for name in RECORDED_SETS}))
         f.attrs.update(attrs or {})
-        history = f.create_group("history")
         for name, dtype in {**HISTORY_COLUMNS, **(extra_columns or {})}.items():
-            history.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype,
-                                   chunks=(chunk_rows,))
-        goals = f.create_group("goals")
-        goals.create_dataset("name", data=np.array(list(goal_names), dtype=object), dtype=_STR)
+            _growing(f, f"history/{name}", (), dtype, chunk_rows)
+        f.create_dataset("goals/name", data=np.array(list(goal_names), dtype=object), dtype=_STR)
         targets = np.asarray(goal_targets)  # truth tables (uint8), or digit-pair coefficients
-        goals.create_dataset("target", data=targets.astype(np.uint8 if targets.dtype.kind in "ub"
-                                                           else targets.dtype))
-        snaps = f.create_group("snapshots")
-        snaps.create_dataset("generation", shape=(0,), maxshape=(None,), dtype=np.int64,
-                             chunks=(256,))
-        snaps.create_dataset("genome", shape=(0, genome_shape[1]), maxshape=(None, genome_shape[1]),
-                             dtype=genome_dtype, chunks=(256, genome_shape[1]))
-        epochs = f.create_group("epochs")
+        _fixed(f, "goals/target", targets.astype(np.uint8 if targets.dtype.kind in "ub"
+                                                 else targets.dtype))
+        _growing(f, "snapshots/generation", (), np.int64, 256)
+        _growing(f, "snapshots/genome", (genome_shape[1],), genome_dtype, 256)
         for name, dtype in EPOCH_COLUMNS.items():
-            epochs.create_dataset(name, shape=(0,), maxshape=(None,), dtype=dtype, chunks=(256,))
-        epochs.create_dataset("genome", shape=(0, genome_shape[1]),
-                              maxshape=(None, genome_shape[1]), dtype=genome_dtype,
-                              chunks=(64, genome_shape[1]))
+            _growing(f, f"epochs/{name}", (), dtype, 256)
+        _growing(f, "epochs/genome", (genome_shape[1],), genome_dtype, 64)
         for name, values in (extra_data or {}).items():
-            f.create_dataset(name, data=np.asarray(values))
+            _fixed(f, name, np.asarray(values))
         ckpt = f.create_group("checkpoint")
         ckpt.attrs["rng"] = ("counter-based (SplitMix64 of key, generation, stream): the engine "
                              "key and the next generation are the whole RNG state")
-        ckpt.create_dataset("engine_key", data=np.array([engine_key], dtype=np.uint64))
-        ckpt.create_dataset("active", data=np.array([0], dtype=np.int64))
-        ckpt.create_dataset("generation", data=np.array([-1, -1], dtype=np.int64))
-        ckpt.create_dataset("genomes", shape=(2, *(checkpoint_shape or genome_shape)),
-                            dtype=genome_dtype)
+        _fixed(ckpt, "engine_key", np.array([engine_key], dtype=np.uint64))
+        _fixed(ckpt, "active", np.array([0], dtype=np.int64))
+        _fixed(ckpt, "generation", np.array([-1, -1], dtype=np.int64))
+        population = (2, *(checkpoint_shape or genome_shape))  # one chunk a slot
+        ckpt.create_dataset("genomes", shape=population, dtype=genome_dtype, fletcher32=True,
+                            chunks=(1, *population[1:]))
         # the open goal epoch's last solving best: /epochs needs it after a resume
-        ckpt.create_dataset("epoch_genome", shape=(2, genome_shape[1]), dtype=genome_dtype)
+        ckpt.create_dataset("epoch_genome", shape=(2, genome_shape[1]), dtype=genome_dtype,
+                            fletcher32=True, chunks=(1, genome_shape[1]))
         f.flush()
         f.swmr_mode = True
         return cls(f, path)
@@ -181,10 +174,12 @@ class RunWriter:
         self.file.flush()
 
     def add_to_attr_sets(self, **values: set[str]) -> None:
-        """Merge sets of names into comma-separated attributes (e.g. the Q methods used)."""
+        """Merge sets of names into comma-separated attributes (e.g. the Q methods used); called
+        with every block, so they are on disk with its checkpoint and survive a kill."""
         for name, new in values.items():
             old = {v for v in str(self.file.attrs.get(name, "")).split(",") if v}
-            self.file.attrs[name] = ",".join(sorted(old | set(new)))
+            if not set(new) <= old:
+                self.file.attrs[name] = ",".join(sorted(old | set(new)))
 
     def close(self, status: str) -> None:
         if status not in STATUSES:
@@ -192,6 +187,20 @@ class RunWriter:
         if self.file.id.valid:
             self.file.attrs["status"] = status
             self.file.close()
+
+
+def _growing(f: h5py.File, name: str, row_shape: tuple, dtype, chunk_rows: int) -> None:
+    """An appendable dataset of rows, checksummed per chunk (see evosim.io.integrity)."""
+    f.create_dataset(name, shape=(0, *row_shape), maxshape=(None, *row_shape), dtype=dtype,
+                     chunks=(chunk_rows, *row_shape), fletcher32=True)
+
+
+def _fixed(group, name: str, values: np.ndarray) -> None:
+    """A dataset written once, checksummed when it has any values."""
+    if values.size and values.dtype.kind != "O":
+        group.create_dataset(name, data=values, chunks=values.shape, fletcher32=True)
+    else:
+        group.create_dataset(name, data=values)
 
 
 class ResumePoint(NamedTuple):

@@ -88,7 +88,7 @@ def test_load_errors_are_one_line_and_name_the_file(tmp_path):
         load(tmp_path / "none.h5")
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"not hdf5 at all")
-    with pytest.raises(RunFileError, match="junk.h5: cannot read as HDF5"):
+    with pytest.raises(RunFileError, match="junk.h5: not an HDF5 file"):
         load(junk)
     other = tmp_path / "other.h5"
     with h5py.File(other, "w") as f:

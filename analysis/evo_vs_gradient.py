@@ -1,67 +1,109 @@
 """Evolved vs gradient-trained networks: does the way a network is made change its modularity?
 
-    python analysis/evo_vs_gradient.py runs/evo/ runs/grad/ -o report/
+    python analysis/evo_vs_gradient.py runs/evo/ runs/grad/ -o report/ [--by KEY]
 
-Two folders of run files (the same schema; for gradient runs a "generation" is an epoch).  The
-script does not look at the files' ``mode``: the folders are the conditions.  Time is normalised to
-0..1 of each run so runs of different lengths line up.  Writes ``evo_vs_gradient.md`` and PNG
-figures: Q and Qm trajectories (mean ± sd), final distributions side by side, Mann-Whitney p-values.
+Run files or folders of them (the same schema; for gradient runs a "generation" is a training
+epoch and a goal epoch a training period).  Conditions come from the recorded configs: by
+``run.mode`` when the runs mix evolved and trained networks, else by the keys that differ (or
+``--by``).  Measures are per run from ``/epochs``: the Q, Qm and z of each period's last solving
+network, Q at the period ends (solved or not), the solved rate.  Time is normalised to 0..1 of
+each run so runs of different lengths line up.  Writes ``evo_vs_gradient.md``, ``runs.csv`` and
+PNG figures.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from evosim.analysis import bootstrap_ci, mann_whitney, trajectories
-from evosim.analysis.plots import plot_distributions, plot_trajectories
-from evosim.analysis.report import (add_report_arguments, fmt, fmt_mean_sd, load_conditions,
-                                    markdown_table, write_text)
+from evosim.analysis import MEASURES, epoch_series, group_runs, load_sources
+from evosim.analysis.compare import distribution_figure, grouping_text
+from evosim.analysis.plots import plot_trajectories
+from evosim.analysis.report import (DEFINITIONS, AnalysisError, add_report_arguments,
+                                    conditions_table, emit_warnings, measure_table,
+                                    pairwise_table, warnings_section, write_runs_csv,
+                                    write_text)
+from evosim.io import RunFileError
 
-MEASURES = (("Q", "q_last", "q_best"), ("Qm", "qm_last", "qm_best"),
-            ("fitness", "fitness_last", "fitness_best"))
+SHOWN = [MEASURES[m] for m in ("q_solved", "qm_solved", "z_solved", "q_end", "solved_rate_all",
+                               "t_solve")]
+
+
+def load(parser, sources, by, last) -> tuple[list, list[str], str]:
+    """(conditions, the keys grouped by, why those): by run.mode if the runs mix evolved and
+    trained networks and no --by is given, else as ``evosim compare`` forms them."""
+    try:
+        histories = load_sources(sources)
+        modes = {str(h.attrs.get("mode", "evolution")) for h in histories}
+        if not by and len(modes) > 1:
+            by, why = ["run.mode"], "that tell evolved from trained networks"
+        else:
+            why = "asked for (--by)"
+        return group_runs(histories, by, last), by, why
+    except (AnalysisError, RunFileError) as err:
+        parser.exit(2, f"error: {err}\n")
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("evolved", type=Path, help="folder of evolved runs")
-    parser.add_argument("gradient", type=Path, help="folder of gradient-trained runs")
+    parser.add_argument("runs", nargs="+", type=Path,
+                        help="run files or folders of them (evolved and gradient-trained)")
     add_report_arguments(parser)
     args = parser.parse_args(argv)
+    conditions, by, why = load(parser, args.runs, args.by, args.last_epochs)
+    notes = emit_warnings(conditions, sys.stderr)
+    out = args.out
 
-    a, b = load_conditions([args.evolved, args.gradient], args.last)
     figures = []
-    for label, _, column in MEASURES[:2]:
-        groups = {c.name: trajectories(c.histories, column, normalise=True) for c in (a, b)}
-        figures.append(plot_trajectories(groups, args.out / f"{label.lower()}_vs_time.png",
+    for column, label in (("q_solved", "Q of solving networks"), ("q_end", "Q at period end")):
+        groups = {c.name: epoch_series(c.histories, column, normalise=True) for c in conditions}
+        figures.append(plot_trajectories(groups, out / f"{column}_vs_time.png",
                                          xlabel="fraction of the run", ylabel=label).name)
-    dists = {f"final {label}": {c.name: c.values(attr) for c in (a, b)}
-             for label, attr, _ in MEASURES}
-    figures.append(plot_distributions(dists, args.out / "final_distributions.png").name)
-
-    rows = []
-    for label, attr, _ in MEASURES:
-        cis = [bootstrap_ci(c.values(attr), args.bootstrap, seed=args.seed) for c in (a, b)]
-        rows.append([label, fmt_mean_sd(a.values(attr)), f"[{fmt(cis[0][0])}, {fmt(cis[0][1])}]",
-                     fmt_mean_sd(b.values(attr)), f"[{fmt(cis[1][0])}, {fmt(cis[1][1])}]",
-                     mann_whitney(a.values(attr), b.values(attr))])
-    table = markdown_table(["measure (last rows, per run)", f"{a.name} mean ± sd", "95% CI",
-                            f"{b.name} mean ± sd", "95% CI", "Mann-Whitney p"], rows)
+    figures.append(distribution_figure(conditions, SHOWN, out / "distributions.png",
+                                       args.bootstrap, args.seed).name)
+    write_runs_csv(conditions, SHOWN, out / "runs.csv")
+    tables = "\n\n".join(f"### `{m.name}`: {m.description}\n\n"
+                         f"{measure_table(conditions, m, args.bootstrap, args.seed)}"
+                         for m in SHOWN)
     pictures = "\n\n".join(f"![{n}]({n})" for n in figures)
     text = f"""# Evolved vs gradient-trained networks
 
-`{a.folder}`: {len(a.summaries)} runs (modes: {', '.join(sorted({s.mode for s in a.summaries}))});
-`{b.folder}`: {len(b.summaries)} runs (modes: {', '.join(sorted({s.mode for s in b.summaries}))}).
+{grouping_text(conditions, by, why)}
 
-Per run, each measure is the mean over the last {args.last} rows (generations or epochs; Qm only
-where computed); then mean ± sample sd over runs, a percentile-bootstrap 95% CI of the mean
-({args.bootstrap} resamples, seed {args.seed}) and a two-sided Mann-Whitney U test between the two
-folders.  Trajectories are plotted against the fraction of the run (0 = start, 1 = end).
+{warnings_section(notes)}
 
-{table}
+**Different graph types.** Q and Qm of an evolved network are of its 0/1 functional graph
+(Qm against degree-preserving rewirings); those of a trained MLP are of its dense |w| weight graph
+(Qm against weights permuted within each layer pair, Q by annealing).  The numbers are not on one
+scale: compare how each responds to its conditions (fixed vs varying goals, costs) rather than
+evolved levels with trained ones, and prefer the same substrate (the retina) on both sides.
+
+{conditions_table(conditions)}
+
+## Measures (per run, then across the runs of a condition)
+
+{tables}
+
+## Pairwise tests
+
+{pairwise_table(conditions, SHOWN)}
+
+## Figures
+
+Trajectories against the fraction of each run (0 = start, 1 = end): per run, the values of the
+goal epochs (periods) ending in each of 100 stretches, averaged; then mean ± sd over runs.
 
 {pictures}
+
+Per-run values: `runs.csv`.
+
+## Definitions
+
+{DEFINITIONS}  For gradient runs a generation is a training epoch, "solved" is a training
+accuracy of 1, and epoch 0 (the untrained network) belongs to the first period.  Bootstrap:
+{args.bootstrap} resamples, seed {args.seed}.
 """
-    path = write_text(args.out, "evo_vs_gradient.md", text)
+    path = write_text(out, "evo_vs_gradient.md", text)
     print(f"wrote {path}")
     return path
 

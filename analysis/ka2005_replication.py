@@ -1,149 +1,263 @@
-"""Replication report for Kashtan & Alon (2005): fixed (FG) vs modularly varying (MVG, RMVG) goals.
+"""Replication report: Kashtan & Alon (2005) fixed vs modularly varying goals, Kashtan, Noor & Alon
+(2007) speedups, Clune, Mouret & Lipson (2013) performance alone vs performance and connection cost.
 
-    python analysis/ka2005_replication.py runs/fg/ runs/mvg/ runs/rmvg/ -o report/
+    python analysis/ka2005_replication.py runs/ka-grid/ [runs/clune/ ...] -o report/ [--by KEY]
 
-Each folder of run files is a condition named after the folder; its role (FG, MVG, RMVG) comes from
-the schedule kind stored in the files.  Writes ``ka2005_replication.md`` and PNG figures into the
-output folder: per-condition table beside the paper's values, Mann-Whitney tests, the Kashtan,
-Noor & Alon (2007) speedup, Q/Qm trajectories and final distributions.
+The arguments are run files or folders of them; conditions come from the configs recorded in the
+files (the keys whose values differ between the runs, or ``--by``), never from folder names.  Each
+condition is shown beside the paper that applies to it, chosen from its task and config: elitist
+selection without a cost is Kashtan & Alon's setting (logic gates or retina, fixed goal or MVG);
+NSGA-II on the retina is Clune et al.'s, with a connection cost P&CC, without it PA.  Every measure
+is of the networks that solve the goal (each goal epoch's last solving best, from ``/epochs``).
+Writes ``ka2005_replication.md``, ``runs.csv`` and PNG figures into the output folder.
 """
 from __future__ import annotations
 
 import argparse
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from evosim.analysis import bootstrap_ci, mann_whitney, speedup, trajectories
-from evosim.analysis.plots import plot_distributions, plot_trajectories
-from evosim.analysis.report import (Condition, add_report_arguments, fmt, fmt_mean_sd,
-                                    load_conditions, markdown_table, write_text)
-from evosim.analysis.runs import censored_times
+from evosim.analysis import MEASURES, epoch_series, speedup
+from evosim.analysis.compare import distribution_figure, grouping_text
+from evosim.analysis.conditions import UNSET, Condition
+from evosim.analysis.plots import plot_trajectories
+from evosim.analysis.report import (DEFINITIONS, add_report_arguments, conditions_for_script,
+                                    emit_warnings, fmt, fmt_ci, fmt_mean_sd, markdown_table,
+                                    pairwise_table, warnings_section, write_runs_csv, write_text)
+from evosim.analysis.stats import bootstrap_ci, cliffs_delta, finite, mann_whitney
 
-ROLES = {"fixed": "FG", "mvg": "MVG", "rmvg": "RMVG"}
-# (task, schedule) -> (Qm, time to a perfect solution after a switch) as reported
-PAPER = {
-    ("logic-gates", "fixed"): ("0.12 ± 0.02", "—"),
-    ("logic-gates", "mvg"): ("0.54 ± 0.02", "≈ 5 generations (secondary quotes)"),
-    ("retina", "fixed"): ("0.15 ± 0.02", "—"),
-    ("retina", "mvg"): ("≈ 0.35 (secondary)", "—"),
+TESTED = [MEASURES[m] for m in ("q_solved", "qm_solved", "z_solved", "resolve_rate",
+                                "median_resolve", "t_solve")]
+
+
+@dataclass(frozen=True)
+class Paper:
+    """What a paper reports for one of its conditions (text, as reported; no invented numbers)."""
+
+    source: str
+    condition: str
+    qm: str = "—"
+    resolve: str = "—"
+    finding: str = ""
+
+
+KA = "Kashtan & Alon 2005"
+CLUNE = "Clune, Mouret & Lipson 2013"
+CLUNE_FINDING = ("performance and connection cost produce significantly more modular networks "
+                 "than performance alone")
+PAPERS = {
+    ("logic-gates", "fixed"): Paper(KA, "logic circuits, fixed goal", qm="0.12 ± 0.02"),
+    ("logic-gates", "mvg"): Paper(KA, "logic circuits, MVG", qm="0.54 ± 0.02",
+                                  resolve="perfect solution within about 5 generations of a "
+                                          "switch (secondary quotes)"),
+    ("retina", "fixed"): Paper(KA, "retina, fixed goal", qm="0.15 ± 0.02"),
+    ("retina", "mvg"): Paper(KA, "retina, MVG", qm="about 0.35 (secondary)"),
+    ("retina", "pcc"): Paper(CLUNE, "retina, P&CC (NSGA-II, performance and connection cost)",
+                             finding=CLUNE_FINDING),
+    ("retina", "pa"): Paper(CLUNE, "retina, PA (NSGA-II, performance alone)",
+                            finding=f"the baseline: {CLUNE_FINDING}"),
 }
-COMPARISONS = [("MVG", "FG"), ("RMVG", "FG"), ("RMVG", "MVG")]
 
 
-def condition_table(conditions: list[Condition], n_boot: int, seed: int) -> str:
+# the goals the papers used: a fixed goal, or the pair an MVG schedule alternates between
+PAPER_GOALS = {"logic-gates": ("G1", ("G1", "G2")), "retina": ("and", ("and", "or"))}
+
+
+def _papers_goals(c: Condition) -> bool:
+    fixed, pair = PAPER_GOALS.get(c.get("task.name"), (None, None))
+    kind = c.get("schedule.kind")
+    if kind == "fixed":
+        return c.get("schedule.goal") == fixed
+    return kind == "mvg" and sorted(c.get("schedule.goals") or ()) == sorted(pair or ())
+
+
+def paper_for(c: Condition) -> Paper | None:
+    """The paper condition this condition replicates, from its task and config: evolved (not
+    gradient-trained), the paper's goals, and NSGA-II on the retina for Clune et al. (with a
+    cost: P&CC; without: PA; fixed goal) or elitist selection without a cost for Kashtan & Alon.
+    None where no paper applies."""
+    task, scheme, cost = c.get("task.name"), c.get("selection.scheme"), c.get("cost.kind")
+    if c.get("run.mode") != "evolution" or not _papers_goals(c):
+        return None
+    if scheme == "nsga2" and task == "retina" and c.get("schedule.kind") == "fixed":
+        return PAPERS[(task, "pa" if cost == "none" else "pcc")]
+    if scheme == "elitist" and cost == "none":
+        return PAPERS.get((task, c.get("schedule.kind")))
+    return None
+
+
+def _cell(c: Condition, name: str, n_boot: int, seed: int, digits: int = 3) -> str:
+    values = finite(c.measure(MEASURES[name]))
+    ci = fmt_ci(bootstrap_ci(values, n_boot, seed=seed), digits)
+    return f"{fmt_mean_sd(values, digits)} {ci} (n={values.size})"
+
+
+def condition_tables(conditions: list[Condition], n_boot: int, seed: int) -> str:
+    """Who is who, the modularity of solved networks, and re-solving, each beside the paper."""
+    papers = [paper_for(c) for c in conditions]
+    who = markdown_table(
+        ["condition", "runs", "task", "schedule", "selection", "cost", "never solved",
+         "median T (censored)", "paper"],
+        [[c.name, len(c), c.get("task.name", "?"), c.schedule, c.get("selection.scheme", "?"),
+          c.get("cost.kind", "?"), int(c.censored.sum()),
+          fmt(float(np.median(c.measure(MEASURES["t_solve"]))), 1) if len(c) else None,
+          f"{p.source}: {p.condition}" if p else "—"] for c, p in zip(conditions, papers)])
+    modularity = markdown_table(
+        ["condition", "Q of solved networks", "Qm of solved networks", "paper Qm",
+         "z of solved networks", "paper finding"],
+        [[c.name, _cell(c, "q_solved", n_boot, seed), _cell(c, "qm_solved", n_boot, seed),
+          p.qm if p else "—", _cell(c, "z_solved", n_boot, seed), p.finding if p else ""]
+         for c, p in zip(conditions, papers)])
+    resolving = markdown_table(
+        ["condition", "re-solve rate (after the first solution)", "solved rate (all epochs)",
+         "median re-solve time (gen.)", "paper re-solve"],
+        [[c.name, _cell(c, "resolve_rate", n_boot, seed),
+          _cell(c, "solved_rate_all", n_boot, seed), _cell(c, "median_resolve", n_boot, seed, 1),
+          p.resolve if p else "—"] for c, p in zip(conditions, papers)])
+    return (f"### Conditions and the papers that apply\n\n{who}\n\n"
+            f"### Modularity of the solving networks (mean ± sd [95% CI] (runs with a value))"
+            f"\n\n{modularity}\n\n### Re-solving after a switch\n\n{resolving}")
+
+
+def _differ_only_in(a: Condition, b: Condition, section: str) -> bool:
+    keys = (set(a.shared) | set(b.shared) | set(a.varying) | set(b.varying))
+    return all(a.shared.get(k, UNSET) == b.shared.get(k, UNSET) for k in keys
+               if not k.startswith(section))
+
+
+def speedup_table(conditions: list[Condition]) -> str:
+    """S for every fixed-goal and varying-goal condition that differ only in ``schedule.*``."""
     rows = []
-    for c in conditions:
-        t, censored = censored_times(c.summaries)
-        solved = [s.t_solve is not None for s in c.summaries]
-        task = c.summaries[0].task if c.summaries else "?"
-        paper_qm, paper_resolve = PAPER.get((task, c.schedule), ("—", "—"))
-        q_ci = bootstrap_ci(c.values("q_last"), n_boot, seed=seed)
-        qm_ci = bootstrap_ci(c.values("qm_last"), n_boot, seed=seed)
-        rows.append([c.name, c.schedule, task, len(c.summaries), f"{np.mean(solved):.0%}",
-                     fmt(float(np.median(t)), 1) if t.size else None, censored,
-                     fmt_mean_sd(c.values("q_last")), f"[{fmt(q_ci[0])}, {fmt(q_ci[1])}]",
-                     fmt_mean_sd(c.values("qm_last")), f"[{fmt(qm_ci[0])}, {fmt(qm_ci[1])}]",
-                     paper_qm, fmt_mean_sd(c.values("epochs_solved")),
-                     fmt_mean_sd(c.values("median_resolve"), 1), paper_resolve])
-    return markdown_table(
-        ["condition", "schedule", "task", "runs", "solved", "median T", "unsolved (censored)",
-         "Q mean ± sd", "Q 95% CI", "Qm mean ± sd", "Qm 95% CI", "paper Qm", "epochs solved",
-         "re-solve time (gen.)", "paper re-solve"], rows)
+    for f in (c for c in conditions if c.schedule == "fixed"):
+        for v in (c for c in conditions if c.schedule in ("mvg", "rmvg", "random")):
+            if _differ_only_in(f, v, "schedule."):
+                s = speedup(f.summaries, v.summaries)
+                rows.append([f"{v.name} over {f.name}", fmt(s.median_fixed, 1),
+                             fmt(s.median_varying, 1), s.censored_fixed, s.censored_varying,
+                             fmt(s.s, 2)])
+    if not rows:
+        return "(needs a fixed-goal and a varying-goal condition that differ only in schedule.*)"
+    return markdown_table(["speedup", "median T fixed", "median T varying", "fixed censored",
+                           "varying censored", "S"], rows)
 
 
-def by_role(conditions: list[Condition]) -> dict[str, Condition]:
-    roles: dict[str, Condition] = {}
-    for c in conditions:
-        roles.setdefault(ROLES.get(c.schedule, c.schedule), c)
-    return roles
+def clune_table(conditions: list[Condition]) -> str:
+    """P&CC vs PA pairs (same config but the cost): the direction of Clune et al.'s finding."""
+    rows = []
+    pcc = [c for c in conditions if paper_for(c) is PAPERS[("retina", "pcc")]]
+    pa = [c for c in conditions if paper_for(c) is PAPERS[("retina", "pa")]]
+    for a in pcc:
+        for b in pa:
+            if not _differ_only_in(a, b, "cost."):
+                continue
+            for name in ("q_solved", "qm_solved"):
+                va, vb = a.measure(MEASURES[name]), b.measure(MEASURES[name])
+                delta = cliffs_delta(va, vb)
+                rows.append([name, a.name, b.name, mann_whitney(va, vb), delta,
+                             "yes" if delta > 0 else "no"])
+    if not rows:
+        return "(needs a P&CC and a PA condition on the retina that differ only in cost.*)"
+    table = markdown_table(["measure", "P&CC", "PA", "p (Mann-Whitney)", "Cliff's delta",
+                            "P&CC higher (delta > 0)"], rows)
+    return f"{table}\n\nClune et al. 2013: {CLUNE_FINDING}."
 
 
-def tests_and_speedups(roles: dict[str, Condition]) -> tuple[str, str]:
-    tests, speedups = [], []
-    for a, b in COMPARISONS:
-        if a not in roles or b not in roles:
-            continue
-        ca, cb = roles[a], roles[b]
-        tests.append([f"{a} ({ca.name}) vs {b} ({cb.name})",
-                      mann_whitney(ca.values("q_last"), cb.values("q_last")),
-                      mann_whitney(ca.values("qm_last"), cb.values("qm_last"))])
-        if b == "FG":
-            s = speedup(cb.summaries, ca.summaries)
-            speedups.append([f"{a} over FG", fmt(s.median_fixed, 1), fmt(s.median_varying, 1),
-                             s.censored_fixed, s.censored_varying, fmt(s.s, 2)])
-    test_md = markdown_table(["comparison", "p (Q)", "p (Qm)"], tests) if tests else \
-        "(needs at least two of FG, MVG, RMVG)"
-    speed_md = markdown_table(["speedup", "median T FG", "median T varying", "FG censored",
-                               "varying censored", "S"], speedups) if speedups else \
-        "(needs FG and MVG or RMVG runs)"
-    return test_md, speed_md
-
-
-def figures(conditions: list[Condition], out: Path) -> list[str]:
+def figures(conditions: list[Condition], out: Path, n_boot: int, seed: int) -> list[str]:
     names = []
-    for column, label in (("q_best", "Q"), ("qm_best", "Qm")):
-        groups = {c.name: trajectories(c.histories, column) for c in conditions}
-        names.append(plot_trajectories(groups, out / f"{label.lower()}_trajectories.png",
-                                       ylabel=f"{label} of the best (mean ± sd over runs)").name)
-    dists = {f"final {m}": {c.name: c.values(a) for c in conditions}
-             for m, a in (("Q", "q_last"), ("Qm", "qm_last"))}
-    names.append(plot_distributions(dists, out / "final_distributions.png").name)
+    for column, label in (("q_solved", "Q"), ("qm_solved", "Qm")):
+        groups = {c.name: epoch_series(c.histories, column) for c in conditions}
+        names.append(plot_trajectories(
+            groups, out / f"{label.lower()}_solved_trajectories.png",
+            ylabel=f"{label} of the epochs' solving networks (mean ± sd over runs)").name)
+    names.append(distribution_figure(conditions, TESTED[:5], out / "distributions.png", n_boot,
+                                     seed).name)
     return names
 
 
-def report(conditions: list[Condition], out: Path, last: int, n_boot: int, seed: int) -> Path:
-    test_md, speed_md = tests_and_speedups(by_role(conditions))
-    pictures = "\n\n".join(f"![{n}]({n})" for n in figures(conditions, out))
-    text = f"""# Kashtan & Alon (2005) replication
+def methods(conditions: list[Condition]) -> str:
+    found = {(str(h.attrs.get("q_method", "?")), str(h.attrs.get("qm_null_model", "?")))
+             for c in conditions for h in c.histories}
+    return "; ".join(f"Q by `{q}`, Qm null model `{null}`" for q, null in sorted(found))
 
-Conditions (folder = condition; schedule from the run files):
-{", ".join(f"`{c.folder}` ({c.schedule}, {len(c.summaries)} runs)" for c in conditions)}.
 
-Q and Qm are the best individual's, averaged per run over the last {last} generations (Qm only
-where computed), then over runs (mean ± sample sd; 95% CI: percentile bootstrap of the mean,
-{n_boot} resamples, seed {seed}).  T is the first generation whose best individual solves the goal
-in force; *solved* is the fraction of runs with a T.  Epochs solved: fraction of goal epochs in
-which the goal was solved; re-solve time: median over switches of the generations from a switch to
-the first solution of the new goal (per run, then mean ± sd over runs).
+def report(conditions: list[Condition], out: Path, by: list[str], n_boot: int, seed: int,
+           notes: list[str]) -> Path:
+    pictures = "\n\n".join(f"![{n}]({n})" for n in figures(conditions, out, n_boot, seed))
+    write_runs_csv(conditions, TESTED, out / "runs.csv")
+    text = f"""# Replication: Kashtan & Alon 2005, Kashtan, Noor & Alon 2007, Clune et al. 2013
+
+{grouping_text(conditions, by)}
+
+{warnings_section(notes)}
+
+Every modularity figure here is of **solving networks**: for each goal epoch, the last best of
+the epoch that solved the goal in force (`/epochs`), averaged per run, then over runs.  Runs that
+never solved have no such network (counted as *never solved*; their T is censored at the run
+length).  Methods recorded in the run files: {methods(conditions)}.
+
+**Qm levels are not the papers' levels.** Our Qm = (Q - Q_rand) / (Q_max - Q_rand) takes Q_max
+from an annealing over degree-preserving rewirings, which also reaches disconnected graphs, so
+our Q_max is higher and our Qm lower than Kashtan & Alon's (their Q_max from a hill climb over
+connected rewirings).  Compare conditions with each other (the tests below), not our levels
+with theirs; z = (Q - Q_rand) / sd(Q_rand) is given beside Qm.
 
 ## Conditions
 
-{condition_table(conditions, n_boot, seed)}
+{condition_tables(conditions, n_boot, seed)}
 
-Paper values: Kashtan & Alon 2005 (PNAS 102:13773), logic circuits: fixed goal Qm = 0.12 ± 0.02,
+Paper values: Kashtan & Alon 2005 (PNAS 102:13773): logic circuits, fixed goal Qm = 0.12 ± 0.02,
 MVG Qm = 0.54 ± 0.02, after a switch a perfect solution within about 5 generations (secondary
-quotes); retina: fixed goal Qm = 0.15 ± 0.02, MVG Qm about 0.35 (secondary).  RMVG is not in that
-paper.
+quotes); retina, fixed goal Qm = 0.15 ± 0.02, MVG Qm about 0.35 (secondary).  Clune, Mouret &
+Lipson 2013 (Proc. R. Soc. B 280:20122863), retina with NSGA-II: {CLUNE_FINDING} (no numbers
+quoted here).  A paper value is shown only for the papers' goals (logic circuits: fixed G1, MVG
+G1 <-> G2; retina: fixed `and`, MVG `and` <-> `or`); RMVG, other goals and gradient-trained
+networks have none.
 
-## Mann-Whitney U tests (two-sided, per-run final Q and Qm)
+## Pairwise tests (all pairs of conditions)
 
-{test_md}
+{pairwise_table(conditions, TESTED)}
+
+## Clune et al. 2013: P&CC vs PA
+
+{clune_table(conditions)}
 
 ## Speedup (Kashtan, Noor & Alon 2007)
 
-S = median T(FG) / median T(varying).  Runs that never solved are censored at their run length
-(T = last generation), so every run counts in the median: censored FG runs make S a lower bound,
-censored varying-goal runs an upper bound; if over half of a condition is censored its median is
-the run length itself.
+S = median T(fixed) / median T(varying), for condition pairs that differ only in their schedule.
+Runs that never solved are censored at their run length (T = last generation), so every run
+counts in the median: censored fixed-goal runs make S a lower bound, censored varying-goal runs
+an upper bound; if over half of a condition is censored its median is the run length itself.
 
-{speed_md}
+{speedup_table(conditions)}
 
 ## Figures
 
+Trajectories: per run, the solving networks' Q (Qm) averaged over the epochs ending in each of
+100 stretches of the run, then mean ± sd over runs (stretches with no solving network left out).
+Distributions: per-run values, violins, mean and 95% CI.
+
 {pictures}
+
+Per-run values: `runs.csv`.
+
+## Definitions
+
+{DEFINITIONS}  Bootstrap: {n_boot} resamples, seed {seed}.
 """
     return write_text(out, "ka2005_replication.md", text)
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+", type=Path, help="one folder of run files per "
-                                                              "condition (FG, MVG, RMVG)")
+    parser.add_argument("runs", nargs="+", type=Path, help="run files or folders of them")
     add_report_arguments(parser)
     args = parser.parse_args(argv)
-    path = report(load_conditions(args.folders, args.last), args.out, args.last, args.bootstrap,
-                  args.seed)
+    conditions = conditions_for_script(parser, args.runs, args.by, args.last_epochs)
+    notes = emit_warnings(conditions, sys.stderr)
+    path = report(conditions, args.out, args.by, args.bootstrap, args.seed, notes)
     print(f"wrote {path}")
     return path
 

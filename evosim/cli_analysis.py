@@ -1,9 +1,10 @@
-"""``evosim plot``, ``evosim draw`` and ``evosim export``: looking at one run file.
+"""``evosim plot``, ``evosim draw`` and ``evosim export``: looking at one run file;
+``evosim compare``: conditions of many runs side by side.
 
 Standalone click commands, registered on the main group in :mod:`evosim.cli`.  Heavy imports
 (matplotlib, task kernels) happen inside the commands so ``evosim --help`` stays instant.  Every
-failure a user can cause (a bad file, a generation without a snapshot, an unknown format) is a
-one-line error with exit code 2.
+failure a user can cause (a bad file, a generation without a snapshot, an unknown format or
+measure) is a one-line error with exit code 2.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 from evosim.cli_options import UserError
 from evosim.io import History, RunFileError, load
 
-__all__ = ["plot", "draw", "export"]
+__all__ = ["plot", "draw", "export", "compare"]
 
 _RUN_FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -31,8 +32,9 @@ def _load(path: Path) -> History:
 @click.argument("run_file", type=_RUN_FILE)
 @click.option("-o", "--out", type=_RUN_FILE, help="PNG to write (default: RUN_FILE with .png).")
 def plot(run_file: Path, out: Path | None) -> None:
-    """Fitness (best, mean) and Q, Qm of the best against generation, goal epochs shaded,
-    first perfect solutions marked."""
+    """Per goal epoch: the best's fitness at the epoch's end, solved epochs, Q of each epoch's
+    solving network with a rolling median, Qm and z as points (short runs: every generation,
+    epochs shaded)."""
     h = _load(run_file)
     from evosim.analysis.plots import plot_history
 
@@ -93,3 +95,47 @@ def export(run_file: Path, fmt: str, out: Path | None) -> None:
     except ExportError as err:
         raise UserError(str(err)) from None
     click.echo(f"wrote {path} ({len(h)} rows)")
+
+
+@click.command()
+@click.argument("runs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--by", multiple=True, metavar="KEY",
+              help="Group runs by this config key, e.g. schedule.kind (repeatable; default: "
+                   "the keys whose values differ between the runs).")
+@click.option("-m", "--measure", "measures", multiple=True, metavar="NAME",
+              help="A per-run measure (repeatable; default: "
+                   "q_solved, qm_solved, z_solved, resolve_rate, median_resolve, t_solve).")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("compare"), show_default=True, help="Folder for the report.")
+@click.option("--bootstrap", type=click.IntRange(min=1), default=10_000, show_default=True,
+              help="Bootstrap resamples for the CIs.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--list-measures", is_flag=True, help="List the measures and stop.")
+def compare(runs: tuple[Path, ...], by: tuple[str, ...], measures: tuple[str, ...], out: Path,
+            bootstrap: int, seed: int, list_measures: bool) -> None:
+    """Compare conditions of RUNS (run files, or folders of them): conditions are formed from
+    the configs recorded in the files; per measure a table, pairwise Mann-Whitney tests with
+    Cliff's delta, and the distributions, into OUT/compare.md."""
+    from evosim.analysis.runs import DEFAULT_MEASURES, MEASURES, AnalysisError, get_measure
+
+    if list_measures:
+        for m in MEASURES.values():
+            click.echo(f"{m.name:16} {m.description}")
+        return
+    try:
+        chosen = [get_measure(name) for name in (measures or DEFAULT_MEASURES)]
+        if not runs:
+            raise AnalysisError("compare: give run files or folders of them")
+        from evosim.analysis.conditions import load_conditions
+
+        conditions = load_conditions(runs, by)
+    except (AnalysisError, RunFileError) as err:
+        raise UserError(str(err)) from None
+    from evosim.analysis.compare import compare_report
+    from evosim.analysis.report import emit_warnings
+
+    notes = emit_warnings(conditions)
+    path = compare_report(conditions, chosen, out, notes, by, bootstrap, seed)
+    for c in conditions:
+        click.echo(f"{c.name}: {len(c)} runs ({int(c.censored.sum())} never solved)")
+    click.echo(f"wrote {path}")

@@ -1,70 +1,55 @@
-"""Per-run summaries and the statistics that compare conditions (folders of run files).
+"""Per-run measures, read from each run's ``/epochs`` table, and the Kashtan-Noor-Alon speedup.
 
-Everything here reads only what :func:`evosim.io.load` returns, so it works on runs that are still
-being written and on gradient-trained runs (same schema; a "generation" is then an epoch).
+Everything here reads only what :func:`evosim.io.load` returns (no task code, no matplotlib), so it
+works on runs that are still being written and on gradient-trained runs (same schema; a
+"generation" is then a training epoch and a goal epoch a training period).
+
+Why ``/epochs`` and not the history's tail: modularity means something only on networks that do
+the task.  The best of the generation after a switch is usually an unsolved near-miss of the new
+goal, so an average of ``q_best`` over the last rows mixes solved circuits with broken ones in a
+proportion set by how often the run re-solves.  ``/epochs`` holds, per goal epoch, whether its goal
+was solved, how soon, and the measures of its *last solving best*.
 
 Conventions (the reports quote them):
 
-* An *epoch* is a maximal stretch of rows with the same ``goal``; a *switch* starts every epoch but
-  the first.  Time to re-solve = generations from the switch to the first solved row of that epoch
-  (0 if the best already solves the new goal at the switch); None if the epoch never solves it.
-* T = the first generation whose best individual solved the goal in force; None if never.
-* Speedup ``S = median T_fixed / median T_varying`` (Kashtan, Noor & Alon 2007).  Unsolved runs
-  are *censored at the run length* (their T is taken to be the last generation), which keeps every
-  run in the median; censoring fixed-goal runs makes S a lower bound, censoring varying-goal runs
-  an upper bound.  :func:`speedup` returns the censored counts so reports can say how much this
-  mattered.
+* *Full* epochs: ``length >= schedule.period`` of the run's config (in gradient mode the first
+  period also holds the untrained network's row, so it is one longer).  The run's last epoch is
+  usually a partial one (generation 20000 alone) and is left out of every rate and mean.
+* Epoch 0 is kept: a network that solves the goal in epoch 0 is a solving network like any
+  other.  The re-solve measures leave it out by their definition (they start after the run's
+  first solved epoch, whose solution came from a random population, not from a switch).
+* T (``t_solve``) = the first generation whose best solved the goal in force, from all epochs
+  (a time, not a rate); None if never.  In comparisons, runs that never solved are *censored at
+  their last generation* (T taken to be the run length) and flagged: that keeps them in ranks and
+  medians, as the larger times they are at least.
+* Speedup ``S = median T_fixed / median T_varying`` (Kashtan, Noor & Alon 2007), with the same
+  censoring: censoring fixed-goal runs makes S a lower bound, censoring varying-goal runs an upper
+  bound.  :func:`speedup` returns the censored counts so reports can say how much this mattered.
 """
 from __future__ import annotations
 
+import functools
 import math
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
-from scipy import stats
 
 from evosim.io import History, RunFileError, load
 
-__all__ = ["RunSummary", "Speedup", "load_runs", "epochs", "time_to_solve", "resolve_times",
-           "tail_mean", "summarise", "summarise_runs", "censored_times", "speedup", "mann_whitney",
-           "bootstrap_ci", "mean_sd", "trajectories", "DEFAULT_LAST"]
+__all__ = ["AnalysisError", "RunSummary", "Speedup", "Measure", "MEASURES", "DEFAULT_MEASURES",
+           "DEFAULT_LAST_EPOCHS", "get_measure", "load_runs", "period_of", "full_epochs",
+           "time_to_solve", "censored_t_solve", "solved_rate_all", "resolve_rate",
+           "median_resolve", "epoch_mean", "q_end_mean", "summarise", "censored_times",
+           "speedup", "trajectories", "epoch_series"]
 
-DEFAULT_LAST = 1000
-
-
-@dataclass
-class RunSummary:
-    """One row of the per-run table."""
-
-    path: Path
-    condition: str
-    seed: int
-    task: str
-    mode: str
-    schedule: str
-    generations: int                       # last generation recorded
-    status: str
-    first_solved: dict[str, int | None] = field(default_factory=dict)
-    t_solve: int | None = None             # T: first generation with solved
-    q_last: float = math.nan               # mean q_best over the last k rows (NaN-aware)
-    qm_last: float = math.nan              # mean of the computed qm_best over the last k rows
-    fitness_last: float = math.nan         # mean fitness_best over the last k rows
-    n_epochs: int = 0
-    epochs_solved: float = math.nan        # fraction of epochs in which the goal was solved
-    median_resolve: float = math.nan       # median time to re-solve after a switch (solved ones)
+DEFAULT_LAST_EPOCHS = 50  # q_end: the last 50 full epochs (1000 generations at period 20)
 
 
-@dataclass
-class Speedup:
-    """S = median T_fixed / median T_varying, with unsolved runs censored at the run length."""
-
-    s: float
-    median_fixed: float
-    median_varying: float
-    censored_fixed: int
-    censored_varying: int
+class AnalysisError(ValueError):
+    """An analysis that cannot be done as asked (unknown measure or key, no runs); for users."""
 
 
 def load_runs(path: str | Path) -> list[History]:
@@ -78,75 +63,229 @@ def load_runs(path: str | Path) -> list[History]:
     return [load(path)]
 
 
-def epochs(goal: np.ndarray) -> list[tuple[int, int]]:
-    """Row ranges [start, stop) of the runs of equal goal values."""
-    goal = np.asarray(goal)
-    if goal.size == 0:
-        return []
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(goal)) + 1])
-    stops = np.concatenate([starts[1:], [goal.size]])
-    return [(int(a), int(b)) for a, b in zip(starts, stops)]
+# ------------------------------------------------------------------------------ epoch measures
+
+@functools.lru_cache(maxsize=1024)
+def _period(config_toml: str) -> int:
+    from evosim.config import ScheduleSection
+
+    try:
+        return int(tomllib.loads(config_toml)["schedule"]["period"])
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError):
+        return ScheduleSection().period
+
+
+def period_of(h: History) -> int:
+    """The run's ``schedule.period`` (generations, or training epochs, per goal epoch)."""
+    return _period(h.config_toml)
+
+
+def _epochs(h: History) -> dict[str, np.ndarray]:
+    if "solved" not in h.epochs:
+        raise RunFileError(f"{h.path}: no /epochs table (a run file of schema 1, written by an "
+                           "older evosim); run it again with this one")
+    return h.epochs
+
+
+def full_epochs(h: History) -> dict[str, np.ndarray]:
+    """The /epochs columns restricted to full epochs (``length >= schedule.period``)."""
+    e = _epochs(h)
+    keep = e["length"] >= period_of(h)
+    return {name: column[keep] for name, column in e.items()}
 
 
 def time_to_solve(h: History) -> int | None:
-    """T: the first generation in which the best individual solved the goal in force."""
-    hits = np.flatnonzero(h["solved"])
-    return int(h["generation"][hits[0]]) if hits.size else None
+    """T: the first generation whose best solved the goal in force (any epoch); None if never."""
+    e = _epochs(h)
+    hits = np.flatnonzero(e["solved"])
+    return int(e["start"][hits[0]] + e["first_solved"][hits[0]]) if hits.size else None
 
 
-def resolve_times(h: History) -> list[int | None]:
-    """For every switch (epoch after the first): generations until the goal is solved again."""
-    solved, generation = h["solved"], h["generation"]
-    out: list[int | None] = []
-    for start, stop in epochs(h["goal"])[1:]:
-        hits = np.flatnonzero(solved[start:stop])
-        out.append(int(generation[start + hits[0]] - generation[start]) if hits.size else None)
-    return out
+def _last_generation(h: History) -> int:
+    return int(h["generation"][-1]) if len(h) else 0
 
 
-def tail_mean(values: np.ndarray, last: int) -> float:
-    """Mean of the finite values among the last ``last`` rows (NaN if there are none)."""
-    tail = np.asarray(values, dtype=np.float64)[-last:]
-    tail = tail[np.isfinite(tail)]
-    return float(tail.mean()) if tail.size else math.nan
+def censored_t_solve(h: History) -> float:
+    """T, or the run's last generation if it never solved (censored; see the module notes)."""
+    t = time_to_solve(h)
+    return float(_last_generation(h) if t is None else t)
 
 
-def _config_value(h: History, section: str, key: str, default):
-    """A value of the run's config, without failing on files whose config cannot be parsed."""
-    from evosim import config as cfg
+def solved_rate_all(h: History) -> float:
+    """Fraction of all full epochs whose goal was solved (epoch 0 included)."""
+    solved = full_epochs(h)["solved"]
+    return float(solved.mean()) if solved.size else math.nan
 
+
+def _after_first_solution(h: History) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """(full epochs, mask of those after the run's first solved epoch); the mask is None if the
+    run never solved.  The first solved epoch is looked for among all epochs, partial ones too."""
+    e, f = _epochs(h), full_epochs(h)
+    solved = np.flatnonzero(e["solved"])
+    return f, (f["epoch"] > e["epoch"][solved[0]] if solved.size else None)
+
+
+def resolve_rate(h: History) -> float:
+    """Fraction of the full epochs after the run's first solved epoch that were solved; NaN if
+    the run never solved, or no full epoch follows its first solution."""
+    f, after = _after_first_solution(h)
+    return float(f["solved"][after].mean()) if after is not None and after.any() else math.nan
+
+
+def median_resolve(h: History) -> float:
+    """Median generations from an epoch's start to its first solution, over the solved full
+    epochs after the run's first solved epoch (NaN if there are none)."""
+    f, after = _after_first_solution(h)
+    pick = f["solved"] & after if after is not None else np.zeros(0, bool)
+    return float(np.median(f["first_solved"][pick])) if pick.any() else math.nan
+
+
+def epoch_mean(h: History, column: str) -> tuple[float, int]:
+    """(mean, count) of a solving-network column of /epochs over the solved full epochs where it
+    is finite (Qm and z are computed every ``modularity.qm_epochs``-th epoch only)."""
+    f = full_epochs(h)
+    values = f[column][f["solved"]].astype(np.float64)
+    values = values[np.isfinite(values)]
+    return (float(values.mean()) if values.size else math.nan), int(values.size)
+
+
+def q_end_mean(h: History, last: int = DEFAULT_LAST_EPOCHS) -> float:
+    """Mean max Q of the best at the end of each of the last ``last`` full epochs, solved or not
+    (what the history's tail measured; kept for comparison with ``q_solved``)."""
+    values = full_epochs(h)["q_end"][-last:] if last > 0 else np.zeros(0)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+# ------------------------------------------------------------------------------------ registry
+
+@dataclass(frozen=True)
+class Measure:
+    """A per-run number the comparisons can be asked for by name."""
+
+    name: str
+    description: str
+    function: Callable[[History], float]
+    censored: bool = False  # runs that never solved get a censored value (not NaN): flag them
+
+    def __call__(self, h: History) -> float:
+        return float(self.function(h))
+
+
+def _column_mean(column: str) -> Callable[[History], float]:
+    return lambda h: epoch_mean(h, column)[0]
+
+
+MEASURES: dict[str, Measure] = {m.name: m for m in [
+    Measure("t_solve", "first generation whose best solved the goal in force; runs that never "
+                       "solved count at their last generation (censored)", censored_t_solve,
+            censored=True),
+    Measure("solved_rate_all", "fraction of all full epochs solved (epoch 0 included)",
+            solved_rate_all),
+    Measure("resolve_rate", "fraction of the full epochs after the first solved epoch that were "
+                            "solved", resolve_rate),
+    Measure("median_resolve", "median generations from an epoch's start to its first solution, "
+                              "over the solved epochs after the first solved one",
+            median_resolve),
+    Measure("q_solved", "mean max Q of the epochs' last solving networks (as recorded: exact "
+                        "where q_solved_exact)",
+            _column_mean("q_solved")),
+    Measure("qm_solved", "mean Qm of the epochs' last solving networks, where computed",
+            _column_mean("qm_solved")),
+    Measure("z_solved", "mean z = (Q - Q_rand) / sd of the epochs' last solving networks, where "
+                        "computed", _column_mean("z_solved")),
+    Measure("q_end", f"mean max Q of the best at the end of the last {DEFAULT_LAST_EPOCHS} full "
+                     "epochs, solved or not", q_end_mean),
+    Measure("cost_solved", "mean connection cost of the epochs' last solving networks",
+            _column_mean("cost_solved")),
+    Measure("n_edges_solved", "mean connections of the epochs' last solving networks",
+            _column_mean("n_edges_solved")),
+]}
+
+DEFAULT_MEASURES = ("q_solved", "qm_solved", "z_solved", "resolve_rate", "median_resolve",
+                    "t_solve")
+
+
+def get_measure(name: str) -> Measure:
+    """The measure of that name; AnalysisError listing the known ones otherwise."""
     try:
-        return getattr(getattr(cfg.loads(h.config_toml), section), key)
-    except Exception:  # noqa: BLE001 - a summary should not die on an odd config
-        return default
+        return MEASURES[name]
+    except KeyError:
+        raise AnalysisError(f"unknown measure {name!r}; known: {', '.join(MEASURES)}") from None
 
 
-def summarise(h: History, condition: str | None = None, last: int = DEFAULT_LAST) -> RunSummary:
-    """The per-run summary; ``condition`` defaults to the name of the file's folder."""
-    spans = epochs(h["goal"])
-    solved = h["solved"]
-    epoch_ok = [bool(solved[a:b].any()) for a, b in spans]
-    resolved = [t for t in resolve_times(h) if t is not None]
+# -------------------------------------------------------------------------------- the summary
+
+@dataclass
+class RunSummary:
+    """One row of the per-run table (see the module notes for the definitions)."""
+
+    path: Path
+    condition: str
+    seed: int
+    task: str
+    mode: str
+    schedule: str
+    generations: int                       # last generation recorded
+    period: int
+    status: str
+    first_solved: dict[str, int | None] = field(default_factory=dict)  # per goal, from /history
+    t_solve: int | None = None
+    n_epochs: int = 0                      # full epochs
+    n_solved: int = 0                      # of them solved
+    solved_rate_all: float = math.nan
+    n_resolve: int = 0                     # full epochs after the first solved epoch
+    resolve_rate: float = math.nan
+    median_resolve: float = math.nan
+    q_solved: float = math.nan
+    n_q_solved: int = 0
+    qm_solved: float = math.nan
+    n_qm_solved: int = 0
+    z_solved: float = math.nan
+    q_end: float = math.nan                # over the last ``last`` full epochs
+    cost_solved: float = math.nan
+
+    @property
+    def censored(self) -> bool:
+        """The run never solved: its T is censored, its solved-network measures are NaN."""
+        return self.t_solve is None
+
+
+def _schedule_kind(h: History) -> str:
+    try:
+        return str(tomllib.loads(h.config_toml)["schedule"]["kind"])
+    except (tomllib.TOMLDecodeError, KeyError, TypeError):
+        return "?"
+
+
+def summarise(h: History, condition: str = "", last: int = DEFAULT_LAST_EPOCHS) -> RunSummary:
+    """The per-run summary of one run file's ``/epochs``."""
+    f, after = _after_first_solution(h)
+    (q, n_q), (qm, n_qm) = epoch_mean(h, "q_solved"), epoch_mean(h, "qm_solved")
     return RunSummary(
-        path=h.path, condition=condition or h.path.parent.name,
-        seed=int(h.attrs.get("seed", -1)), task=str(h.attrs.get("task", "?")),
-        mode=str(h.attrs.get("mode", "evolution")),
-        schedule=str(_config_value(h, "schedule", "kind", "?")),
-        generations=int(h["generation"][-1]) if len(h) else 0,
+        path=h.path, condition=condition, seed=int(h.attrs.get("seed", -1)),
+        task=str(h.attrs.get("task", "?")), mode=str(h.attrs.get("mode", "evolution")),
+        schedule=_schedule_kind(h), generations=_last_generation(h), period=period_of(h),
         status=str(h.attrs.get("status", "?")), first_solved=h.first_solved(),
-        t_solve=time_to_solve(h), q_last=tail_mean(h["q_best"], last),
-        qm_last=tail_mean(h["qm_best"], last), fitness_last=tail_mean(h["fitness_best"], last),
-        n_epochs=len(spans),
-        epochs_solved=float(np.mean(epoch_ok)) if epoch_ok else math.nan,
-        median_resolve=float(np.median(resolved)) if resolved else math.nan)
+        t_solve=time_to_solve(h), n_epochs=int(f["solved"].size),
+        n_solved=int(f["solved"].sum()), solved_rate_all=solved_rate_all(h),
+        n_resolve=int(after.sum()) if after is not None else 0, resolve_rate=resolve_rate(h),
+        median_resolve=median_resolve(h), q_solved=q, n_q_solved=n_q, qm_solved=qm,
+        n_qm_solved=n_qm, z_solved=epoch_mean(h, "z_solved")[0], q_end=q_end_mean(h, last),
+        cost_solved=epoch_mean(h, "cost_solved")[0])
 
 
-def summarise_runs(path: str | Path, last: int = DEFAULT_LAST,
-                   condition: str | None = None) -> list[RunSummary]:
-    """Summaries of one run file or a folder of them (condition: the folder's name)."""
-    path = Path(path)
-    name = condition or (path.name if path.is_dir() else path.parent.name)
-    return [summarise(h, name, last) for h in load_runs(path)]
+# ------------------------------------------------------------------------------------ speedup
+
+@dataclass
+class Speedup:
+    """S = median T_fixed / median T_varying, with unsolved runs censored at the run length."""
+
+    s: float
+    median_fixed: float
+    median_varying: float
+    censored_fixed: int
+    censored_varying: int
 
 
 def censored_times(rows: Iterable[RunSummary]) -> tuple[np.ndarray, int]:
@@ -169,47 +308,14 @@ def speedup(fixed: Sequence[RunSummary], varying: Sequence[RunSummary]) -> Speed
     return Speedup(s, m_fixed, m_varying, c_fixed, c_varying)
 
 
-def _finite(values) -> np.ndarray:
-    values = np.asarray(list(values), dtype=np.float64)
-    return values[np.isfinite(values)]
-
-
-def mann_whitney(a, b) -> float:
-    """Two-sided Mann-Whitney U p-value of two samples (NaNs dropped; NaN if either is empty)."""
-    a, b = _finite(a), _finite(b)
-    if a.size == 0 or b.size == 0:
-        return math.nan
-    return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
-
-
-def bootstrap_ci(values, n_resamples: int = 10_000, level: float = 0.95,
-                 seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap confidence interval of the mean (NaNs dropped), reproducible for a
-    seed.  (NaN, NaN) for an empty sample."""
-    x = _finite(values)
-    if x.size == 0:
-        return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    means = x[rng.integers(0, x.size, size=(n_resamples, x.size))].mean(axis=1)
-    tail = (1 - level) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
-    return float(lo), float(hi)
-
-
-def mean_sd(values) -> tuple[float, float]:
-    """Mean and sample standard deviation of the finite values (sd 0 for one value)."""
-    x = _finite(values)
-    if x.size == 0:
-        return math.nan, math.nan
-    return float(x.mean()), float(x.std(ddof=1)) if x.size > 1 else 0.0
-
+# ------------------------------------------------------------------------------- trajectories
 
 def trajectories(histories: Sequence[History], column: str, n_points: int = 201,
                  normalise: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(x, values[run, point]): a column of every run on a common grid, interpolated through its
-    finite values (Qm is only computed now and then).  x is generations up to the shortest run, or
-    with ``normalise`` the fraction 0..1 of each run (runs of different lengths, epochs vs
-    generations).  Rows of runs with no finite value are NaN."""
+    """(x, values[run, point]): a /history column of every run on a common grid, interpolated
+    through its finite values.  x is generations up to the shortest run, or with ``normalise``
+    the fraction 0..1 of each run (runs of different lengths, epochs vs generations).  Rows of
+    runs with no finite value are NaN."""
     ends = [float(h["generation"][-1]) for h in histories if len(h)]
     end = 1.0 if normalise else (min(ends) if ends else 0.0)
     x = np.linspace(0.0, end, n_points)
@@ -223,3 +329,28 @@ def trajectories(histories: Sequence[History], column: str, n_points: int = 201,
         if ok.any():
             out[i] = np.interp(x, gen[ok], y[ok])
     return x, out
+
+
+def epoch_series(histories: Sequence[History], column: str, n_bins: int = 100,
+                 normalise: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(x, values[run, bin]): a /epochs column of every run, averaged per run over the full
+    epochs that end in each of ``n_bins`` equal stretches of generations (up to the shortest run;
+    with ``normalise`` of the fraction 0..1 of each run).  x is the stretches' centres; a bin
+    without a finite value is NaN (e.g. ``q_solved`` where nothing was solved): no interpolation
+    across epochs that have no solving network."""
+    ends = [float(_last_generation(h)) for h in histories]
+    end = 1.0 if normalise else (min(ends) if ends else 0.0)
+    edges = np.linspace(0.0, max(end, 1e-9), n_bins + 1)
+    out = np.full((len(histories), n_bins), np.nan)
+    for i, h in enumerate(histories):
+        f = full_epochs(h)
+        at = (f["start"] + f["length"] - 1).astype(np.float64)
+        if normalise:
+            at = at / max(float(_last_generation(h)), 1.0)
+        y = f[column].astype(np.float64)
+        ok = np.isfinite(y) & (at <= end)
+        index = np.clip(np.searchsorted(edges, at[ok], side="right") - 1, 0, n_bins - 1)
+        counts = np.bincount(index, minlength=n_bins)
+        sums = np.bincount(index, weights=y[ok], minlength=n_bins)
+        out[i, counts > 0] = sums[counts > 0] / counts[counts > 0]
+    return (edges[:-1] + edges[1:]) / 2, out

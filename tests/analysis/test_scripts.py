@@ -1,42 +1,35 @@
-"""The report scripts in analysis/ on folders of small runs made here."""
+"""The report scripts in analysis/ on the shared small runs."""
 import csv
 import importlib.util
+import math
 import subprocess
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
+from scipy import stats
 
-from evosim import runner
-from evosim.config import Config
+from evosim.analysis import MEASURES, load_conditions
+from evosim.analysis.conditions import Condition
+from evosim.analysis.networks import run_network
+from evosim.analysis.report import fmt
+from evosim.io import load
+from evosim.modularity import LayerPermutation, qm
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"
-QUICK = {"run.generations": 120, "run.population": 60, "modularity.qm_epochs": 2,
-         "modularity.qm_samples": 2, "output.snapshot_every": 40}
 
 
 def script(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "analysis" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """Folders fg, mvg, rmvg of three logic runs each, and one of two retina runs."""
-    root = tmp_path_factory.mktemp("runs")
-    for kind in ("fixed", "mvg", "rmvg"):
-        for seed in range(3):
-            runner.run(Config().replace(**QUICK, **{"schedule.kind": kind, "run.seed": seed}),
-                       root / {"fixed": "fg"}.get(kind, kind) / f"s{seed}.h5")
-    for seed in range(2):
-        runner.run(Config().replace(**{"task.name": "retina", **QUICK, "run.seed": seed,
-                                       "run.generations": 60}), root / "retina" / f"s{seed}.h5")
-    return root
+    """An analysis/ script as a module (registered, as dataclasses need)."""
+    key = f"analysis_scripts.{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, ROOT / "analysis" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
 
 
 def assert_report(out, markdown, pngs):
@@ -49,51 +42,161 @@ def assert_report(out, markdown, pngs):
     return text
 
 
-def test_ka2005_replication(runs, tmp_path):
+def rows_starting(text, *cells):
+    head = "| " + " | ".join(cells) + " |"
+    return [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
+            if line.startswith(head)]
+
+
+def test_ka2005_replication_on_one_sweep_folder(sweep_folder, tmp_path, capsys):
     out = tmp_path / "report"
-    script("ka2005_replication").main([str(runs / "fg"), str(runs / "mvg"), str(runs / "rmvg"),
-                                       "-o", str(out), "--bootstrap", "500"])
-    text = assert_report(out, "ka2005_replication.md", ["q_trajectories.png",
-                                                        "qm_trajectories.png",
-                                                        "final_distributions.png"])
-    for needle in ("| fg | fixed | logic-gates | 3 |", "| mvg | mvg |", "| rmvg | rmvg |",
-                   "MVG (mvg) vs FG (fg)", "RMVG (rmvg) vs FG (fg)", "RMVG (rmvg) vs MVG (mvg)",
-                   "MVG over FG", "0.12 ± 0.02", "0.54 ± 0.02", "censored"):
-        assert needle in text, needle
+    script("ka2005_replication").main([str(sweep_folder), "-o", str(out), "--bootstrap", "300"])
+    text = assert_report(out, "ka2005_replication.md",
+                         ["q_solved_trajectories.png", "qm_solved_trajectories.png",
+                          "distributions.png"])
+    # two conditions out of one folder, in each of the condition tables, flagged as small
+    stderr = capsys.readouterr().err
+    for name in ("schedule.kind=fixed", "schedule.kind=mvg"):
+        assert len(rows_starting(text, name)) == 3, name
+        note = f"condition {name}: only 3 runs (fewer than 20)"
+        assert f"warning: {note}" in stderr and f"**Warning:** {note}" in text
+    # the p-values are SciPy's on the per-run numbers
+    conditions = load_conditions([sweep_folder])
+    for m in ("q_solved", "t_solve", "resolve_rate"):
+        a, b = (c.measure(MEASURES[m]) for c in conditions)
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+        p = stats.mannwhitneyu(a, b, alternative="two-sided").pvalue
+        [row] = rows_starting(text, m, "schedule.kind=fixed", "schedule.kind=mvg")
+        assert row[5] == fmt(float(p)), m
+    # XOR is not the papers' goal: no paper value is claimed, and the text says why
+    assert all(r[-1] == "—" for r in rows_starting(text, "schedule.kind=fixed", "3"))
+    for needle in ("0.12 ± 0.02", "0.54 ± 0.02", "about 0.35", "solving networks",
+                   "disconnected graphs", "compare conditions with each other", "censored",
+                   "schedule.kind=mvg over schedule.kind=fixed", CLUNE_WORDS):
+        assert needle.lower() in text.lower(), needle
+    with open(out / "runs.csv", newline="") as f:
+        assert len(list(csv.DictReader(f))) == 6
 
 
-def test_evo_vs_gradient(runs, tmp_path):
+CLUNE_WORDS = ("performance and connection cost produce significantly more modular networks "
+               "than performance alone")
+
+
+def condition(**settings) -> Condition:
+    base = {"task.name": "logic-gates", "run.mode": "evolution", "selection.scheme": "elitist",
+            "cost.kind": "none", "schedule.kind": "fixed", "schedule.goal": "G1",
+            "schedule.goals": ("G1", "G2")}
+    return Condition("c", {}, {**base, **settings}, [], [], [])
+
+
+@pytest.mark.parametrize("settings, source, qm_text", [
+    ({}, "Kashtan & Alon 2005", "0.12 ± 0.02"),
+    ({"schedule.kind": "mvg"}, "Kashtan & Alon 2005", "0.54 ± 0.02"),
+    ({"schedule.kind": "mvg", "schedule.goals": ("G2", "G1")}, "Kashtan & Alon 2005",
+     "0.54 ± 0.02"),
+    ({"task.name": "retina", "schedule.goal": "and"}, "Kashtan & Alon 2005", "0.15 ± 0.02"),
+    ({"task.name": "retina", "schedule.kind": "mvg", "schedule.goals": ("and", "or")},
+     "Kashtan & Alon 2005", "about 0.35 (secondary)"),
+    ({"task.name": "retina", "schedule.goal": "and", "selection.scheme": "nsga2",
+      "cost.kind": "length"}, "Clune, Mouret & Lipson 2013", "—"),
+    ({"task.name": "retina", "schedule.goal": "and", "selection.scheme": "nsga2"},
+     "Clune, Mouret & Lipson 2013", "—"),
+    ({"schedule.goal": "XOR"}, None, None),
+    ({"schedule.kind": "rmvg"}, None, None),
+    ({"cost.kind": "count"}, None, None),
+    ({"run.mode": "gradient"}, None, None),
+    ({"selection.scheme": "nsga2", "cost.kind": "count"}, None, None),
+])
+def test_the_paper_that_applies(settings, source, qm_text):
+    paper = script("ka2005_replication").paper_for(condition(**settings))
+    if source is None:
+        assert paper is None
+    else:
+        assert (paper.source, paper.qm) == (source, qm_text)
+        if source.startswith("Clune"):
+            assert CLUNE_WORDS in paper.finding
+            assert ("P&CC" in paper.condition) == (settings.get("cost.kind") == "length")
+
+
+def test_ka2005_bad_input_is_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = subprocess.run([sys.executable, str(ROOT / "analysis" / "ka2005_replication.py"),
+                             str(tmp_path / "empty"), "-o", str(tmp_path)],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2 and result.stderr.startswith("error: no run files")
+    assert result.stderr.count("\n") == 1
+
+
+def test_evo_vs_gradient_groups_by_mode(sweep_folder, gradient_run, tmp_path):
     out = tmp_path / "report"
-    script("evo_vs_gradient").main([str(runs / "mvg"), str(runs / "fg"), "-o", str(out),
-                                    "--bootstrap", "500"])
-    text = assert_report(out, "evo_vs_gradient.md", ["q_vs_time.png", "qm_vs_time.png",
-                                                     "final_distributions.png"])
-    assert "Mann-Whitney p" in text and "| Q |" in text and "| Qm |" in text
+    script("evo_vs_gradient").main([str(sweep_folder), str(gradient_run), "-o", str(out),
+                                    "--bootstrap", "200"])
+    text = assert_report(out, "evo_vs_gradient.md", ["q_solved_vs_time.png", "q_end_vs_time.png",
+                                                     "distributions.png"])
+    assert "`run.mode`" in text and "different graph types" in text.lower()
+    assert len(rows_starting(text, "run.mode=evolution", "6")) == 1 + 6
+    assert len(rows_starting(text, "run.mode=gradient", "1")) == 1 + 6
+    assert "its runs also differ in schedule.kind" in text
+    [row] = rows_starting(text, "q_end", "run.mode=evolution", "run.mode=gradient")
+    a, b = (c.measure(MEASURES["q_end"]) for c in load_conditions([sweep_folder, gradient_run],
+                                                                   ["run.mode"]))
+    assert row[5] == fmt(float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue))
 
 
-def test_measures_comparison(runs, tmp_path):
-    gradient_like = tmp_path / "grad"
-    gradient_like.mkdir()
-    copy = gradient_like / "g.h5"
-    copy.write_bytes((runs / "mvg" / "s0.h5").read_bytes())
-    with h5py.File(copy, "a") as f:
-        f["history/activation_change"] = np.linspace(0, 1, len(f["history/generation"]))
+def test_evo_vs_gradient_from_the_command_line(sweep_folder, tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "analysis" / "evo_vs_gradient.py"),
+                             str(sweep_folder), "-o", str(tmp_path), "--bootstrap", "100"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "evo_vs_gradient.md").read_text()
+    assert "`schedule.kind`" in text  # one mode: grouped by the keys that differ
+
+
+def test_measures_comparison_measures_the_solving_networks(sweep_folder, gradient_run,
+                                                           retina_run, tmp_path):
     out = tmp_path / "report"
-    script("measures_comparison").main([str(runs / "mvg"), str(gradient_like), str(runs / "retina"),
-                                        "-o", str(out), "--snapshots", "2", "--qm-samples", "2",
-                                        "--shuffles", "3"])
+    script("measures_comparison").main([str(sweep_folder), str(gradient_run), str(retina_run),
+                                        "-o", str(out), "--networks", "2", "--qm-samples", "3",
+                                        "--shuffles", "3", "--include-unsolved"])
     text = assert_report(out, "measures_comparison.md", ["scatter_matrix.png"])
-    assert "Spearman" in text and "| Q |" in text and "activation_change" in text
+    assert "Spearman" in text and "| Q |" in text and "| z |" in text
+    assert "different graph types" in text.lower()
     with open(out / "measures.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 2 * (3 + 1 + 2)
-    assert {r["condition"] for r in rows} == {"mvg", "grad", "retina"}
-    assert sum(r["activation_change"] != "nan" for r in rows) == 2
+    assert len(rows) == 2 * 8  # the last two full epochs of each of the 8 runs
+    grad = [r for r in rows if r["run"] == gradient_run.name]
+    assert {r["null_model"] for r in grad} == {"layer-weight-permutation"}
+    assert {r["null_model"] for r in rows if r not in grad} == {"degree-preserving-rewiring"}
+    # each row is its epoch's network: the solving one where solved, else the best at its end
+    files = {p.name: p for p in [*sweep_folder.glob("*.h5"), gradient_run, retina_run]}
+    for r in rows:
+        h = load(files[r["run"]])
+        i, e = int(r["epoch"]), h.epochs
+        end = int(e["start"][i] + e["length"][i] - 1)
+        assert int(r["generation"]) == (int(e["solved_at"][i]) if e["solved"][i] else end)
+        assert int(r["solved"]) == e["solved"][i]
+        net = run_network(h, h.epoch_genome[i])
+        if r in grad:  # Qm's own Q of a weight graph: by annealing, as its null samples'
+            expected = qm(net.adjacency, net.directed, null=LayerPermutation((8, 8, 4, 2, 1)),
+                          n_samples=3, rng=0)
+            assert [float(r[k]) for k in ("Q", "Qm", "z")] == \
+                pytest.approx([expected.q, expected.qm, expected.z])
+        else:
+            assert float(r["Q"]) == pytest.approx(net.q)
+            assert float(r["Q"]) == pytest.approx(e["q_solved"][i] if e["solved"][i]
+                                                  else e["q_end"][i])
 
 
-def test_scripts_run_from_the_command_line(runs, tmp_path):
-    result = subprocess.run([sys.executable, str(ROOT / "analysis" / "evo_vs_gradient.py"),
-                             str(runs / "mvg"), str(runs / "rmvg"), "-o", str(tmp_path),
-                             "--bootstrap", "100"], capture_output=True, text=True, cwd=ROOT)
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "evo_vs_gradient.md").stat().st_size > 0
+def test_measures_comparison_without_unsolved_uses_solved_epochs_only(sweep_folder, tmp_path):
+    out = tmp_path / "report"
+    script("measures_comparison").main([str(sweep_folder), "-o", str(out), "--networks", "0",
+                                        "--qm-samples", "2", "--shuffles", "2"])
+    with open(out / "measures.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    conditions = load_conditions([sweep_folder])
+    expected = sum(s.n_solved for c in conditions for s in c.summaries)
+    assert len(rows) == expected and {r["solved"] for r in rows} == {"1"}
+    text = (out / "measures_comparison.md").read_text()
+    never = [s.path.name for c in conditions for s in c.summaries if s.n_solved == 0]
+    assert never and all(name in text for name in never)
+    assert not any(math.isnan(float(r["Q"])) for r in rows)

@@ -10,6 +10,7 @@ something else; the report then says which keys also differ inside a condition.
 """
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from collections import Counter
@@ -66,14 +67,27 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-def flat_config(h: History) -> dict[str, Any]:
-    """The run's recorded config as ``{"section.key": value}`` (lists as tuples)."""
-    try:
-        data = tomllib.loads(h.config_toml)
-    except (KeyError, tomllib.TOMLDecodeError) as err:
-        raise RunFileError(f"{h.path}: its recorded config cannot be read ({err})") from None
+@functools.lru_cache(maxsize=256)
+def _flat(config_toml: str) -> dict[str, Any]:
+    from evosim import config as cfg
+
+    data = tomllib.loads(config_toml)
+    try:  # only what a run of its task and mode reads: other keys cannot make two runs differ
+        data = cfg.applicable(cfg.from_dict(data))
+    except cfg.ConfigError:  # a config this evosim does not accept: take it as written
+        pass
     return {f"{section}.{key}": _hashable(value) for section, values in data.items()
             if isinstance(values, dict) for key, value in values.items()}
+
+
+def flat_config(h: History) -> dict[str, Any]:
+    """The run's recorded config as ``{"section.key": value}`` (lists as tuples), keeping only
+    the keys a run of its task and mode reads (``evosim.config.applicable``): an evolved run's
+    ``gradient.*`` or a retina run's ``task.max_gates`` are not settings of that run."""
+    try:
+        return dict(_flat(h.config_toml))
+    except (KeyError, tomllib.TOMLDecodeError) as err:
+        raise RunFileError(f"{h.path}: its recorded config cannot be read ({err})") from None
 
 
 def _bookkeeping(key: str) -> bool:
@@ -182,8 +196,9 @@ def group_runs(histories: Sequence[History], by: Sequence[str] = (),
     for key in by:
         if key not in known:
             hint = ", ".join(differing) or "none"
-            raise AnalysisError(f"--by {key}: no run's config has this key (section.key, e.g. "
-                                f"schedule.kind); keys that differ between the runs: {hint}")
+            raise AnalysisError(f"--by {key}: no run's config has (or reads) this key "
+                                f"(section.key, e.g. schedule.kind); keys that differ between "
+                                f"the runs: {hint}")
     keys = list(dict.fromkeys(by)) if by else differing
     groups: dict[tuple, list[int]] = {}
     for i, c in enumerate(configs):

@@ -157,58 +157,75 @@ def _hviolin(ax, values: np.ndarray, y: float):
         return ax.violinplot([values], vert=False, **kw)
 
 
+def _wrap(label: str, width: int = 38) -> str:
+    """A condition label over lines at its ", " separators (labels name several keys)."""
+    lines, line = [], ""
+    for part in label.split(", "):
+        if line and len(line) + len(part) + 2 > width:
+            lines.append(line + ",")
+            line = part
+        else:
+            line = f"{line}, {part}" if line else part
+    return "\n".join([*lines, line])
+
+
 def plot_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]], path: str | Path,
                        seed: int = 0,
                        cis: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
                        censored: Mapping[str, Mapping[str, Sequence[bool]]] | None = None
                        ) -> Path:
-    """One panel per measure, one row per condition: the runs as jittered points over a violin
-    (runs are often bimodal, which a box hides), the mean as a black dot with its CI as a bar.
+    """One panel per measure, one row per condition (labelled once, at the left; the runs with a
+    value at the right): the runs as jittered points over a violin (runs are often bimodal,
+    which a box hides), the mean as a black dot with its CI as a bar.
     ``groups[measure][condition]`` are the per-run values (NaNs left out); ``cis`` the CIs to mark;
     ``censored`` which runs' values are censored (drawn as open circles)."""
     rng = np.random.default_rng(seed)
+    names = list(dict.fromkeys(n for by_condition in groups.values() for n in by_condition))
     k = max(len(groups), 1)
     n_cols = min(3, k)
     n_rows = -(-k // n_cols)
-    n_conditions = max((len(v) for v in groups.values()), default=1)
-    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
-                             figsize=(4.6 * n_cols, n_rows * (1.2 + 0.55 * n_conditions)))
+    labels = [_wrap(n) for n in names]
+    row_height = 0.25 + 0.16 * max((label.count("\n") + 1 for label in labels), default=1)
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, sharey=True,
+                             figsize=(4.2 * n_cols, n_rows * (1.0 + row_height * len(names))))
     for ax in axes.flat[len(groups):]:
         ax.set_visible(False)
     for ax, (measure, by_condition) in zip(axes.flat, groups.items()):
-        names = list(by_condition)
         for i, name in enumerate(names):
-            values = np.asarray(by_condition[name], float)
+            values = np.asarray(by_condition.get(name, []), float)
             mask = (censored or {}).get(measure, {}).get(name)
             flags = np.zeros(values.size, bool) if mask is None else np.asarray(mask, bool)
             ok = np.isfinite(values)
             d, open_ = values[ok], flags[ok]
-            y = -i
+            y, colour = -i, f"C{i % 10}"
             if np.unique(d).size > 1:
-                parts = _hviolin(ax, d, y)
-                for body in parts["bodies"]:
-                    body.set_facecolor(f"C{i % 10}")
+                for body in _hviolin(ax, d, y)["bodies"]:
+                    body.set_facecolor(colour)
                     body.set_alpha(0.25)
             jitter = y + rng.uniform(-0.18, 0.18, d.size)
-            ax.plot(d[~open_], jitter[~open_], "o", ms=4, alpha=0.7, color=f"C{i % 10}")
-            ax.plot(d[open_], jitter[open_], "o", ms=4, mfc="none", color=f"C{i % 10}",
+            ax.plot(d[~open_], jitter[~open_], "o", ms=4, alpha=0.7, color=colour)
+            ax.plot(d[open_], jitter[open_], "o", ms=4, mfc="none", color=colour,
                     label="censored (never solved)" if open_.any() else None)
             if d.size:
                 ci = (cis or {}).get(measure, {}).get(name)
                 if ci is not None and np.isfinite(ci).all():
                     ax.plot(ci, [y + 0.32] * 2, color="black", lw=2, solid_capstyle="butt")
                 ax.plot([d.mean()], [y + 0.32], "o", color="black", ms=4)
-        ax.set_yticks([-i for i in range(len(names))],
-                      [f"{n}\n(n={np.isfinite(np.asarray(by_condition[n], float)).sum()})"
-                       for n in names], fontsize=8)
-        ax.set_ylim(-len(names) + 0.4, 0.75)
+            ax.text(1.01, y, f"n={d.size}", transform=ax.get_yaxis_transform(), fontsize=7,
+                    va="center")
         ax.set_title(measure, fontsize=10)
-        handles, labels = ax.get_legend_handles_labels()
+        handles, legend = ax.get_legend_handles_labels()
         if handles:
-            ax.legend(handles[:1], labels[:1], fontsize=7, loc="best")
+            ax.legend(handles[:1], legend[:1], fontsize=7, loc="best")
+    axes[0, 0].set_yticks([-i for i in range(len(names))], labels)
+    axes[0, 0].set_ylim(-len(names) + 0.4, 0.75)
+    for ax in axes.flat:
+        ax.tick_params(axis="y", labelsize=8)
     fig.text(0.01, 0.0, "points: runs; violin: their density; black: mean and its 95% CI",
              fontsize=7)
-    fig.tight_layout()
+    with warnings.catch_warnings():  # long labels: bbox_inches="tight" makes room anyway
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
     return _save(fig, path)
 
 

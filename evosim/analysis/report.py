@@ -132,7 +132,7 @@ def pairwise_table(conditions: Sequence[Condition], measures: Sequence[Measure],
 def conditions_table(conditions: Sequence[Condition]) -> str:
     """What each condition is: its label, runs, task, mode, schedule, never-solved runs."""
     keys = ("task.name", "run.mode", "schedule.kind", "selection.scheme", "cost.kind")
-    rows = [[c.name, len(c), *(c.get(k, "mixed" if k in c.varying else "?") for k in keys),
+    rows = [[c.name, len(c), *(c.get(k, "mixed" if k in c.varying else "—") for k in keys),
              int(c.censored.sum())] for c in conditions]
     return markdown_table(["condition", "runs", "task", "mode", "schedule", "selection",
                            "cost", "never solved"], rows)

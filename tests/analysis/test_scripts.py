@@ -118,6 +118,18 @@ def test_the_paper_that_applies(settings, source, qm_text):
             assert ("P&CC" in paper.condition) == (settings.get("cost.kind") == "length")
 
 
+@pytest.mark.parametrize("fixed, varying, paired", [
+    ({}, {"schedule.kind": "mvg"}, True),
+    ({"schedule.goal": "XOR"}, {"schedule.kind": "mvg"}, False),  # not one of the MVG goals
+    ({"schedule.goal": "XOR"}, {"schedule.kind": "rmvg"}, True),
+    ({}, {"schedule.kind": "mvg", "run.population": 5000}, False),
+    ({}, {}, True),  # the table only pairs fixed with varying conditions
+])
+def test_speedup_pairs(fixed, varying, paired):
+    ka = script("ka2005_replication")
+    assert ka._speedup_pair(condition(**fixed), condition(**varying)) == paired
+
+
 def test_ka2005_bad_input_is_one_line(tmp_path):
     (tmp_path / "empty").mkdir()
     result = subprocess.run([sys.executable, str(ROOT / "analysis" / "ka2005_replication.py"),

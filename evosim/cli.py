@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 
 import click
@@ -24,7 +25,8 @@ def main() -> None:
 @config_options
 @click.option("--out", type=click.Path(dir_okay=False), help="Run file (default runs/...h5).")
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
-@click.option("--resume", type=click.Path(dir_okay=False), help="Continue an interrupted run.")
+@click.option("--resume", type=click.Path(dir_okay=False),
+              help="Continue an interrupted run (with --generations: extend a run).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(target, out, force, resume, quiet, **flags) -> None:
     """Run TARGET: a task name (logic-gates, retina) or a config file (configs/*.toml)."""
@@ -32,7 +34,10 @@ def run(target, out, force, resume, quiet, **flags) -> None:
 
     try:
         if resume:
-            result = _with_progress(lambda cb: runner.resume(resume, progress=cb), resume, quiet)
+            extend = _resume_flags(target, out, force, flags)
+            result = _with_progress(
+                lambda cb: runner.resume(resume, progress=cb, generations=extend), resume, quiet,
+                total=extend + 1 if extend else None)
         else:
             if not target:
                 raise UserError("run: give a task (e.g. logic-gates) or a config file, "
@@ -44,11 +49,27 @@ def run(target, out, force, resume, quiet, **flags) -> None:
                 total=config.run.generations + 1)
     except (cfg.ConfigError, runner.RunError, RunFileError) as err:
         raise UserError(str(err)) from None
+    except KeyboardInterrupt:  # before the run's first block was written
+        click.echo("interrupted before any generation was recorded", err=True)
+        sys.exit(130)
     if result.status == "interrupted":
         click.echo(f"interrupted at generation {result.generation}; "
                    f"continue with: evosim run --resume {result.path}", err=True)
         sys.exit(130)
     click.echo(f"wrote {result.path} ({result.status})")
+
+
+def _resume_flags(target, out, force, flags) -> int | None:
+    """--resume continues a run as it was configured: the only flag it takes is --generations
+    (or --epochs), to extend the run; anything else is refused by name."""
+    names = {"schedule": "--mvg/--rmvg/--random-goals", "assignments": "--set"}
+    given = [names.get(k, "--" + k.replace("_", "-")) for k, v in flags.items()
+             if v not in (None, ()) and k not in ("generations", "epochs")]
+    given += [w for w, v in (("TARGET", target), ("--out", out), ("--force", force)) if v]
+    if given:
+        raise UserError(f"--resume continues a run as it was configured; it takes --generations "
+                        f"(to extend the run) and --quiet, not {', '.join(given)}")
+    return flags.get("generations") or flags.get("epochs")
 
 
 def _with_progress(start, label, quiet, total=None):
@@ -103,8 +124,8 @@ def show(path, show_config) -> None:
         config = cfg.loads(h.config_toml)
     except cfg.ConfigError:
         config = None
-    if h.epochs and config is not None:
-        for line in _epoch_lines(h, config.schedule.period, unit):
+    if h.epochs:
+        for line in _epoch_lines(h, unit):
             click.echo("  " + line)
     _final_lines(h, gradient)
     click.echo(f"  Q method {a.get('q_method') or '—'}; Qm null model "
@@ -116,36 +137,30 @@ def show(path, show_config) -> None:
         click.echo("\n".join("  " + line for line in text.splitlines()))
 
 
-def _epoch_lines(h, period: int, unit: str) -> list[str]:
-    """What /epochs says: solved epochs (overall, and after the run's first solution), re-solve
-    times, and the modularity of the solving networks."""
-    e = h.epochs
-    full = e["length"] >= period
-    solved = e["solved"] & full
-    n_full = int(full.sum())
-    lines = [f"goal epochs: {n_full} of {period} {unit}"
-             + (f" (and {int((~full).sum())} shorter, left out)" if (~full).any() else "")]
-    if not n_full:
+def _epoch_lines(h, unit: str) -> list[str]:
+    """What /epochs says (``evosim.analysis.summarise``: full goal epochs only): epochs solved,
+    overall and after the run's first solution, re-solve times, the solving networks' Q/Qm/z."""
+    from evosim.analysis import summarise
+
+    s = summarise(h)
+    short = int(len(h.epochs["start"])) - s.n_epochs
+    lines = [f"goal epochs: {s.n_epochs} of {s.period} {unit}"
+             + (f" (and {short} shorter, left out)" if short else "")]
+    if not s.n_epochs:
         return lines
-    overall = f"solved in {int(solved.sum())} of {n_full} ({solved.sum() / n_full:.1%})"
-    hits = np.flatnonzero(solved)
-    if hits.size:
-        after = full & (np.arange(len(full)) > hits[0])
-        again = solved & after
-        rate = f"{again.sum() / after.sum():.1%}" if after.any() else "—"
-        lines.append(f"{overall}; after the first solution (epoch {hits[0]}): re-solved in "
-                     f"{int(again.sum())} of {int(after.sum())} ({rate})")
-        if again.any():
-            lines.append(f"re-solve time: median {np.median(e['first_solved'][again]):g} {unit} "
-                         f"from the switch (over {int(again.sum())} re-solved epochs)")
+    overall = f"solved in {s.n_solved} of {s.n_epochs} ({s.solved_rate_all:.1%})"
+    if s.n_resolve:
+        again = round(s.resolve_rate * s.n_resolve)
+        lines.append(f"{overall}; after the first solution: re-solved in {again} of "
+                     f"{s.n_resolve} ({s.resolve_rate:.1%})")
     else:
         lines.append(overall)
-    parts = []
-    for name, column in (("Q", "q_solved"), ("Qm", "qm_solved"), ("z", "z_solved")):
-        values = e[column][solved]
-        values = values[np.isfinite(values)]
-        parts.append(f"{name} {values.mean():.4f} (mean of {values.size})" if values.size
-                     else f"{name} — (none)")
+    if math.isfinite(s.median_resolve):
+        lines.append(f"re-solve time: median {s.median_resolve:g} {unit} from the switch")
+    n_z = int(np.isfinite(h.epochs["z_solved"][h.epochs["length"] >= s.period]).sum())
+    parts = [f"{name} {value:.4f} (mean of {n})" if n else f"{name} — (none)"
+             for name, value, n in (("Q", s.q_solved, s.n_q_solved),
+                                    ("Qm", s.qm_solved, s.n_qm_solved), ("z", s.z_solved, n_z))]
     lines.append("solving networks (the last solving best of each solved epoch): "
                  + ", ".join(parts))
     return lines
@@ -209,10 +224,10 @@ def config_show(target) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules."""
-    from evosim.cli_analysis import draw, export, plot
+    from evosim.cli_analysis import compare, draw, export, plot
     from evosim.cli_sweep import sweep
 
-    for command in (sweep, plot, draw, export):
+    for command in (sweep, plot, draw, export, compare):
         main.add_command(command)
 
 

@@ -124,6 +124,10 @@ def _report(summaries: list[dict], total: int, out: str) -> None:
         click.echo(f"failed runs: see evosim sweep --status {out} and the .failed files",
                    err=True)
         sys.exit(1)
+    if counts.get("elsewhere"):
+        click.echo(f"{counts['elsewhere']} runs are being written by another process; run the "
+                   "same command again when it is done", err=True)
+        sys.exit(130)
     if len(summaries) < total or counts.get("interrupted"):
         click.echo("interrupted; continue with the same command", err=True)
         sys.exit(130)
@@ -139,6 +143,7 @@ def _print_status(folder: str) -> None:
     counts = Counter(s.state for s in states)
     click.echo(f"{len(states)} runs: " + ", ".join(
         f"{counts.get(state, 0)} {state}"
-        for state in ("complete", "running", "interrupted", "failed", "pending")))
+        for state in ("complete", "running", "interrupted", "failed", "pending"))
+        + (f", {counts['damaged']} damaged" if counts.get("damaged") else ""))
 
 

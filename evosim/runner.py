@@ -21,7 +21,8 @@ from evosim import counter_rng as crng
 from evosim.counter_rng import seed_streams
 from evosim.engine import EngineState, evolve, state_rows
 from evosim.goals import Schedule, make_schedule
-from evosim.io import RunWriter, load
+from evosim.io import RunFileError, RunWriter, load
+from evosim.io.lock import RunLock, RunLockedError
 from evosim.measures import BestNetworkMeter
 from evosim.tasks import get_task
 
@@ -46,6 +47,14 @@ class RunResult:
 
 class RunError(RuntimeError):
     """A run that cannot start (bad output path, nothing to resume); the message is for users."""
+
+
+class RunLocked(RunError):
+    """Another live process writes the run file."""
+
+
+class WriteFailed(RunError):
+    """The run file could not be written; the run stopped at its last checkpoint, resumable."""
 
 
 def build_schedule(config: cfg.Config, task) -> Schedule:
@@ -79,47 +88,140 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
         timings: dict[str, float] | None = None) -> RunResult:
     """Start a new run and record it; returns where it went and how it ended.
 
+    The run file is locked for the run's life (a second writer is refused). An existing file is
+    replaced only with ``force``, or when it holds no generation yet (a run stopped at once).
     ``timings``, if given, accumulates seconds spent in the engine, in measuring Q ("q") and in
     writing ("hdf5"): what benchmarks/bench_logic.py reports."""
     task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
     key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
-    source = _source(config, task, schedule, key, None)
-    with _output_file(path, force) as target:
-        writer = RunWriter.create(
-            target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
-            config_toml=config.to_toml(), engine=config.run.engine, goal_names=schedule.names,
-            goal_targets=schedule.targets, engine_key=int(key), genome_shape=source.genome_shape,
-            genome_dtype=source.genome_dtype, extra_columns=source.extra_columns,
-            extra_data=source.extra_data, checkpoint_shape=source.checkpoint_shape)
-    writer.path = path
-    return _record(config, schedule, writer, source.blocks, source.meter, progress, timings)
+    with _locked(path):
+        _check_replaceable(path, force)
+        source = _source(config, task, schedule, key, None)
+        target = path.with_name(path.name + ".new")
+        try:
+            target.unlink(missing_ok=True)
+            writer = RunWriter.create(
+                target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
+                config_toml=config.to_toml(), engine=config.run.engine,
+                goal_names=schedule.names, goal_targets=schedule.targets, engine_key=int(key),
+                genome_shape=source.genome_shape, genome_dtype=source.genome_dtype,
+                extra_columns=source.extra_columns, extra_data=source.extra_data,
+                checkpoint_shape=source.checkpoint_shape)
+            os.replace(target, path)  # whole before it is there: a stub is never the run file
+        except OSError as err:
+            target.unlink(missing_ok=True)
+            raise RunError(f"{path}: cannot write here ({err.strerror or err})") from None
+        writer.path = path
+        return _record(config, schedule, writer, source.blocks, source.meter, progress, timings)
 
 
-def resume(path: str | Path, progress: Callable[[Progress], None] | None = None) -> RunResult:
+def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
+           generations: int | None = None) -> RunResult:
     """Continue an interrupted or killed run from its last checkpoint, to the same file an
-    uninterrupted run would have written."""
-    history = load(path)
-    config = cfg.loads(history.config_toml)
-    if history.attrs.get("status") == "complete":
-        return RunResult(Path(path), "complete", int(history["generation"][-1]) + 1)
-    task = get_task(config.task, config.cost.layout)
-    schedule = build_schedule(config, task)
-    key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
+    uninterrupted run would have written; with ``generations``, extend a run (a complete one
+    too) to that many generations, to the file a run started with them would have written.
+
+    Everything stored is checked before any compiled kernel sees it: the config as the command
+    line would check it, the rows before the checkpoint, and the checkpoint's every gene."""
+    path = Path(path)
+    with _locked(path):
+        history = load(path)
+        try:
+            stored = cfg.loads(history.config_toml)
+        except cfg.ConfigError as err:
+            raise RunError(f"{path}: its stored config is not valid ({err})") from None
+        config = _extended(path, stored, generations)
+        if history.attrs.get("status") == "complete" and config == stored:
+            return RunResult(path, "complete", int(history["generation"][-1]) + 1)
+        task = get_task(config.task, config.cost.layout)
+        schedule = build_schedule(config, task)
+        key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
+        extend = config != stored
+        try:
+            point = RunWriter.resume(
+                path, before=stored.run.generations if extend else None,
+                config_toml=config.to_toml() if extend else None,
+                goal_names=schedule.names, goal_targets=schedule.targets)
+        except ValueError as err:
+            raise RunError(str(err)) from None
+        except OSError as err:
+            raise RunError(f"{path}: cannot rebuild the run file to resume it "
+                           f"({err.strerror or err})") from None
+        state = EngineState(point.generation, point.genomes) if point.genomes is not None else None
+        source = _source(config, task, schedule, key, state)
+        if state is not None:
+            _check_checkpoint(path, config, task, state.genomes)
+        kept = {name: values[history["generation"] < point.generation]
+                for name, values in history.columns.items()}
+        source.meter.restore(kept, point.solving_genome)
+        return _record(config, schedule, point.writer, source.blocks, source.meter, progress,
+                       start=point.generation)
+
+
+def _extended(path: Path, config: cfg.Config, generations: int | None) -> cfg.Config:
+    """The stored config, extended to ``generations`` if that is more."""
+    if generations is None or generations == config.run.generations:
+        return config
+    if generations < config.run.generations:
+        raise RunError(f"--generations {generations}: {path} has {config.run.generations}; a run "
+                       "can be extended, not shortened")
+    if config.task.name == "digit-pairs" and config.schedule.kind == "rmvg":
+        raise RunError(f"--generations: {path} cannot be extended: digit-pairs rmvg trains its "
+                       "last period on x + y, which a longer run would not")
     try:
-        point = RunWriter.resume(path)
-    except ValueError as err:
+        return config.replace(**{"run.generations": generations})
+    except cfg.ConfigError as err:
         raise RunError(str(err)) from None
+
+
+def _check_checkpoint(path: Path, config: cfg.Config, task, genomes: np.ndarray) -> None:
+    """Refuse a checkpoint that does not fit the config: its shape, type and every gene."""
+    if config.run.mode == "gradient":
+        if not np.isfinite(genomes).all():
+            raise RunError(f"{path}: the checkpoint holds values that are not finite")
+        return
+    expected = (state_rows(config), task.genome_length)
+    if genomes.shape != expected or genomes.dtype != np.int16:
+        raise RunError(f"{path}: the checkpoint holds {genomes.dtype}{list(genomes.shape)} where "
+                       f"this config needs int16{list(expected)}")
+    problem = task.genome_problem(genomes)
+    if problem:
+        raise RunError(f"{path}: the checkpoint is not valid for its config ({problem})")
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold the run file's lock: one writer per file."""
+    lock = RunLock(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except RunLockedError as err:
+        raise RunLocked(str(err)) from None
     except OSError as err:
-        raise RunError(f"{path}: cannot rebuild the run file to resume it ({err})") from None
-    state = EngineState(point.generation, point.genomes) if point.genomes is not None else None
-    source = _source(config, task, schedule, key, state)
-    kept = {name: values[history["generation"] < point.generation]
-            for name, values in history.columns.items()}
-    source.meter.restore(kept, point.solving_genome)
-    return _record(config, schedule, point.writer, source.blocks, source.meter, progress,
-                   start=point.generation)
+        raise RunError(f"{path}: cannot write here ({err.strerror or err})") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _check_replaceable(path: Path, force: bool) -> None:
+    """An existing file is replaced only with ``force``, or if it holds no generation yet."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise RunError(f"{path}: is not a file")
+    if force:
+        return
+    try:
+        empty = len(load(path)) == 0
+    except RunFileError:
+        empty = False
+    if not empty:
+        raise RunError(f"{path}: exists; choose another --out, --resume it, or add --force")
 
 
 class RunSource(NamedTuple):
@@ -150,64 +252,57 @@ def _source(config, task, schedule, key, state: EngineState | None) -> RunSource
                      (rows, task.genome_length))
 
 
-@contextmanager
-def _output_file(path: Path, force: bool) -> Iterator[Path]:
-    """Where to create a new run file. An existing file is refused unless ``force``, and then
-    replaced only once the new file exists: never a half-overwritten run."""
-    if path.exists() and not force:
-        raise RunError(f"{path}: exists; choose another --out, --resume it, or add --force")
-    if path.exists() and not path.is_file():
-        raise RunError(f"{path}: is not a file")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        target = path.with_name(path.name + ".new") if path.exists() else path
-        target.unlink(missing_ok=True)
-        yield target
-        if target != path:
-            os.replace(target, path)
-    except OSError as err:
-        raise RunError(f"{path}: cannot write here ({err.strerror or err})") from None
-
-
 def _record(config, schedule, writer, blocks, meter, progress, timings=None,
             start: int = 0) -> RunResult:
-    """Write the blocks as they come (with the meter's measures), until done or stopped."""
+    """Write the blocks as they come (with the meter's measures), until done or stopped.
+
+    A failed write (a full disk, a vanished folder) ends the run at its last checkpoint with
+    ``WriteFailed``; a first signal stops after the block in flight, a second at once."""
     generation = start
     status = "interrupted"
+    failure = None
     clock = _Stopwatch(timings if timings is not None else {})
-    try:
-        with _stop_requests() as stop_requested:
-            last = config.run.generations
+    last = config.run.generations
+    with _stop_requests() as stop_requested:
+        try:
             for block in blocks:
                 clock.lap("engine")
                 measured = meter.measure(block)
-                rows = measured.rows
                 clock.lap("q")
-                writer.add_to_attr_sets(q_method=meter.q_methods, qm_null_model=meter.null_models)
                 gens = block.generation
                 snap = (schedule.phase_end(gens, config.output.snapshot_every) | (gens == 0)
                         | (gens == last))
-                writer.write_block(rows, gens[snap], block.best_genome[snap], measured.epochs,
-                                   block.state.generation, block.state.genomes,
-                                   measured.solving_genome)
+                try:
+                    writer.add_to_attr_sets(q_method=meter.q_methods,
+                                            qm_null_model=meter.null_models)
+                    writer.write_block(measured.rows, gens[snap], block.best_genome[snap],
+                                       measured.epochs, block.state.generation,
+                                       block.state.genomes, measured.solving_genome)
+                except (OSError, RuntimeError) as err:  # h5py reports write errors as either
+                    failure = err
+                    break
                 clock.lap("hdf5")
                 generation = block.state.generation
                 if progress:
-                    progress(Progress(int(block.generation[-1]), config.run.generations,
-                                      float(block.fitness_best[-1]),
-                                      schedule.names[block.goal[-1]], float(rows["q_best"][-1])))
+                    progress(Progress(int(gens[-1]), last, float(block.fitness_best[-1]),
+                                      schedule.names[block.goal[-1]],
+                                      float(measured.rows["q_best"][-1])))
                 clock.lap("progress")
                 if stop_requested():
                     break
             else:
                 status = "complete"
-    except KeyboardInterrupt:  # a second Ctrl-C, or a caller's: the last checkpoint stands
-        pass
-    except OSError as err:  # disk full, file system gone: what was flushed is safe
-        _close_quietly(writer, meter, "interrupted")
-        raise RunError(f"{writer.path}: write failed ({err}); the run is resumable from "
-                       f"generation {generation} with --resume") from None
+        except KeyboardInterrupt:  # a second signal, or a caller's: the last checkpoint stands
+            pass
+        except SystemError:  # a second signal while a compiled kernel returned
+            if not stop_requested():
+                raise
     _close_quietly(writer, meter, status)
+    if failure is not None:
+        reason = getattr(failure, "strerror", None) or str(failure).split("\n")[0]
+        raise WriteFailed(f"{writer.path}: write failed ({reason}); the run is resumable from "
+                          f"generation {generation}, its checkpoint: free space or fix the "
+                          f"folder, then evosim run --resume {writer.path}")
     return RunResult(writer.path, status, generation)
 
 
@@ -215,7 +310,7 @@ def _close_quietly(writer, meter, status: str) -> None:
     try:
         writer.add_to_attr_sets(q_method=meter.q_methods, qm_null_model=meter.null_models)
         writer.close(status)
-    except OSError:
+    except (OSError, RuntimeError):
         pass
 
 

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import re
 import signal
+import threading
 import time
 import tomllib
 import traceback
@@ -208,22 +209,29 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def run_state(folder: Path, name: str) -> RunState:
+    """A run's state from its file and its lock: a file marked running that no process holds
+    was killed (shown as interrupted: the same command resumes it); a damaged one says why."""
     from evosim.io import RunFileError, load
+    from evosim.io.lock import holder
 
     path, failed = folder / f"{name}.h5", folder / f"{name}.failed"
-    status, generation = "pending", None
+    status, generation, note = "pending", None, ""
     if path.exists():
-        status = "running"  # until the file says otherwise (a killed run stays 'running')
         try:
             history = load(path)
-            status = history.attrs.get("status", status)
+            status = history.attrs.get("status", "running")
             generation = int(history["generation"][-1]) if len(history) else None
-        except RunFileError:  # killed before its first write
-            pass
+        except RunFileError as err:
+            return RunState(name, "damaged", None, str(err))
+        writer = holder(path)
+        if status == "running" and writer is None:
+            status, note = "interrupted", "killed (no process writes it)"
+        elif writer is not None:
+            status, note = "running", f"by {writer}"
     if status != "complete" and failed.exists():
         lines = failed.read_text().strip().splitlines()
         return RunState(name, "failed", generation, lines[-1] if lines else "")
-    return RunState(name, status, generation)
+    return RunState(name, status, generation, note)
 
 
 def folder_status(folder: str | Path) -> list[RunState]:
@@ -238,21 +246,29 @@ def run_one(name: str, config_toml: str, path: str) -> dict[str, Any]:
     """Run (or resume, or skip if complete) one run of a sweep in whatever process executes it;
     return a small summary. Never raises for a failing run: its traceback is in ``error``."""
     from evosim import runner
-    from evosim.io import RunFileError
+    from evosim.io import RunFileError, load
 
     start = time.perf_counter()
     target = Path(path)
+    _WORKER.busy = True
     try:
-        if target.exists():
-            try:
-                result = runner.resume(target)
-            except RunFileError:  # killed before its first write: nothing there to keep
-                result = runner.run(cfg.loads(config_toml), target, force=True)
-        else:
+        try:
+            empty = target.exists() and len(load(target)) == 0
+        except RunFileError:
+            empty = False  # damaged: the run's own error below names it, nothing is replaced
+        if target.exists() and not empty:
+            result = runner.resume(target)
+        else:  # new, or stopped before its first generation
             result = runner.run(cfg.loads(config_toml), target)
         summary = {"status": result.status, "generations": result.generation - 1}
+    except runner.RunLocked as err:  # another driver runs it: not this one's to run
+        summary = {"status": "elsewhere", "generations": None, "error": str(err)}
+    except runner.WriteFailed as err:  # a full disk: resumable once there is space
+        summary = {"status": "interrupted", "generations": None, "error": str(err)}
     except Exception:  # noqa: BLE001 - the run's own failure: reported, retried by the driver
         summary = {"status": "error", "generations": None, "error": traceback.format_exc()}
+    finally:
+        _WORKER.busy = False
     return {"name": name, **summary, "seconds": round(time.perf_counter() - start, 3)}
 
 
@@ -278,9 +294,32 @@ class Backend:
     description: str
 
 
-def _ignore_sigint() -> None:
-    """Pool workers ignore Ctrl-C while idle; a run in progress catches it and stops cleanly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+class _WorkerState:
+    """Whether this process is inside a run (a worker never exits in the middle of one)."""
+
+    busy = False
+
+
+_WORKER = _WorkerState()
+
+
+def _init_worker() -> None:
+    """Pool workers ignore Ctrl-C and SIGTERM while idle (a signal to the process group is the
+    driver's to handle); a run in progress catches them and stops cleanly after its block.  A
+    worker whose driver died (kill -9) stops its run the same way and exits."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    if _WORKER.busy:
+        os.kill(os.getpid(), signal.SIGTERM)  # the run checkpoints and stops
+        while _WORKER.busy:
+            time.sleep(every)
+    os._exit(0)
 
 
 @contextmanager
@@ -290,7 +329,7 @@ def local_backend(workers: int | None = None) -> Iterator[Backend]:
     if workers == 1:
         yield Backend(SerialExecutor(), 1, "in this process")
         return
-    with cf.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint,
+    with cf.ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                                 mp_context=multiprocessing.get_context("spawn")) as pool:
         # no more runs handed out than workers: none is queued in the pool to start after Ctrl-C
         yield Backend(pool, workers, f"{workers} local processes")
@@ -401,7 +440,7 @@ def run_sweep(sweep: Sweep, folder: str | Path, backend: Backend, *, retries: in
                 continue
             for future in done:
                 spec = running.pop(future)
-                summary = _summary(future, spec)
+                summary = _summary(future, spec, stopping)
                 if summary["status"] == "error":
                     if attempts[spec.name] <= retries and not stopping:
                         queue.append(spec)
@@ -417,14 +456,14 @@ def run_sweep(sweep: Sweep, folder: str | Path, backend: Backend, *, retries: in
     return sorted(summaries, key=lambda s: order[s["name"]])
 
 
-def _summary(future: cf.Future, spec: RunSpec) -> dict[str, Any]:
+def _summary(future: cf.Future, spec: RunSpec, stopping: bool) -> dict[str, Any]:
     """The worker's summary, or a failure if the task itself died (a worker lost, a pickling
-    error): both count as an attempt that failed."""
+    error): an attempt that failed, or an interruption if the sweep is being stopped."""
     try:
         return future.result()
     except Exception as err:  # noqa: BLE001 - anything the executor raises
-        return {"name": spec.name, "status": "error", "generations": None, "seconds": 0.0,
-                "error": f"{type(err).__name__}: {err}"}
+        return {"name": spec.name, "status": "interrupted" if stopping else "error",
+                "generations": None, "seconds": 0.0, "error": f"{type(err).__name__}: {err}"}
 
 
 @contextmanager

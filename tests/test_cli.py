@@ -47,7 +47,7 @@ def test_show_summarises_the_solved_epochs(tmp_path):
     assert 0 < again.sum() < after.sum()
     shown = CliRunner().invoke(main, ["show", str(out), "--no-config"]).output
     assert f"solved in {solved.sum()} of {full.sum()}" in shown
-    assert f"re-solved in {again.sum()} of {after.sum()}" in shown
+    assert f"re-solved in {again.sum()} of {after.sum()} ({again.sum() / after.sum():.1%})" in shown
     assert f"median {np.median(e['first_solved'][again]):g} generations" in shown
     qm = e["qm_solved"][solved]
     assert (f"Q {e['q_solved'][solved].mean():.4f} (mean of {solved.sum()}), "

@@ -118,7 +118,7 @@ def test_sweep_killed_half_way_then_run_again_completes_each_run_once(tmp_path):
         process.wait()
     before = {s.name: s.state for s in sw.folder_status(killed)}
     done = sum(state == "complete" for state in before.values())
-    assert 1 <= done < 4 and set(before.values()) - {"complete"} <= {"running", "pending"}
+    assert 1 <= done < 4 and set(before.values()) - {"complete"} <= {"interrupted", "pending"}
     result = invoke(*args, "--out", killed, "--workers", 2)
     assert result.exit_code == 0, result.output
     assert f"4 of 4 runs complete ({done} already were)" in result.output
@@ -187,3 +187,69 @@ def test_sweep_table_and_slurm_settings(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if dask were not installed
     result = invoke(*FOUR_RUNS, "--out", tmp_path / "dask", "--dask", "local")
     assert result.exit_code == 2 and 'pip install "evosim[dask]"' in result.output
+
+
+LONG = [CONFIG, "--grid", "schedule.kind=fixed,mvg", "--seeds", "0-1", "--generations", 4000,
+        "--population", 200, "--set", "modularity.qm_epochs=0", "--set", "output.flush_every=20"]
+
+
+def _start_sweep(out, *extra):
+    return subprocess.Popen(
+        [sys.executable, "-c", "from evosim.cli_sweep import sweep; sweep()", *map(str, LONG),
+         "--out", str(out), "--workers", "2", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _group_alive(pgid):
+    found = subprocess.run(["ps", "-o", "pid=", "-g", str(pgid)], capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+def _wait_for_rows(folder, process, rows=100, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in folder.glob("*.h5"):
+            try:
+                if len(load(path)) >= rows:
+                    return
+            except RunFileError:
+                pass
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    raise AssertionError("sweep did not progress")
+
+
+def test_sigterm_to_the_group_leaves_runs_interrupted_and_the_same_command_finishes(tmp_path):
+    out = tmp_path / "term"
+    process = _start_sweep(out)
+    _wait_for_rows(out, process)
+    os.killpg(process.pid, signal.SIGTERM)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    states = {s.state for s in sw.folder_status(out)}
+    assert "failed" not in states and "interrupted" in states and not list(out.glob("*.failed"))
+    assert invoke(*LONG, "--out", out, "--workers", 2).exit_code == 0
+    assert all(s.state == "complete" for s in sw.folder_status(out))
+
+
+def test_workers_stop_when_their_driver_is_killed(tmp_path):
+    out = tmp_path / "orphans"
+    process = _start_sweep(out)
+    _wait_for_rows(out, process)
+    process.send_signal(signal.SIGKILL)  # the driver only
+    process.wait()
+    deadline = time.monotonic() + 60
+    while _group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _group_alive(process.pid)
+    assert {s.state for s in sw.folder_status(out)} <= {"complete", "interrupted", "pending"}
+
+
+def test_two_drivers_on_one_folder_run_each_run_once(tmp_path):
+    out, alone = tmp_path / "shared", tmp_path / "alone"
+    first, second = _start_sweep(out, "--workers", "1"), _start_sweep(out, "--workers", "1")
+    outputs = [p.communicate(timeout=300) for p in (first, second)]
+    assert {first.returncode, second.returncode} <= {0, 130}, outputs
+    assert invoke(*LONG, "--out", out, "--workers", 1).exit_code == 0  # whatever was elsewhere
+    assert invoke(*LONG, "--out", alone, "--workers", 1).exit_code == 0
+    assert_same_sweeps(out, alone)

@@ -13,6 +13,7 @@ reopened for writing) and swaps it in atomically.
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import os
 from pathlib import Path
 from typing import Mapping, NamedTuple
@@ -40,6 +41,10 @@ class RunWriter:
         ckpt = file["checkpoint"]
         self._checkpoint = (ckpt["active"], ckpt["generation"], ckpt["genomes"],
                             ckpt["epoch_genome"])
+        # bytes a block may add: its rows' new chunks (the first block), or the most seen
+        growing = [*self._history.values(), *self._snapshots, *self._epochs.values()]
+        self._chunk_bytes = sum(int(np.prod(d.chunks)) * d.dtype.itemsize for d in growing)
+        self._growth = 0
 
     @classmethod
     def create(cls, path: str | Path, *, task: str, mode: str, seed: int, config_toml: str,
@@ -90,57 +95,72 @@ class RunWriter:
         return cls(f, path)
 
     @classmethod
-    def resume(cls, path: str | Path) -> "ResumePoint":
-        """Rebuild a run file up to its checkpoint and reopen it for writing; the population is
-        None if no checkpoint was written yet (the run then starts again from generation 0)."""
+    def resume(cls, path: str | Path, *, before: int | None = None,
+               config_toml: str | None = None, goal_names=None,
+               goal_targets: np.ndarray | None = None) -> "ResumePoint":
+        """Rebuild a run file up to a checkpoint and reopen it for writing.
+
+        The checkpoint is the last one written, or with ``before`` the latest at or before that
+        generation (extending a finished run recomputes its last block, whose rows depended on
+        being last).  ``config_toml`` and the goal table replace the stored ones (an extended
+        run); goal columns are renumbered by name.  The rows kept must be exactly the
+        generations before the checkpoint, each once, or the file is refused as damaged.  The
+        population is None if no checkpoint was written yet (the run then starts again)."""
         path = Path(path)
         with h5py.File(path, "r", libver="latest", swmr=True) as old:
             version = int(old.attrs.get("schema_version", 0))
             if version != SCHEMA_VERSION:
                 raise ValueError(f"{path}: written with run-file schema {version}; this evosim "
                                  f"resumes schema {SCHEMA_VERSION} only: start the run again")
-            active = int(old["checkpoint/active"][0])
-            generation = int(old["checkpoint/generation"][active])
-            genomes = old["checkpoint/genomes"][active] if generation >= 0 else None
+            ckpt = old["checkpoint"]
+            generations = ckpt["generation"][()]
+            slot = _checkpoint_slot(generations, int(ckpt["active"][0]), before)
+            generation = int(generations[slot]) if slot is not None else -1
+            genomes = ckpt["genomes"][slot] if slot is not None else None
             keep = max(generation, 0)
             rows = {name: column[()] for name, column in old["history"].items()}
-            cut = int(np.searchsorted(rows["generation"], keep))
             snap_gen = old["snapshots/generation"][()]
-            cut_snaps = int(np.searchsorted(snap_gen, keep))
             epochs = {name: column[()] for name, column in old["epochs"].items()}
-            ends = epochs["start"] + epochs["length"]
-            cut_epochs = int(np.searchsorted(ends, keep, side="right"))
+            cut_snaps, cut_epochs = _verify(path, rows, snap_gen, epochs, keep)
             attrs = dict(old.attrs)
-            genome_shape = (1, old["snapshots/genome"].shape[1])
+            names = [_text(n) for n in old["goals/name"][()]]
+            if config_toml is not None:
+                attrs["config"] = config_toml
+                renumber = np.array([list(goal_names).index(n) for n in names] or [0])
+                for table in (rows, epochs):
+                    table["goal"] = renumber[table["goal"]].astype(table["goal"].dtype)
+                names, targets = list(goal_names), np.asarray(goal_targets)
+            else:
+                targets = old["goals/target"][()]
             facts = {}
             old.visititems(lambda name, obj: facts.__setitem__(name, obj[()])
                            if isinstance(obj, h5py.Dataset) and name.startswith("gradient/")
                            else None)
             tmp = path.with_name(path.name + ".resume-tmp")
             tmp.unlink(missing_ok=True)
+            _ensure_space(tmp, os.path.getsize(path) + _MARGIN)
             new = cls.create(
                 tmp, task=attrs["task"], mode=attrs["mode"], seed=attrs["seed"],
-                config_toml=attrs["config"], engine=attrs["engine"],
-                goal_names=[_text(n) for n in old["goals/name"][()]],
-                goal_targets=old["goals/target"][()], genome_shape=genome_shape,
-                checkpoint_shape=old["checkpoint/genomes"].shape[1:], extra_data=facts,
-                genome_dtype=old["checkpoint/genomes"].dtype,
-                engine_key=int(old["checkpoint/engine_key"][0]), attrs=attrs,
-                extra_columns={name: rows[name].dtype for name in rows
-                               if name not in HISTORY_COLUMNS})
-            if cut:
-                new._append_rows({name: values[:cut] for name, values in rows.items()},
+                config_toml=attrs["config"], engine=attrs["engine"], goal_names=names,
+                goal_targets=targets, genome_shape=(1, old["snapshots/genome"].shape[1]),
+                checkpoint_shape=ckpt["genomes"].shape[1:], extra_data=facts,
+                genome_dtype=ckpt["genomes"].dtype, engine_key=int(ckpt["engine_key"][0]),
+                attrs=attrs, extra_columns={name: rows[name].dtype for name in rows
+                                            if name not in HISTORY_COLUMNS})
+            if keep:
+                new._append_rows({name: values[:keep] for name, values in rows.items()},
                                  snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps],
                                  {name: values[:cut_epochs] for name, values in epochs.items()})
-            for slot, name in zip(new._checkpoint[1:], ("generation", "genomes", "epoch_genome")):
-                slot[...] = old["checkpoint"][name][()]  # both slots, same parity as before
-            new._checkpoint[0][0] = active
-            solving = old["checkpoint/epoch_genome"][active]
+            for target, name in zip(new._checkpoint[1:], ("generation", "genomes",
+                                                          "epoch_genome")):
+                target[...] = ckpt[name][()]  # both slots, as they were
+            new._checkpoint[0][0] = slot if slot is not None else 0
+            solving = ckpt["epoch_genome"][slot] if slot is not None else None
             new.file.attrs["status"] = "running"
             new.file.flush()
         os.replace(tmp, path)
         new.path = path
-        return ResumePoint(new, keep, genomes, solving if generation >= 0 else None)
+        return ResumePoint(new, keep, genomes, solving)
 
     def write_block(self, rows: Mapping[str, np.ndarray], snapshot_generations: np.ndarray,
                     snapshot_genomes: np.ndarray, epochs: Mapping[str, np.ndarray],
@@ -148,9 +168,14 @@ class RunWriter:
                     solving_genome: np.ndarray) -> None:
         """Append history rows, snapshots and finished epochs (columns and ``genome``), then
         checkpoint the population and the open epoch's solving genome (flushed twice: see the
-        module docstring)."""
+        module docstring).  A disk too full to take the block is found before anything is
+        written (OSError ENOSPC): HDF5 handles a failed write badly (lost rows, crashes)."""
+        size = os.path.getsize(self.path) if self.path.exists() else 0
+        _ensure_space(self.path, 2 * max(self._growth, self._chunk_bytes) + _MARGIN)
         self._append_rows(rows, snapshot_generations, snapshot_genomes, epochs)
         self._checkpoint_state(next_generation, genomes, solving_genome)
+        if self.path.exists():
+            self._growth = max(self._growth, os.path.getsize(self.path) - size)
 
     def _append_rows(self, rows, snapshot_generations, snapshot_genomes, epochs) -> None:
         for name, column in self._history.items():
@@ -187,6 +212,48 @@ class RunWriter:
         if self.file.id.valid:
             self.file.attrs["status"] = status
             self.file.close()
+
+
+_MARGIN = 1 << 20  # free bytes kept beyond a block's estimate (HDF5 metadata, the filesystem)
+
+
+def _ensure_space(path: Path, needed: int) -> None:
+    """Raise OSError(ENOSPC) if the file system of ``path`` has fewer than ``needed`` bytes."""
+    info = os.statvfs(path.parent)
+    free = info.f_bavail * info.f_frsize
+    if free < needed:
+        raise OSError(errno.ENOSPC, f"No space left on device: {free} bytes free, a block needs "
+                                    f"about {needed}", str(path.parent))
+
+
+def _checkpoint_slot(generations: np.ndarray, active: int, before: int | None) -> int | None:
+    """The checkpoint slot to continue from: the active one, or the latest at or before
+    ``before``; None if there is none (start again)."""
+    order = [active, 1 - active]
+    valid = [k for k in order if 0 <= generations[k] and (before is None
+                                                          or generations[k] <= before)]
+    return max(valid, key=lambda k: generations[k]) if valid else None
+
+
+def _verify(path: Path, rows, snapshot_generations, epochs, keep: int) -> tuple[int, int]:
+    """Check that the rows a resume keeps are the generations 0..keep-1, each once, in order
+    (with the snapshots and epochs before them); return how many snapshots and epochs it keeps."""
+    for name, values in rows.items():
+        if len(values) < keep:
+            raise ValueError(f"{path}: /history/{name} has {len(values)} rows, the checkpoint "
+                             f"needs {keep}: the file is damaged and cannot be resumed")
+    if not np.array_equal(rows["generation"][:keep], np.arange(keep)):
+        raise ValueError(f"{path}: the rows before the checkpoint (generation {keep}) are not "
+                         f"generations 0..{keep - 1} in order: the file is damaged and cannot be "
+                         "resumed")
+    cut_snaps = int(np.searchsorted(snapshot_generations, keep))
+    if np.any(np.diff(snapshot_generations[:cut_snaps]) <= 0):
+        raise ValueError(f"{path}: snapshots out of order: the file is damaged")
+    ends = epochs["start"] + epochs["length"]
+    cut_epochs = int(np.searchsorted(ends, keep, side="right"))
+    if not np.array_equal(epochs["epoch"][:cut_epochs], np.arange(cut_epochs)):
+        raise ValueError(f"{path}: /epochs rows out of order: the file is damaged")
+    return cut_snaps, cut_epochs
 
 
 def _growing(f: h5py.File, name: str, row_shape: tuple, dtype, chunk_rows: int) -> None:

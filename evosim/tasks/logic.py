@@ -86,6 +86,19 @@ class LogicTask:
         draws = crng.draw_array(state, np.arange(n * self.genome_length)).reshape(n, -1)
         return (self.gene_low + crng.bounded_array(draws, self.gene_size)).astype(np.int16)
 
+    def genome_problem(self, genomes: np.ndarray) -> str | None:
+        """What makes these genomes invalid (a gene out of its range), or None: the compiled
+        kernels do not check addresses."""
+        genomes = np.asarray(genomes)
+        if genomes.ndim != 2 or genomes.shape[1] != self.genome_length:
+            return f"genomes of shape {list(genomes.shape)}, not [n, {self.genome_length}]"
+        bad = (genomes < self.gene_low) | (genomes >= self.gene_low + self.gene_size)
+        if bad.any():
+            i, g = np.argwhere(bad)[0]
+            return (f"gene {g} of genome {i} is {genomes[i, g]}; allowed "
+                    f"{self.gene_low[g]}..{self.gene_low[g] + self.gene_size[g] - 1}")
+        return None
+
     def performance(self, genomes: np.ndarray, target_words: np.ndarray) -> np.ndarray:
         """Fraction of rows each circuit gets right (the card's fitness)."""
         correct = np.empty(len(genomes), dtype=np.int64)

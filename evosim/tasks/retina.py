@@ -133,6 +133,23 @@ class RetinaTask:
             draws[:, self.n_weights:, 1], BIAS_MAX - BIAS_MIN + 1)
         return genomes
 
+    def genome_problem(self, genomes: np.ndarray) -> str | None:
+        """What makes these genomes invalid (a weight or bias out of range), or None."""
+        genomes = np.asarray(genomes)
+        if genomes.ndim != 2 or genomes.shape[1] != self.genome_length:
+            return f"genomes of shape {list(genomes.shape)}, not [n, {self.genome_length}]"
+        weights, biases = genomes[:, :self.n_weights], genomes[:, self.n_weights:]
+        bad = ~np.isin(weights, [0, *WEIGHT_VALUES])
+        if bad.any():
+            i, g = np.argwhere(bad)[0]
+            return (f"weight {g} of genome {i} is {weights[i, g]}; allowed 0 (absent) or "
+                    f"{', '.join(map(str, WEIGHT_VALUES))}")
+        bad = (biases < BIAS_MIN) | (biases > BIAS_MAX)
+        if bad.any():
+            i, g = np.argwhere(bad)[0]
+            return f"bias {g} of genome {i} is {biases[i, g]}; allowed {BIAS_MIN}..{BIAS_MAX}"
+        return None
+
     def performance(self, genomes: np.ndarray, target_words: np.ndarray) -> np.ndarray:
         correct = np.empty(len(genomes), dtype=np.int64)
         retina_correct(genomes, self.patterns, self.layers, ACTIVATIONS.index(self.activation),

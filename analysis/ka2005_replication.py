@@ -208,10 +208,12 @@ never solved have no such network (counted as *never solved*; their T is censore
 length).  Methods recorded in the run files: {methods(conditions)}.
 
 **Qm levels are not the papers' levels.** Our Qm = (Q - Q_rand) / (Q_max - Q_rand) takes Q_max
-from an annealing over degree-preserving rewirings, which also reaches disconnected graphs, so
-our Q_max is higher and our Qm lower than Kashtan & Alon's (their Q_max from a hill climb over
-connected rewirings).  Compare conditions with each other (the tests below), not our levels
-with theirs; z = (Q - Q_rand) / sd(Q_rand) is given beside Qm.
+from an annealing over degree-preserving rewirings that reaches the true maximum on the graphs
+checked (disconnected graphs included, which no circuit is), so it is at least as high as any
+weaker search's and our Qm is lower than a Qm with a weaker Q_max (Kashtan & Alon do not give
+their search in a form we could rerun).  Compare conditions with each other (the tests below),
+not our levels with theirs; z = (Q - Q_rand) / sd(Q_rand), which needs no Q_max, is given
+beside Qm.
 
 ## Conditions
 

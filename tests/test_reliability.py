@@ -130,3 +130,39 @@ def test_killed_between_the_last_checkpoint_and_close_keeps_its_attributes(tmp_p
     assert killed.attrs["q_method"] and killed.attrs["qm_null_model"]
     _resume(out)
     assert_same_run_files(whole, out)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 3 MiB tmpfs (root only: skipped where it cannot be mounted; the injected-error test in
+    test_cli covers the same path everywhere)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)],
+                          capture_output=True)
+    if made.returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.mark.parametrize("fill_kib", [1200, 1600])
+def test_a_full_disk_stops_cleanly_and_resumes_to_the_whole_file(tmp_path, tiny_disk, fill_kib):
+    args = ["logic-gates", "--mvg", "--generations", "8000", "--population", "200", "--seed",
+            "7", "--quiet", "--set", "modularity.qm_samples=3"]
+    whole = tmp_path / "whole.h5"
+    subprocess.run([sys.executable, "-m", "evosim", "run", *args, "--out", str(whole)],
+                   check=True)
+    filler = tiny_disk / "filler"
+    filler.write_bytes(b"\0" * fill_kib * 1024)
+    out = tiny_disk / "x.h5"
+    done = subprocess.run([sys.executable, "-m", "evosim", "run", *args, "--out", str(out)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "No space left on device" in done.stderr
+    stopped = load(out)
+    assert stopped.attrs["status"] == "interrupted" and len(stopped) < 8001
+    assert np.array_equal(stopped["generation"], np.arange(len(stopped)))
+    filler.unlink()
+    _resume(out)
+    assert_same_run_files(whole, out)

@@ -253,3 +253,24 @@ def test_two_drivers_on_one_folder_run_each_run_once(tmp_path):
     assert invoke(*LONG, "--out", out, "--workers", 1).exit_code == 0  # whatever was elsewhere
     assert invoke(*LONG, "--out", alone, "--workers", 1).exit_code == 0
     assert_same_sweeps(out, alone)
+
+
+def test_a_full_disk_in_a_sweep_is_an_interruption_not_a_failure(tmp_path, monkeypatch):
+    from evosim.io import RunWriter
+    original, calls = RunWriter.write_block, []
+
+    def write_block(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        original(self, *args)
+
+    monkeypatch.setattr(RunWriter, "write_block", write_block)
+    out = tmp_path / "full"
+    args = [CONFIG, "--seeds", "0-1", *TINY, "--out", out, "--workers", 1]
+    result = invoke(*args)
+    assert result.exit_code == 130 and not list(out.glob("*.failed"))
+    assert "interrupted" in {s.state for s in sw.folder_status(out)}
+    monkeypatch.setattr(RunWriter, "write_block", original)
+    assert invoke(*args).exit_code == 0
+    assert all(s.state == "complete" for s in sw.folder_status(out))

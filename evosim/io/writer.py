@@ -138,7 +138,7 @@ class RunWriter:
                            else None)
             tmp = path.with_name(path.name + ".resume-tmp")
             tmp.unlink(missing_ok=True)
-            _ensure_space(tmp, os.path.getsize(path) + _MARGIN)
+            _ensure_space(tmp, os.path.getsize(path) + _MARGIN, "a copy of the file")
             new = cls.create(
                 tmp, task=attrs["task"], mode=attrs["mode"], seed=attrs["seed"],
                 config_toml=attrs["config"], engine=attrs["engine"], goal_names=names,
@@ -217,12 +217,12 @@ class RunWriter:
 _MARGIN = 1 << 20  # free bytes kept beyond a block's estimate (HDF5 metadata, the filesystem)
 
 
-def _ensure_space(path: Path, needed: int) -> None:
+def _ensure_space(path: Path, needed: int, what: str = "the next block") -> None:
     """Raise OSError(ENOSPC) if the file system of ``path`` has fewer than ``needed`` bytes."""
     info = os.statvfs(path.parent)
     free = info.f_bavail * info.f_frsize
     if free < needed:
-        raise OSError(errno.ENOSPC, f"No space left on device: {free} bytes free, a block needs "
+        raise OSError(errno.ENOSPC, f"No space left on device: {free} bytes free, {what} needs "
                                     f"about {needed}", str(path.parent))
 
 

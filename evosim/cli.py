@@ -14,7 +14,29 @@ from evosim.cli_options import UserError, build_config, config_options
 from evosim.io import RunFileError, load
 
 
-@click.group()
+class _OneLineGroup(click.Group):
+    """Usage errors (a bad option, a folder where a file goes) as one line, exit code 2, like
+    every other error of evosim."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as err:
+            raise UserError(_usage(err)) from None
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as err:
+            raise UserError(_usage(err)) from None
+
+
+def _usage(err: click.UsageError) -> str:
+    where = err.ctx.command_path if err.ctx else "evosim"
+    return f"{where}: {err.format_message()} (see {where} --help)"
+
+
+@click.group(cls=_OneLineGroup)
 @click.version_option(package_name="evosim")
 def main() -> None:
     """Evolve NAND circuits under fixed and modularly varying goals; record modularity to HDF5."""
@@ -36,8 +58,7 @@ def run(target, out, force, resume, quiet, **flags) -> None:
         if resume:
             extend = _resume_flags(target, out, force, flags)
             result = _with_progress(
-                lambda cb: runner.resume(resume, progress=cb, generations=extend), resume, quiet,
-                total=extend + 1 if extend else None)
+                lambda cb: runner.resume(resume, progress=cb, generations=extend), resume, quiet)
         else:
             if not target:
                 raise UserError("run: give a task (e.g. logic-gates) or a config file, "
@@ -45,8 +66,7 @@ def run(target, out, force, resume, quiet, **flags) -> None:
             config = build_config(target, **flags)
             label = out or "runs/"
             result = _with_progress(
-                lambda cb: runner.run(config, out, force=force, progress=cb), label, quiet,
-                total=config.run.generations + 1)
+                lambda cb: runner.run(config, out, force=force, progress=cb), label, quiet)
     except (cfg.ConfigError, runner.RunError, RunFileError) as err:
         raise UserError(str(err)) from None
     except KeyboardInterrupt:  # before the run's first block was written
@@ -62,9 +82,9 @@ def run(target, out, force, resume, quiet, **flags) -> None:
 def _resume_flags(target, out, force, flags) -> int | None:
     """--resume continues a run as it was configured: the only flag it takes is --generations
     (or --epochs), to extend the run; anything else is refused by name."""
-    names = {"schedule": "--mvg/--rmvg/--random-goals", "assignments": "--set"}
+    names = {"assignments": "--set"}
     given = [names.get(k, "--" + k.replace("_", "-")) for k, v in flags.items()
-             if v not in (None, ()) and k not in ("generations", "epochs")]
+             if v not in (None, (), False) and k not in ("generations", "epochs")]
     given += [w for w, v in (("TARGET", target), ("--out", out), ("--force", force)) if v]
     if given:
         raise UserError(f"--resume continues a run as it was configured; it takes --generations "
@@ -72,20 +92,28 @@ def _resume_flags(target, out, force, flags) -> int | None:
     return flags.get("generations") or flags.get("epochs")
 
 
-def _with_progress(start, label, quiet, total=None):
+def _with_progress(start, label, quiet):
+    """Run ``start(callback)`` with a progress bar that appears with the first block, so an
+    error before the run begins is the only line printed."""
     if quiet:
         return start(None)
-    if total is None:  # resuming: the total is in the file
-        total = cfg.loads(load(label).config_toml).run.generations + 1
-    with click.progressbar(length=total, label=f"evosim -> {label}", show_pos=True,
-                           item_show_func=_describe, file=sys.stderr) as bar:
-        seen = [0]
+    bars, seen = [], [0]
 
-        def update(p):
-            done = p.generation + 1
-            bar.update(done - seen[0], current_item=p)
-            seen[0] = done
+    def update(p):
+        if not bars:
+            bars.append(click.progressbar(length=p.generations + 1, label=f"evosim -> {label}",
+                                          show_pos=True, item_show_func=_describe,
+                                          file=sys.stderr))
+            bars[0].__enter__()
+        done = p.generation + 1
+        bars[0].update(done - seen[0], current_item=p)
+        seen[0] = done
+
+    try:
         return start(update)
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
 
 
 def _describe(p) -> str:

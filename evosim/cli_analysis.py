@@ -21,11 +21,33 @@ __all__ = ["plot", "draw", "export", "compare"]
 _RUN_FILE = click.Path(dir_okay=False, path_type=Path)
 
 
+IMAGE_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".tif", ".tiff", ".eps", ".ps",
+                  ".webp")
+
+
 def _load(path: Path) -> History:
     try:
         return load(path)
     except RunFileError as err:
         raise UserError(str(err)) from None
+
+
+def _output(path: Path, suffixes: tuple[str, ...], what: str) -> Path:
+    """An output path checked before any work: a known suffix and a folder one can write."""
+    if path.suffix.lower() not in suffixes:
+        raise UserError(f"-o {path}: {what} needs one of the suffixes {', '.join(suffixes)}")
+    folder = path.parent
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"-o {path}: {folder} is not a folder")
+    return path
+
+
+def _writing(write, path: Path):
+    """Run ``write()``; a file system's refusal is one line."""
+    try:
+        return write()
+    except OSError as err:
+        raise UserError(f"{path}: cannot write here ({err.strerror or err})") from None
 
 
 @click.command()
@@ -35,10 +57,11 @@ def plot(run_file: Path, out: Path | None) -> None:
     """Per goal epoch: the best's fitness at the epoch's end, solved epochs, Q of each epoch's
     solving network with a rolling median, Qm and z as points (short runs: every generation,
     epochs shaded)."""
+    out = _output(out or run_file.with_suffix(".png"), IMAGE_SUFFIXES, "a figure")
     h = _load(run_file)
     from evosim.analysis.plots import plot_history
 
-    click.echo(f"wrote {plot_history(h, out or run_file.with_suffix('.png'))}")
+    click.echo(f"wrote {_writing(lambda: plot_history(h, out), out)}")
 
 
 @click.command()
@@ -50,6 +73,8 @@ def plot(run_file: Path, out: Path | None) -> None:
 def draw(run_file: Path, generation: int | None, out: Path | None) -> None:
     """A network of the run, layered, nodes coloured by the max-Q partition: by default the last
     solving network (the last solving best of the last solved goal epoch)."""
+    if out is not None:
+        _output(out, IMAGE_SUFFIXES, "a figure")
     h = _load(run_file)
     from evosim.analysis.networks import NoSnapshotError, run_network, stored_network
     from evosim.analysis.plots import draw_network
@@ -67,8 +92,9 @@ def draw(run_file: Path, generation: int | None, out: Path | None) -> None:
     title = (f"{run_file.name}: generation {gen}, goal {goal}, {what} "
              f"{h['fitness_best'][row]:.3f}, max Q = {net.q:.3f} "
              f"({'directed' if net.directed else 'undirected'})")
+    written = _writing(lambda: draw_network(net.graph, net.communities, out, title), out)
     click.echo(f"drew generation {gen}: {chosen.description}")
-    click.echo(f"wrote {draw_network(net.graph, net.communities, out, title)}")
+    click.echo(f"wrote {written}")
 
 
 @click.command()
@@ -90,8 +116,9 @@ def export(run_file: Path, fmt: str, out: Path | None) -> None:
             raise UserError(f"--format {fmt} cannot go to stdout; give -o FILE")
         to_csv(h, click.open_file("-", "w"))
         return
+    out = _output(out or run_file.with_suffix(f".{fmt}"), (f".{fmt}",), f"--format {fmt}")
     try:
-        path = write(h, fmt, out or run_file.with_suffix(f".{fmt}"))
+        path = _writing(lambda: write(h, fmt, out), out)
     except ExportError as err:
         raise UserError(str(err)) from None
     click.echo(f"wrote {path} ({len(h)} rows)")
@@ -135,7 +162,8 @@ def compare(runs: tuple[Path, ...], by: tuple[str, ...], measures: tuple[str, ..
     from evosim.analysis.report import emit_warnings
 
     notes = emit_warnings(conditions)
-    path = compare_report(conditions, chosen, out, notes, by, bootstrap, seed)
+    path = _writing(lambda: compare_report(conditions, chosen, out, notes, by, bootstrap, seed),
+                    out)
     for c in conditions:
         click.echo(f"{c.name}: {len(c)} runs ({int(c.censored.sum())} never solved)")
     click.echo(f"wrote {path}")

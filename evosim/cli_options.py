@@ -50,11 +50,11 @@ def config_options(command: Callable) -> Callable:
     _FLAGS and --set KEY=VALUE. The command receives them as keyword arguments; pass those to
     ``build_config``."""
     options = [
-        click.option("--mvg", "schedule", flag_value="mvg",
+        click.option("--mvg", is_flag=True,
                      help="Modularly varying goals (G1 <-> G2; retina: and <-> or)."),
-        click.option("--rmvg", "schedule", flag_value="rmvg",
+        click.option("--rmvg", is_flag=True,
                      help="Random modularly varying goals: a new F(sub-goals) at each switch."),
-        click.option("--random-goals", "schedule", flag_value="random",
+        click.option("--random-goals", is_flag=True,
                      help="Control: a new random truth table at each switch."),
         click.option("--goal", help="Fixed goal by name (see `evosim tasks`)."),
         *(click.option(flag, flag.strip("-").replace("-", "_"), **kw) for flag, _, kw in _FLAGS),
@@ -66,9 +66,18 @@ def config_options(command: Callable) -> Callable:
     return command
 
 
-def build_config(target: str, schedule: str | None = None, goal: str | None = None,
-                 assignments: tuple[str, ...] = (), **flags: Any) -> cfg.Config:
+SCHEDULE_FLAGS = {"mvg": "mvg", "rmvg": "rmvg", "random_goals": "random"}
+
+
+def build_config(target: str, goal: str | None = None, assignments: tuple[str, ...] = (),
+                 mvg: bool = False, rmvg: bool = False, random_goals: bool = False,
+                 **flags: Any) -> cfg.Config:
     """The config of TARGET (a task name or a TOML file) with the flags applied."""
+    chosen = [flag for flag, on in (("mvg", mvg), ("rmvg", rmvg), ("random-goals", random_goals))
+              if on]
+    if len(chosen) > 1:
+        raise cfg.ConfigError(f"--{' and --'.join(chosen)} exclude each other: give one schedule")
+    schedule = SCHEDULE_FLAGS[chosen[0].replace("-", "_")] if chosen else None
     path = Path(target)
     if target.endswith(".toml") or path.is_file():
         config = cfg.load(path)
@@ -79,7 +88,8 @@ def build_config(target: str, schedule: str | None = None, goal: str | None = No
         overrides["schedule.kind"] = schedule
     if goal:
         if schedule:
-            raise cfg.ConfigError(f"--goal {goal} names a fixed goal; it cannot go with --{schedule}")
+            raise cfg.ConfigError(f"--goal {goal} names a fixed goal; it cannot go with "
+                                  f"--{chosen[0]}")
         overrides.update({"schedule.kind": "fixed", "schedule.goal": goal})
     keys = {flag.strip("-").replace("-", "_"): key for flag, key, _ in _FLAGS}
     for name, value in flags.items():

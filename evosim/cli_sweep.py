@@ -57,11 +57,11 @@ def sweep(target, seeds, grid, out, workers, retries, dask, slurm, jobs, cores, 
             raise UserError("sweep: give a task or config file and --out DIR (or --status DIR)")
         if dask and slurm:
             raise UserError("sweep: --dask and --slurm exclude each other")
-        if seeds and flags.get("seed") is not None:
+        if seeds is not None and flags.get("seed") is not None:
             raise UserError("sweep: --seed and --seeds exclude each other")
         base, table = _base_config(target, flags)
         plan = sw.expand(base, sw.parse_grid(grid),
-                         sw.parse_seeds(seeds) if seeds else [base.run.seed])
+                         sw.parse_seeds(seeds) if seeds is not None else [base.run.seed])
         sw.prepare_folder(plan, Path(out))  # a wrong folder is refused before any cluster starts
         if slurm:
             backend = sw.slurm_backend(sw.slurm_options(

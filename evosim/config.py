@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import stat
 import tomllib
 import types
 import typing
@@ -34,7 +35,8 @@ def _num(default: Any, low: float | None = None, high: float | None = None, doc:
 @dataclass(frozen=True)
 class RunSection:
     seed: int = _num(0, 0, 2**63 - 1, "the run's seed: with the config it fixes the whole history")
-    generations: int = _num(20000, 1, None, "generations after the initial population (rows 0..N)")
+    generations: int = _num(20000, 1, 10**8, "generations after the initial population (rows "
+                                              "0..N)")
     population: int = _num(1000, 4, 65535, "individuals (K&A; some replications use 5000)")
     engine: str = _choice("numba", "numba", "numpy", "deap",
                           doc="numba kernels, the NumPy reference, or DEAP's operators")
@@ -68,7 +70,8 @@ class SelectionSection:
                           doc="elitist: K&A truncation; tournament: k-tournaments fill the "
                               "non-elite; nsga2: performance and connection cost as objectives")
     elite_fraction: float = _num(0.3, 0.0, 0.5, "top fraction passed on unchanged (K&A)")
-    tournament_size: int = _num(2, 1, None, "tournament size for scheme = tournament")
+    tournament_size: int = _num(2, 1, 65535, "tournament size for scheme = tournament (at most "
+                                             "the population)")
     unique: bool = _num(False, doc="nsga2: duplicate genomes only survive when nothing else is "
                                    "left to fill the population")
     operator: str = _num("", doc="a deap.tools selection operator (e.g. deap.tools.selTournament) "
@@ -110,7 +113,7 @@ class CostSection:
 
 @dataclass(frozen=True)
 class GradientSection:
-    hidden: tuple[int, ...] = _num((8, 4), doc="hidden layer sizes (retina: 8, 4, 2; digit-pairs: "
+    hidden: tuple[int, ...] = _num((8, 4), 1, 4096, doc="hidden layer sizes (retina: 8, 4, 2; digit-pairs: "
                                                "64, 32, 2)")
     activation: str = _choice("tanh", "tanh", "relu", "sigmoid", doc="hidden units")
     optimizer: str = _choice("adam", "adam", "sgd", doc="Adam (Kingma & Ba) or SGD")
@@ -131,7 +134,7 @@ class GradientSection:
                                                "every evaluation")
     label_noise: float = _num(0.0, 0.0, None, "std of Gaussian noise added to targets")
     test_fraction: float = _num(0.2, 0.0, 0.9, "digit-pairs: share of images held out for test")
-    n_pairs: int = _num(5000, 10, None, "digit-pairs: training pairs")
+    n_pairs: int = _num(5000, 10, 10**7, "digit-pairs: training pairs")
     mnist_images: str = _num("", doc="digit-pairs: an MNIST IDX image file instead of "
                                      "scikit-learn's 8x8 digits")
     mnist_labels: str = _num("", doc="digit-pairs: the matching IDX label file")
@@ -254,6 +257,9 @@ def from_dict(data: dict[str, Any]) -> Config:
     """Build and validate a Config; any bad key or value raises ConfigError naming it."""
     if not isinstance(data, dict):
         raise ConfigError("config: expected a table of sections")
+    for name, values in data.items():
+        if not isinstance(values, dict):
+            raise ConfigError(f"{name}: expected a [{name}] table of keys, got {values!r}"[:200])
     data = _with_task_defaults(data)
     sections = {f.name: f for f in dataclasses.fields(Config)}
     built = {}
@@ -268,24 +274,42 @@ def from_dict(data: dict[str, Any]) -> Config:
     return config
 
 
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few dozen lines; anything this big is not one
+
+
 def load(path: str | Path) -> Config:
+    """Read and validate a TOML config file (UTF-8, a regular file of at most 1 MiB)."""
     path = Path(path)
     try:
-        text = path.read_text()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path}: not a regular file; a config is a TOML file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {info.st_size} bytes; a config file has at most "
+                              f"{MAX_CONFIG_BYTES}")
+        raw = path.read_bytes()
     except OSError as err:
         raise ConfigError(f"{path}: cannot read config file ({err.strerror})") from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML ({err})") from None
-    return from_dict(data)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); TOML files are "
+                          "UTF-8") from None
+    return _parse(text, str(path))
 
 
 def loads(text: str) -> Config:
+    return _parse(text, "config")
+
+
+def _parse(text: str, where: str) -> Config:
     try:
-        return from_dict(tomllib.loads(text))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config: not valid TOML ({err})") from None
+        raise ConfigError(f"{where}: not valid TOML ({err})") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply to be a config") from None
+    return from_dict(data)
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -309,10 +333,11 @@ def describe(section_cls: type, key: str) -> str:
         return "one of " + ", ".join(meta["choices"])
     low, high = meta.get("low"), meta.get("high")
     kind = _type_name(_field_type(section_cls, key))
+    each = " each" if typing.get_origin(_field_type(section_cls, key)) is tuple else ""
     if low is not None and high is not None:
-        return f"{kind} in [{low}, {high}]"
+        return f"{kind}{each} in [{low}, {high}]"
     if low is not None:
-        return f"{kind} >= {low}"
+        return f"{kind}{each} >= {low}"
     return kind
 
 
@@ -343,6 +368,10 @@ def _operator_args(values: dict[str, Any], fields) -> tuple[dict[str, Any], tupl
         if key not in allowed:
             raise ConfigError(f"unknown key 'selection.{key}'; {values['operator']} takes: "
                               f"{', '.join(allowed) or 'no keyword arguments'}")
+    for key, value in extra.items():  # before probing: sizes beyond any population take ages
+        if isinstance(value, int) and not isinstance(value, bool) and value > 65535:
+            raise ConfigError(f"selection.{key}: {value} is more than any population; allowed: "
+                              "at most the population (run.population <= 65535)")
     try:
         probe_operator(operator, extra)
     except Exception as err:  # whatever DEAP raises for bad arguments
@@ -364,8 +393,9 @@ def _check_value(section: str, cls: type, key: str, value: Any) -> Any:
     if meta.get("choices") and value not in meta["choices"]:
         raise ConfigError(f"{where}: {value!r} is not allowed; allowed: {allowed}")
     low, high = meta.get("low"), meta.get("high")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ConfigError(f"{where}: {value!r} is out of range; allowed: {allowed}")
+    for item in value if isinstance(value, tuple) else (value,):
+        if (low is not None and item < low) or (high is not None and item > high):
+            raise ConfigError(f"{where}: {value!r} is out of range; allowed: {allowed}")
     return value
 
 
@@ -445,6 +475,24 @@ def _check_combinations(config: Config) -> None:
         if len(tables) < 2:
             raise ConfigError("schedule.goals: an mvg schedule needs at least two different goals "
                               f"(these have one truth table: {', '.join(schedule.goals)})")
+    if config.selection.scheme == "tournament" and \
+            config.selection.tournament_size > config.run.population:
+        raise ConfigError(f"selection.tournament_size: {config.selection.tournament_size} is more "
+                          f"than the population ({config.run.population}); allowed: 1 to "
+                          f"{config.run.population}")
+    for key, value in config.selection.operator_args:
+        if isinstance(value, int) and not isinstance(value, bool) and \
+                value > config.run.population:
+            raise ConfigError(f"selection.{key}: {value} is more than the population "
+                              f"({config.run.population}); a selection operator's sizes are at "
+                              "most the population")
+    if gradient and config.task.name == "digit-pairs":
+        for key in ("mnist_images", "mnist_labels"):
+            name = getattr(config.gradient, key)
+            if name and not Path(name).is_file():
+                raise ConfigError(f"gradient.{key}: {name!r} is not a readable file")
+        if bool(config.gradient.mnist_images) != bool(config.gradient.mnist_labels):
+            raise ConfigError("gradient.mnist_images and gradient.mnist_labels go together")
     if config.selection.operator and config.selection.scheme == "nsga2":
         raise ConfigError("selection.operator replaces the built-in scheme; it cannot go with "
                           "selection.scheme = nsga2")

@@ -154,10 +154,11 @@ class GoalFamily:
 
     def target(self, name: str) -> np.ndarray:
         if name.startswith("table:"):
-            bits = np.array([int(c) for c in name[6:][::-1]], dtype=np.uint8)
-            if bits.size != self.n_rows:
-                raise ValueError(f"goal {name!r} has {bits.size} rows, expected {self.n_rows}")
-            return bits
+            digits = name[6:]
+            if set(digits) - {"0", "1"} or len(digits) != self.n_rows:
+                raise ValueError(f"goal {name!r}: a table goal is table: and {self.n_rows} "
+                                 "digits 0 or 1 (row n-1 first)")
+            return np.array([int(c) for c in digits[::-1]], dtype=np.uint8)
         if name not in self._named:
             raise ValueError(f"unknown goal {name!r}; allowed: {', '.join(self._named)}")
         return np.asarray(self._named[name](input_bits(self.n_inputs)), dtype=np.uint8)

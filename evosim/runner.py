@@ -24,6 +24,7 @@ from evosim.goals import Schedule, make_schedule
 from evosim.io import RunFileError, RunWriter, load
 from evosim.io.lock import RunLock, RunLockedError
 from evosim.measures import BestNetworkMeter
+from evosim.resources import check_memory
 from evosim.tasks import get_task
 
 
@@ -92,6 +93,7 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     replaced only with ``force``, or when it holds no generation yet (a run stopped at once).
     ``timings``, if given, accumulates seconds spent in the engine, in measuring Q ("q") and in
     writing ("hdf5"): what benchmarks/bench_logic.py reports."""
+    _fits(config)
     task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
@@ -133,6 +135,7 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
         except cfg.ConfigError as err:
             raise RunError(f"{path}: its stored config is not valid ({err})") from None
         config = _extended(path, stored, generations)
+        _fits(config)
         if history.attrs.get("status") == "complete" and config == stored:
             return RunResult(path, "complete", int(history["generation"][-1]) + 1)
         task = get_task(config.task, config.cost.layout)
@@ -158,6 +161,13 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
         source.meter.restore(kept, point.solving_genome)
         return _record(config, schedule, point.writer, source.blocks, source.meter, progress,
                        start=point.generation)
+
+
+def _fits(config: cfg.Config) -> None:
+    try:
+        check_memory(config)
+    except cfg.ConfigError as err:
+        raise RunError(str(err)) from None
 
 
 def _extended(path: Path, config: cfg.Config, generations: int | None) -> cfg.Config:

@@ -31,11 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomli_w
 
 from evosim import config as cfg
 
 MANIFEST = "sweep.toml"
+MAX_RUNS = 100_000  # a sweep's runs are expanded and validated up front
 DASK_HINT = 'pip install "evosim[dask]"'
 
 
@@ -74,6 +76,8 @@ class Sweep:
 def parse_seeds(text: str) -> list[int]:
     """``0-49``, ``1,5,9`` or ``0-9,20`` -> the seeds, in the order given, each once."""
     seeds: list[int] = []
+    if not text.strip():
+        raise SweepError("--seeds '': no seeds; expected e.g. 0-49, 1,5,9 or 0-9,20")
     for part in text.split(","):
         match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if not match:
@@ -81,6 +85,9 @@ def parse_seeds(text: str) -> list[int]:
         low, high = int(match[1]), int(match[2] if match[2] is not None else match[1])
         if high < low:
             raise SweepError(f"--seeds {text!r}: range {part.strip()} runs backwards")
+        if len(seeds) + high - low + 1 > MAX_RUNS:
+            raise SweepError(f"--seeds {text!r}: more than {MAX_RUNS} seeds; a sweep has at most "
+                             f"{MAX_RUNS} runs")
         seeds.extend(range(low, high + 1))
     seen: set[int] = set()
     for seed in seeds:
@@ -117,6 +124,10 @@ def expand(base: cfg.Config, grid: dict[str, list[Any]], seeds: Sequence[int]) -
     every seed, each validated now: a bad key or value fails before anything runs."""
     if not seeds:
         raise SweepError("--seeds: no seeds")
+    points = int(np.prod([len(v) for v in grid.values()])) if grid else 1
+    if points * len(seeds) > MAX_RUNS:
+        raise SweepError(f"--grid x --seeds: {points * len(seeds)} runs; a sweep has at most "
+                         f"{MAX_RUNS}")
     runs = []
     for values in itertools.product(*grid.values()):
         point = dict(zip(grid, values))
@@ -204,7 +215,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise SweepError(f"{folder}: no {MANIFEST}; not a sweep folder") from None
-    except (OSError, tomllib.TOMLDecodeError) as err:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise SweepError(f"{path}: cannot read ({err})") from None
 
 
@@ -237,7 +248,10 @@ def run_state(folder: Path, name: str) -> RunState:
 def folder_status(folder: str | Path) -> list[RunState]:
     """The state of every run the folder's manifest lists."""
     folder = Path(folder)
-    return [run_state(folder, name) for name in read_manifest(folder).get("runs", [])]
+    runs = read_manifest(folder).get("runs", [])
+    if not isinstance(runs, list) or not all(isinstance(r, str) for r in runs):
+        raise SweepError(f"{folder / MANIFEST}: 'runs' is not a list of run names")
+    return [run_state(folder, name) for name in runs]
 
 
 # ------------------------------------------------------------------------------------ workers

@@ -85,7 +85,7 @@ def test_extending_a_run_equals_a_longer_run(tmp_path):
 def test_resume_takes_no_other_flag(tmp_path):
     path = runner.run(small(**{"run.generations": 60}), tmp_path / "x.h5").path
     for args, named in ((["--seed", 3], "--seed"), (["logic-gates"], "TARGET"),
-                        (["--population", 50, "--mvg"], "--population, --mvg/--rmvg"),
+                        (["--population", 50, "--mvg"], "--population, --mvg"),
                         (["--set", "run.seed=2"], "--set"), (["--out", "y.h5"], "--out")):
         result = cli("run", "--resume", path, *args)
         assert result.exit_code == 2 and result.output.count("\n") == 1, result.output

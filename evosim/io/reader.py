@@ -1,13 +1,14 @@
 """Reading run files into plain arrays, without importing any task or engine code."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from evosim.io.integrity import DamagedFileError, check_whole
+from evosim.io.integrity import DamagedFileError, check_whole, read_superblock
 from evosim.io.schema import SCHEMA_VERSION
 
 
@@ -50,13 +51,37 @@ class History:
         return out
 
 
+LIVE_READ_ATTEMPTS = 20  # a chunk being written fails its checksum for a moment
+
+
 def load(path: str | Path) -> History:
     """Load a run file written by evosim (complete, interrupted, killed or still being written:
     the writer's SWMR mode lets readers in at any moment), after the checks of
-    :mod:`evosim.io.integrity`: a damaged file is refused, never read as if whole."""
+    :mod:`evosim.io.integrity`: a damaged file is refused, never read as if whole.  A file
+    being written may show a chunk in the middle of its write: such a read is tried again (for
+    about a second) before the file is called damaged."""
     path = Path(path)
     if not path.exists():
         raise RunFileError(f"{path}: no such run file")
+    for attempt in range(LIVE_READ_ATTEMPTS):
+        try:
+            return _load(path)
+        except RunFileError:
+            live = _open_for_writing(path)
+            if not live or attempt == LIVE_READ_ATTEMPTS - 1:
+                raise
+            time.sleep(0.002 * 2 ** min(attempt, 5))
+    raise AssertionError("unreachable")
+
+
+def _open_for_writing(path: Path) -> bool:
+    try:
+        return read_superblock(path).open_for_writing
+    except (OSError, DamagedFileError):
+        return False
+
+
+def _load(path: Path) -> History:
     try:
         with open_run_file(path) as f:
             version = int(f.attrs.get("schema_version", -1))
@@ -66,6 +91,10 @@ def load(path: str | Path) -> History:
             if version < 1 or "history" not in f:
                 raise RunFileError(f"{path}: not an evosim run file")
             attrs = {k: _plain(v) for k, v in f.attrs.items()}
+            for name in ("config", "task", "mode", "status"):
+                if not isinstance(attrs.get(name), str):
+                    raise RunFileError(f"{path}: damaged run file (its {name!r} attribute is "
+                                       f"{'missing' if name not in attrs else 'not text'})")
             columns = {k: v[()] for k, v in f["history"].items()}
             rows = min(len(v) for v in columns.values())  # a live writer appends column by column
             columns = {k: v[:rows] for k, v in columns.items()}
@@ -99,12 +128,14 @@ def open_run_file(path: str | Path) -> h5py.File:
 
 def _checkpoint_generation(f: h5py.File) -> int:
     active = int(f["checkpoint/active"][0])
+    if active not in (0, 1):
+        raise RunFileError(f"{f.filename}: damaged checkpoint (active slot {active}; allowed 0, 1)")
     return int(f["checkpoint/generation"][active])
 
 
 def _plain(value):
     if isinstance(value, bytes):
-        return value.decode()
+        return value.decode(errors="replace")
     if isinstance(value, np.generic):
         return value.item()
     return value

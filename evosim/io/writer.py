@@ -114,7 +114,10 @@ class RunWriter:
                                  f"resumes schema {SCHEMA_VERSION} only: start the run again")
             ckpt = old["checkpoint"]
             generations = ckpt["generation"][()]
-            slot = _checkpoint_slot(generations, int(ckpt["active"][0]), before)
+            active = int(ckpt["active"][0])
+            if active not in (0, 1):
+                raise ValueError(f"{path}: damaged checkpoint (active slot {active}; allowed 0, 1)")
+            slot = _checkpoint_slot(generations, active, before)
             generation = int(generations[slot]) if slot is not None else -1
             genomes = ckpt["genomes"][slot] if slot is not None else None
             keep = max(generation, 0)

@@ -58,7 +58,8 @@ class RunWriter:
         ``extra_data`` (path -> array) fixed facts of the run (gradient mode: the data split).
         The checkpoint holds ``checkpoint_shape`` (default: the genome shape) of the same dtype."""
         path = Path(path)
-        f = h5py.File(path, "w-", libver="latest")
+        # a small chunk cache: rows are appended once and never read back (memory stays flat)
+        f = h5py.File(path, "w-", libver="latest", rdcc_nbytes=256 << 10)
         f.attrs.update(dict(
             schema_version=SCHEMA_VERSION, evosim_version=__version__, task=task, mode=mode,
             seed=seed, config=config_toml, engine=engine, status="running",

@@ -22,7 +22,7 @@ class ModularityCache:
     ``hits`` / ``misses`` count lookups of both kinds.
     """
 
-    def __init__(self, directed: bool = False, exact_limit: int = 24, maxsize: int = 100_000):
+    def __init__(self, directed: bool = False, exact_limit: int = 24, maxsize: int = 4096):
         self.directed = bool(directed)
         self.exact_limit = int(exact_limit)
         self.maxsize = int(maxsize)

@@ -6,6 +6,7 @@ between two blocks it has the block measured (``measures.BestNetworkMeter`` for 
 """
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import time
@@ -48,6 +49,9 @@ class RunResult:
 
 class RunError(RuntimeError):
     """A run that cannot start (bad output path, nothing to resume); the message is for users."""
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EIO)  # a disk's trouble, not the folder's
 
 
 class RunLocked(RunError):
@@ -114,7 +118,8 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
             os.replace(target, path)  # whole before it is there: a stub is never the run file
         except OSError as err:
             target.unlink(missing_ok=True)
-            raise RunError(f"{path}: cannot write here ({err.strerror or err})") from None
+            kind = WriteFailed if err.errno in _FULL else RunError
+            raise kind(f"{path}: cannot write here ({err.strerror or err})") from None
         writer.path = path
         return _record(config, schedule, writer, source.blocks, source.meter, progress, timings)
 

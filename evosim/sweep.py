@@ -459,8 +459,12 @@ def run_sweep(sweep: Sweep, folder: str | Path, backend: Backend, *, retries: in
                     if attempts[spec.name] <= retries and not stopping:
                         queue.append(spec)
                         continue
-                    (folder / f"{spec.name}.failed").write_text(
-                        f"failed {attempts[spec.name]} times; last error:\n{summary['error']}")
+                    try:
+                        (folder / f"{spec.name}.failed").write_text(
+                            f"failed {attempts[spec.name]} times; last error:\n"
+                            f"{summary['error']}")
+                    except OSError:  # a full disk: the summary still says it failed
+                        pass
                     summary["status"] = "failed"
                 stopping = stopping or summary["status"] == "interrupted"
                 summaries.append(summary)

@@ -166,3 +166,22 @@ def test_a_full_disk_stops_cleanly_and_resumes_to_the_whole_file(tmp_path, tiny_
     filler.unlink()
     _resume(out)
     assert_same_run_files(whole, out)
+
+
+def test_a_full_disk_at_creation_leaves_nothing_behind(tiny_disk):
+    filler = tiny_disk / "filler"
+    filler.write_bytes(b"\0" * (3 * 1024 * 1024 - 200 * 1024))
+    args = ["logic-gates", "--generations", "200", "--population", "50", "--quiet"]
+    done = subprocess.run([sys.executable, "-m", "evosim", "run", *args, "--out",
+                           str(tiny_disk / "x.h5")], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "No space left on device" in done.stderr
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
+    sweep = [sys.executable, "-m", "evosim", "sweep", *args[:-1],
+             "--seeds", "0-1", "--workers", "1", "--out", str(tiny_disk / "s")]
+    done = subprocess.run(sweep, capture_output=True, text=True)
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr
+    assert not list((tiny_disk / "s").glob("*.failed"))  # interrupted, not failed
+    filler.unlink()
+    done = subprocess.run(sweep, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

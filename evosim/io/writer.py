@@ -58,6 +58,7 @@ class RunWriter:
         ``extra_data`` (path -> array) fixed facts of the run (gradient mode: the data split).
         The checkpoint holds ``checkpoint_shape`` (default: the genome shape) of the same dtype."""
         path = Path(path)
+        _ensure_space(path, _MARGIN, "a new run file")
         # a small chunk cache: rows are appended once and never read back (memory stays flat)
         f = h5py.File(path, "w-", libver="latest", rdcc_nbytes=256 << 10)
         f.attrs.update(dict(
@@ -143,28 +144,40 @@ class RunWriter:
             tmp = path.with_name(path.name + ".resume-tmp")
             tmp.unlink(missing_ok=True)
             _ensure_space(tmp, os.path.getsize(path) + _MARGIN, "a copy of the file")
-            new = cls.create(
-                tmp, task=attrs["task"], mode=attrs["mode"], seed=attrs["seed"],
-                config_toml=attrs["config"], engine=attrs["engine"], goal_names=names,
-                goal_targets=targets, genome_shape=(1, old["snapshots/genome"].shape[1]),
-                checkpoint_shape=ckpt["genomes"].shape[1:], extra_data=facts,
-                genome_dtype=ckpt["genomes"].dtype, engine_key=int(ckpt["engine_key"][0]),
-                attrs=attrs, extra_columns={name: rows[name].dtype for name in rows
-                                            if name not in HISTORY_COLUMNS})
-            if keep:
-                new._append_rows({name: values[:keep] for name, values in rows.items()},
-                                 snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps],
-                                 {name: values[:cut_epochs] for name, values in epochs.items()})
-            for target, name in zip(new._checkpoint[1:], ("generation", "genomes",
-                                                          "epoch_genome")):
-                target[...] = ckpt[name][()]  # both slots, as they were
-            new._checkpoint[0][0] = slot if slot is not None else 0
+            try:
+                new = cls._rebuild(tmp, old, attrs, names, targets, facts, rows, epochs,
+                                   snap_gen, keep, cut_snaps, cut_epochs, slot)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
             solving = ckpt["epoch_genome"][slot] if slot is not None else None
-            new.file.attrs["status"] = "running"
-            new.file.flush()
         os.replace(tmp, path)
         new.path = path
         return ResumePoint(new, keep, genomes, solving)
+
+    @classmethod
+    def _rebuild(cls, tmp, old, attrs, names, targets, facts, rows, epochs, snap_gen, keep,
+                 cut_snaps, cut_epochs, slot) -> "RunWriter":
+        """The rows kept, the goals and the checkpoint of ``old`` written into a new file."""
+        ckpt = old["checkpoint"]
+        new = cls.create(
+            tmp, task=attrs["task"], mode=attrs["mode"], seed=attrs["seed"],
+            config_toml=attrs["config"], engine=attrs["engine"], goal_names=names,
+            goal_targets=targets, genome_shape=(1, old["snapshots/genome"].shape[1]),
+            checkpoint_shape=ckpt["genomes"].shape[1:], extra_data=facts,
+            genome_dtype=ckpt["genomes"].dtype, engine_key=int(ckpt["engine_key"][0]),
+            attrs=attrs, extra_columns={name: rows[name].dtype for name in rows
+                                        if name not in HISTORY_COLUMNS})
+        if keep:
+            new._append_rows({name: values[:keep] for name, values in rows.items()},
+                             snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps],
+                             {name: values[:cut_epochs] for name, values in epochs.items()})
+        for target, name in zip(new._checkpoint[1:], ("generation", "genomes", "epoch_genome")):
+            target[...] = ckpt[name][()]  # both slots, as they were
+        new._checkpoint[0][0] = slot if slot is not None else 0
+        new.file.attrs["status"] = "running"
+        new.file.flush()
+        return new
 
     def write_block(self, rows: Mapping[str, np.ndarray], snapshot_generations: np.ndarray,
                     snapshot_genomes: np.ndarray, epochs: Mapping[str, np.ndarray],

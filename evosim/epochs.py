@@ -49,7 +49,8 @@ class EpochRecorder:
     ``measure(genome)`` gives a genome's network measures and ``qm(adjacency)`` its Qm record;
     Qm is computed for the solving network of every ``qm_epochs``-th epoch and of the last."""
 
-    def __init__(self, schedule: Schedule, last: int, measure: Callable[[np.ndarray], NetworkMeasures],
+    def __init__(self, schedule: Schedule, last: int,
+                 measure: Callable[[np.ndarray], NetworkMeasures],
                  qm: Callable[[np.ndarray], QmResult], qm_epochs: int, genome_width: int,
                  genome_dtype):
         self.schedule, self.last = schedule, last

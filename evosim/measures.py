@@ -61,21 +61,22 @@ class QmMeter:
                 rows[column][i] = getattr(record, field)
 
 
-class BestNetworkMeter:
-    """Per-generation measures of the best individual, Qm at epoch ends, and /epochs."""
+class NetworkMeter:
+    """What both modes' meters share: the Qm meter (and its cache), the /epochs recorder, and
+    the names of the methods used. A subclass gives ``network(genome)`` and ``measure(block)``."""
 
-    def __init__(self, task, config: cfg.Config, schedule: Schedule):
+    def __init__(self, config: cfg.Config, schedule: Schedule, null: NullModel | None,
+                 genome_width: int, genome_dtype):
         m = config.modularity
-        self.task, self.schedule = task, schedule
-        self.every, self.qm_epochs = m.every, m.qm_epochs
+        self.schedule, self.every, self.qm_epochs = schedule, m.every, m.qm_epochs
         self.last = config.run.generations
-        self.directed = m.directed
-        self.cost_kind = config.cost.kind
-        self.qm_meter = QmMeter(config)
+        self.qm_meter = QmMeter(config, null)
         self.cache = self.qm_meter.cache
         self.epochs = EpochRecorder(schedule, self.last, self.network, self.qm_meter.qm,
-                                    m.qm_epochs, task.genome_length, np.int16)
-        self._previous: tuple[np.ndarray, NetworkMeasures] | None = None
+                                    m.qm_epochs, genome_width, genome_dtype)
+
+    def network(self, genome: np.ndarray) -> NetworkMeasures:
+        raise NotImplementedError
 
     @property
     def q_methods(self) -> set[str]:
@@ -87,6 +88,24 @@ class BestNetworkMeter:
 
     def restore(self, history, solving_genome) -> None:
         self.epochs.restore(history, solving_genome)
+
+    def measured_rows(self, generations: np.ndarray) -> np.ndarray:
+        """Rows whose q_best is recorded: every ``modularity.every``-th, at epoch ends."""
+        if not self.every:
+            return np.zeros(len(generations), dtype=bool)
+        return (self.schedule.phase_end(generations, self.every) | (generations == 0)
+                | (generations == self.last))
+
+
+class BestNetworkMeter(NetworkMeter):
+    """Per-generation measures of the best individual, Qm at epoch ends, and /epochs."""
+
+    def __init__(self, task, config: cfg.Config, schedule: Schedule):
+        self.task = task
+        self.directed = config.modularity.directed
+        self.cost_kind = config.cost.kind
+        super().__init__(config, schedule, None, task.genome_length, np.int16)
+        self._previous: tuple[np.ndarray, NetworkMeasures] | None = None
 
     def measure(self, block: Block) -> Measured:
         n = len(block.generation)
@@ -116,8 +135,7 @@ class BestNetworkMeter:
                               ("q_best", "q"), ("q_exact", "exact")):
             rows[column][:] = np.array([getattr(v, field) for v in values])[fill]
         gens = block.generation
-        measured = (self.schedule.phase_end(gens, self.every) | (gens == 0) | (gens == self.last)
-                    if self.every else np.zeros(n, dtype=bool))
+        measured = self.measured_rows(gens)
         rows["q_best"][~measured] = np.nan
         rows["q_exact"][~measured] = False
         self.qm_meter.fill(rows, qm_due(self.schedule, gens, self.last, self.qm_epochs),

@@ -73,7 +73,8 @@ def test_solving_networks_are_stored_and_measured(solved_runs, kind):
         optimum = igraph.Graph.Adjacency(adjacency.tolist(), mode="undirected")
         assert e["q_solved"][i] == pytest.approx(
             optimum.community_optimal_modularity().modularity, abs=1e-9)
-        assert e["q_solved"][i] == h["q_best"][at] and e["n_edges_solved"][i] == h["n_edges_best"][at]
+        assert e["q_solved"][i] == h["q_best"][at]
+        assert e["n_edges_solved"][i] == h["n_edges_best"][at]
         if (i + 1) % 4 == 0 or i == len(e["solved"]) - 1:
             record = qm(adjacency, n_samples=4, rng=seed)
             assert np.array_equal([e["qm_solved"][i], e["z_solved"][i]], [record.qm, record.z],
@@ -90,7 +91,8 @@ def test_resume_in_the_middle_of_a_solved_epoch_gives_the_same_epochs(tmp_path, 
     config = runner.cfg.loads(load(solved_runs["fixed"]).config_toml)
     whole = load(solved_runs["fixed"])
     # a checkpoint (every 30 generations) inside an epoch whose goal was already solved
-    stops = [c for c in range(30, 400, 30) if c % PERIOD and whole["solved"][c - c % PERIOD:c].any()]
+    stops = [c for c in range(30, 400, 30)
+             if c % PERIOD and whole["solved"][c - c % PERIOD:c].any()]
     assert stops
     stop = stops[0]
 

@@ -9,9 +9,9 @@ from evosim.gradient import data as gdata
 from evosim.gradient.measures import weight_graph
 from evosim.gradient.trainer import (network_sizes, parameter_count, state_size, train,
                                      unflatten)
-from evosim.epochs import EpochRecorder, NetworkMeasures, qm_due
+from evosim.epochs import NetworkMeasures, qm_due
 from evosim.io import HISTORY_COLUMNS
-from evosim.measures import Measured, QmMeter
+from evosim.measures import Measured, NetworkMeter
 from evosim.modularity import LayerPermutation
 
 EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
@@ -43,32 +43,15 @@ def gradient_source(config, task, schedule, seeds: dict, state=None):
                      np.float64, extra, split, (1, state_size(sizes)))
 
 
-class WeightGraphMeter:
+class WeightGraphMeter(NetworkMeter):
     """Per epoch: the network's weight graph (|w| above gradient.weight_threshold) and its exact
     max Q (a recorded heuristic above modularity.exact_limit units); Qm against the layer
     permutation null at goal-period ends; and /epochs, one row per goal period."""
 
     def __init__(self, config, sizes: list[int], schedule):
-        m = config.modularity
         self.sizes, self.threshold = sizes, config.gradient.weight_threshold
-        self.schedule, self.every = schedule, m.every
-        self.qm_epochs = m.qm_epochs
-        self.last = config.run.generations
-        self.qm_meter = QmMeter(config, LayerPermutation(tuple(sizes)))
-        self.cache = self.qm_meter.cache
-        self.epochs = EpochRecorder(schedule, self.last, self.network, self.qm_meter.qm,
-                                    m.qm_epochs, parameter_count(sizes), np.float64)
-
-    @property
-    def q_methods(self) -> set[str]:
-        return self.qm_meter.q_methods
-
-    @property
-    def null_models(self) -> set[str]:
-        return self.qm_meter.null_models
-
-    def restore(self, history, solving_genome) -> None:
-        self.epochs.restore(history, solving_genome)
+        super().__init__(config, schedule, LayerPermutation(tuple(sizes)),
+                         parameter_count(sizes), np.float64)
 
     def measure(self, block) -> Measured:
         n = len(block.generation)
@@ -80,8 +63,7 @@ class WeightGraphMeter:
                     front0_size=block.front0_size, solved=block.fitness_best == 1.0)
         rows.update(block.extra)
         gens = block.generation
-        measured = (self.schedule.phase_end(gens, self.every) | (gens == 0) | (gens == self.last)
-                    if self.every else np.zeros(n, dtype=bool))
+        measured = self.measured_rows(gens)
         graphs = []
         for i in range(n):
             adjacency = self.weight_graph(block.best_genome[i])

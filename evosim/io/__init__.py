@@ -3,4 +3,5 @@ from evosim.io.reader import History, RunFileError, load
 from evosim.io.schema import EPOCH_COLUMNS, HISTORY_COLUMNS, SCHEMA_VERSION
 from evosim.io.writer import RunWriter
 
-__all__ = ["History", "RunFileError", "load", "EPOCH_COLUMNS", "HISTORY_COLUMNS", "SCHEMA_VERSION", "RunWriter"]
+__all__ = ["History", "RunFileError", "load", "EPOCH_COLUMNS", "HISTORY_COLUMNS", "SCHEMA_VERSION",
+           "RunWriter"]

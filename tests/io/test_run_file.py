@@ -36,9 +36,11 @@ def test_write_and_load_round_trip(tmp_path):
     path = tmp_path / "run.h5"
     genomes = np.arange(30, dtype=np.int16).reshape(3, 10)
     writer = _create(path, genomes)
-    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2], _epochs([0, 20], genomes[:2]),
+    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2],
+                       _epochs([0, 20], genomes[:2]),
                        50, genomes, genomes[0])
-    writer.write_block(_rows(50, 80), np.array([50, 75]), genomes[1:], _epochs([40, 60], genomes[1:]),
+    writer.write_block(_rows(50, 80), np.array([50, 75]), genomes[1:],
+                       _epochs([40, 60], genomes[1:]),
                        80, genomes + 1, genomes[2])
     writer.close("complete")
     h = load(path)
@@ -50,7 +52,8 @@ def test_write_and_load_round_trip(tmp_path):
     assert np.array_equal(h.snapshot_generation, [0, 25, 50, 75])
     assert np.array_equal(h.snapshot_genome[2:], genomes[1:])
     assert h.checkpoint_generation == 80
-    assert set(h.epochs) == set(EPOCH_COLUMNS) and np.array_equal(h.epochs["start"], [0, 20, 40, 60])
+    assert set(h.epochs) == set(EPOCH_COLUMNS)
+    assert np.array_equal(h.epochs["start"], [0, 20, 40, 60])
     assert np.array_equal(h.epoch_genome, np.concatenate([genomes[:2], genomes[1:]]))
 
 
@@ -58,7 +61,8 @@ def test_resume_cuts_rows_written_after_the_checkpoint(tmp_path):
     path = tmp_path / "run.h5"
     genomes = np.ones((3, 10), dtype=np.int16)
     writer = _create(path, genomes)
-    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2], _epochs([0, 20], genomes[:2]),
+    writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2],
+                       _epochs([0, 20], genomes[:2]),
                        50, genomes * 7, genomes[0] * 3)
     # a crash in the middle of the next block: rows, a snapshot and an epoch on disk, no checkpoint
     for name, values in _epochs([40], genomes[:1] * 5).items():

@@ -21,3 +21,17 @@ def assert_same_run_files(a, b) -> None:
         attrs_a = {k: v for k, v in fa.attrs.items() if k != "created"}
         attrs_b = {k: v for k, v in fb.attrs.items() if k != "created"}
         assert attrs_a == attrs_b
+
+
+def fill_disk_at_block(monkeypatch, block: int) -> None:
+    """Make the run writer's ``block``-th write fail as on a full disk (ENOSPC)."""
+    from evosim.io import RunWriter
+    original, calls = RunWriter.write_block, []
+
+    def write_block(self, *args):
+        calls.append(1)
+        if len(calls) == block:
+            raise OSError(28, "No space left on device")
+        original(self, *args)
+
+    monkeypatch.setattr(RunWriter, "write_block", write_block)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import numpy as np
 from click.testing import CliRunner
+from helpers import fill_disk_at_block
 
 from evosim.cli import main
 from evosim.io import load
@@ -143,22 +144,12 @@ def test_existing_output_is_refused_unless_forced(tmp_path):
 
 
 def test_a_full_disk_is_one_line_and_leaves_a_resumable_run(tmp_path, monkeypatch):
-    from evosim.io import RunWriter
     out = tmp_path / "full.h5"
-    original = RunWriter.write_block
-    calls = []
-
-    def write_block(self, *args):
-        calls.append(1)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device")
-        original(self, *args)
-
-    monkeypatch.setattr(RunWriter, "write_block", write_block)
+    fill_disk_at_block(monkeypatch, 3)
     result = CliRunner().invoke(main, ["run", "logic-gates", "--out", str(out), *SMALL])
     assert result.exit_code == 2
     assert "No space left on device" in result.output and "resumable from generation 80" in result.output
-    monkeypatch.setattr(RunWriter, "write_block", original)
+    monkeypatch.undo()
     assert load(out).attrs["status"] == "interrupted" and len(load(out)) == 80
     assert CliRunner().invoke(main, ["run", "--resume", str(out), "--quiet"]).exit_code == 0
     assert len(load(out)) == 121

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import assert_same_run_files
+from helpers import assert_same_run_files, fill_disk_at_block
 
 from evosim import config as cfg
 from evosim import runner
@@ -256,21 +256,12 @@ def test_two_drivers_on_one_folder_run_each_run_once(tmp_path):
 
 
 def test_a_full_disk_in_a_sweep_is_an_interruption_not_a_failure(tmp_path, monkeypatch):
-    from evosim.io import RunWriter
-    original, calls = RunWriter.write_block, []
-
-    def write_block(self, *args):
-        calls.append(1)
-        if len(calls) == 3:
-            raise OSError(28, "No space left on device")
-        original(self, *args)
-
-    monkeypatch.setattr(RunWriter, "write_block", write_block)
+    fill_disk_at_block(monkeypatch, 3)
     out = tmp_path / "full"
     args = [CONFIG, "--seeds", "0-1", *TINY, "--out", out, "--workers", 1]
     result = invoke(*args)
     assert result.exit_code == 130 and not list(out.glob("*.failed"))
     assert "interrupted" in {s.state for s in sw.folder_status(out)}
-    monkeypatch.setattr(RunWriter, "write_block", original)
+    monkeypatch.undo()
     assert invoke(*args).exit_code == 0
     assert all(s.state == "complete" for s in sw.folder_status(out))

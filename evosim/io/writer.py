@@ -244,12 +244,18 @@ def _ensure_space(path: Path, needed: int, what: str = "the next block") -> None
 
 
 def _checkpoint_slot(generations: np.ndarray, active: int, before: int | None) -> int | None:
-    """The checkpoint slot to continue from: the active one, or the latest at or before
-    ``before``; None if there is none (start again)."""
-    order = [active, 1 - active]
-    valid = [k for k in order if 0 <= generations[k] and (before is None
-                                                          or generations[k] <= before)]
-    return max(valid, key=lambda k: generations[k]) if valid else None
+    """The checkpoint slot to continue from: the active one, or with ``before`` the latest at or
+    before it; None if there is none (start again).
+
+    The spare slot counts only when it is older than the active one: a newer spare is a
+    checkpoint that was being written when the run died (its small ``generation`` value may
+    reach the disk before the rows it follows), not one that was finished."""
+    spare = 1 - active
+    older = 0 <= generations[spare] < generations[active]
+    candidates = [active, spare] if older else [active]
+    valid = [k for k in candidates if 0 <= generations[k] and (before is None
+                                                               or generations[k] <= before)]
+    return valid[0] if valid else None
 
 
 def _verify(path: Path, rows, snapshot_generations, epochs, keep: int) -> tuple[int, int]:

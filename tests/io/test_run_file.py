@@ -105,3 +105,40 @@ def test_load_errors_are_one_line_and_name_the_file(tmp_path):
         f.create_group("history")
     with pytest.raises(RunFileError, match="schema version 99 is newer"):
         load(newer)
+
+
+def _two_blocks(path, genomes, end):
+    """A run file with checkpoints at generations 50 and ``end`` (its active slot)."""
+    writer = _create(path, genomes)
+    writer.write_block(_rows(0, 50), np.array([0]), genomes[:1], _epochs([0, 20], genomes[:2]),
+                       50, genomes * 7, genomes[0] * 3)
+    writer.write_block(_rows(50, end), np.array([], dtype=np.int64), genomes[:0],
+                       _epochs([40], genomes[:1]), end, genomes * 8, genomes[0] * 4)
+    return writer
+
+
+def test_resume_ignores_a_spare_checkpoint_that_was_being_written(tmp_path):
+    """Killed while writing the next checkpoint: its generation reached the disk before the
+    rows it follows and before the active slot flipped to it.  Resuming uses the active slot."""
+    path = tmp_path / "run.h5"
+    genomes = np.ones((3, 10), dtype=np.int16)
+    writer = _two_blocks(path, genomes, 60)
+    ckpt = writer.file["checkpoint"]
+    spare = 1 - int(ckpt["active"][0])
+    ckpt["generation"][spare] = 80  # the next block's rows never arrived
+    ckpt["genomes"][spare] = genomes * 9
+    writer.file.close()
+    point = RunWriter.resume(path)
+    point.writer.close("interrupted")
+    assert point.generation == 60 and np.array_equal(point.genomes, genomes * 8)
+    assert len(load(path)) == 60
+
+
+def test_extending_a_finished_run_goes_back_to_the_checkpoint_before_its_end(tmp_path):
+    path = tmp_path / "run.h5"
+    genomes = np.ones((3, 10), dtype=np.int16)
+    _two_blocks(path, genomes, 61).close("complete")
+    point = RunWriter.resume(path, before=60)
+    point.writer.close("interrupted")
+    assert point.generation == 50 and np.array_equal(point.genomes, genomes * 7)
+    assert len(load(path)) == 50

@@ -4,8 +4,9 @@
 
 - evaluation under a count cost: the card's size (4 inputs, 12 gates, compiled with constant sizes)
   against 4 inputs and 13 gates (runtime sizes), per gate;
-- ``evaluate_changed`` against ``evaluate`` when half the children are copies of their parents,
-  for circuits of 7 inputs (two words of rows; one-word circuits are always evaluated whole);
+- the loops' ``evaluate_generation`` (copies inherit their parent's values) against evaluating
+  every child when half the children are copies, for circuits of 7 inputs (two words of rows;
+  one-word circuits are always evaluated whole);
 - ``copy_rows`` against NumPy's ``np.take`` for gathering N genomes out of 2N.
 
 Every variant runs interleaved round by round and keeps its best time: drifts of a shared machine
@@ -19,33 +20,40 @@ import time
 import numpy as np
 from numba import njit
 
+from evosim import config as cfg
 from evosim.engine import kernels
+from evosim.engine.loops import loops_for
+from evosim.tasks import logic
 from evosim.tasks.logic import LogicTask
 
+_COUNT = cfg.from_dict({}).replace(**{"cost.kind": "count"})
+_WIDE = LogicTask(7, 12).kernel_constants(_COUNT.variation, _COUNT.cost)
+evaluate_generation = loops_for(LogicTask.kernels("numba", _WIDE), "numba")["evaluate_generation"]
 
-def params_for(task: LogicTask) -> np.ndarray:
-    params = np.zeros(16, dtype=np.int64)
-    params[kernels.P_INPUTS], params[kernels.P_GATES] = task.n_inputs, task.max_gates
-    params[kernels.P_ROWS], params[kernels.P_COST] = task.n_rows, 1  # count
-    return params
+
+def constants_for(task: LogicTask):
+    return task.kernel_constants(_COUNT.variation, _COUNT.cost)
 
 
 @njit
-def _evaluate(genomes, target, consts, params, reps):
+def _evaluate(genomes, target, constants, reps):
     correct = np.empty(genomes.shape[0], dtype=np.int64)
     cost = np.empty(genomes.shape[0])
     for _ in range(reps):
-        kernels.evaluate(genomes, target, consts, params, correct, cost)
+        if constants.row_mask.size == 1:  # what the loops run: the fused pass where it applies
+            logic.evaluate_fused(genomes, target, constants, correct, cost)
+        else:
+            logic.evaluate(genomes, target, constants, correct, cost)
 
 
 @njit
-def _evaluate_changed(children, parents, sources, target, consts, params, reps):
+def _evaluate_changed(children, parents, sources, target, constants, reps):
     m = children.shape[0]
     correct, parent_correct = np.empty(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
     cost, parent_cost = np.empty(m), np.zeros(m)
     for _ in range(reps):
-        kernels.evaluate_changed(children, parents, sources, target, consts, params,
-                                 parent_correct, parent_cost, correct, cost)
+        evaluate_generation(children, parents, sources, target, True, constants,
+                            parent_correct, parent_cost, correct, cost)
 
 
 @njit
@@ -79,16 +87,13 @@ def main() -> None:
     out = np.empty((n, card.genome_length), dtype=np.int16)
     variants = {
         "evaluate, card size (12 gates)": lambda r: _evaluate(
-            card.random_genomes(n, np.uint64(4)), target, card.kernel_inputs("line"),
-            params_for(card), r),
+            card.random_genomes(n, np.uint64(4)), target, constants_for(card), r),
         "evaluate, 13 gates": lambda r: _evaluate(
-            other.random_genomes(n, np.uint64(3)), target, other.kernel_inputs("line"),
-            params_for(other), r),
+            other.random_genomes(n, np.uint64(3)), target, constants_for(other), r),
         "evaluate all children (7 inputs)": lambda r: _evaluate(
-            children, wide_target, wide.kernel_inputs("line"), params_for(wide), r),
+            children, wide_target, constants_for(wide), r),
         "evaluate_changed, half copies": lambda r: _evaluate_changed(
-            children, parents, sources, wide_target, wide.kernel_inputs("line"), params_for(wide),
-            r),
+            children, parents, sources, wide_target, constants_for(wide), r),
         "copy_rows": lambda r: _copy_rows(pool, rows, out, r),
         "np.take": lambda r: _take(pool, rows, out, r),
     }

@@ -65,8 +65,10 @@ def run(target, out, force, resume, quiet, **flags) -> None:
                                 "or --resume FILE")
             config = build_config(target, **flags)
             label = out or "runs/"
+            say = None if quiet else (lambda line: click.echo(line, err=True))
             result = _with_progress(
-                lambda cb: runner.run(config, out, force=force, progress=cb), label, quiet)
+                lambda cb: runner.run(config, out, force=force, progress=cb, notice=say), label,
+                quiet)
     except (cfg.ConfigError, runner.RunError, RunFileError) as err:
         raise UserError(str(err)) from None
     except KeyboardInterrupt:  # before the run's first block was written

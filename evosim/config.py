@@ -446,11 +446,9 @@ def _check_combinations(config: Config) -> None:
             array_module("cupy")
         except ValueError as err:
             raise ConfigError(str(err)) from None
-    if not gradient:
-        try:
-            task.kernel_inputs(config.cost.layout)
-        except ValueError as err:
-            raise ConfigError(f"cost.layout: {err}") from None
+    if not gradient and config.cost.layout not in task.layouts:
+        raise ConfigError(f"cost.layout: {config.cost.layout!r} is not a {config.task.name} "
+                          f"layout; allowed: {', '.join(task.layouts)}")
     names = task.goal_names()
     schedule = config.schedule
     allowed = getattr(task, "schedules", None)
@@ -496,6 +494,11 @@ def _check_combinations(config: Config) -> None:
     if config.selection.operator and config.selection.scheme == "nsga2":
         raise ConfigError("selection.operator replaces the built-in scheme; it cannot go with "
                           "selection.scheme = nsga2")
+    if not gradient and (config.run.engine == "deap" or config.selection.operator):
+        from evosim.engine.deap_engine import unsupported
+        problem = unsupported(config.task.name, config.run.engine, config.selection.operator)
+        if problem:
+            raise ConfigError(problem)
     if config.run.engine == "deap" and config.selection.scheme == "nsga2" \
             and config.cost.kind != "none" and config.cost.p < 1:
         raise ConfigError("cost.p: P&NSGA (p < 1) needs run.engine numba or numpy; allowed with "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uintp
 
-from evosim.tasks.logic import CARD_GATES, CARD_INPUTS, popcount64
+from evosim.bits import CARD_GATES, CARD_INPUTS, popcount64
 
 COST_KINDS = ("none", "count", "length")
 LAYOUTS = ("line", "grid", "evolved")

@@ -19,8 +19,9 @@ import numpy as np
 
 from evosim import config as cfg
 from evosim import counter_rng as crng
+from evosim import warmup
 from evosim.counter_rng import seed_streams
-from evosim.engine import EngineState, evolve, state_rows
+from evosim.engine import EngineState, evolve, needs_compiling, state_rows
 from evosim.goals import Schedule, make_schedule
 from evosim.io import RunFileError, RunWriter, load
 from evosim.io.lock import RunLock, RunLockedError
@@ -90,13 +91,16 @@ def default_path(config: cfg.Config, folder: Path = Path("runs")) -> Path:
 
 def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = False,
         progress: Callable[[Progress], None] | None = None,
-        timings: dict[str, float] | None = None) -> RunResult:
+        timings: dict[str, float] | None = None,
+        notice: Callable[[str], None] | None = None) -> RunResult:
     """Start a new run and record it; returns where it went and how it ended.
 
     The run file is locked for the run's life (a second writer is refused). An existing file is
     replaced only with ``force``, or when it holds no generation yet (a run stopped at once).
     ``timings``, if given, accumulates seconds spent in the engine, in measuring Q ("q") and in
-    writing ("hdf5"): what benchmarks/bench_logic.py reports."""
+    writing ("hdf5"): what benchmarks/bench_logic.py reports. ``notice``, if given, is told of
+    a first run's compiling (a second process then compiles the modularity kernels meanwhile:
+    ``evosim.warmup``)."""
     _fits(config)
     task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
@@ -121,6 +125,9 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
             kind = WriteFailed if err.errno in _FULL else RunError
             raise kind(f"{path}: cannot write here ({err.strerror or err})") from None
         writer.path = path
+        if notice and needs_compiling(config, task):
+            notice("compiling kernels (first run only: later runs load them)")
+            warmup.start(config)
         return _record(config, schedule, writer, source.blocks, source.meter, progress, timings)
 
 

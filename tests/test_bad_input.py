@@ -41,6 +41,9 @@ def files(tmp_path_factory):
 # (arguments, words the one line must contain); {d} is the fixture folder
 CASES = [
     (["run", "{d}/utf16.toml"], "not UTF-8"),
+    (["run", "retina", "--engine", "deap"], "run.engine: deap runs the tasks logic-gates only"),
+    (["run", "retina", "--set", "selection.operator=deap.tools.selBest"],
+     "selection.operator: deap.tools.selBest runs the tasks logic-gates only"),
     (["config", "show", "{d}/utf16.toml"], "not UTF-8"),
     (["run", "{d}/latin1.toml"], "not UTF-8"),
     (["run", "{d}/section.toml"], "run: expected a [run] table"),

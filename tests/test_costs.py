@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from evosim import config as cfg
 from evosim import costs
 from evosim.tasks.logic import LogicTask, count_correct, count_correct_numpy
 from tasks.test_logic import MODULAR_G1_GENOME
@@ -15,9 +16,16 @@ def _cost_from_graph(task, genome, kind, layout):
     return float(sum(((xy[a] - xy[b]) ** 2).sum() for a, b in edges))
 
 
+_VARIATION = cfg.from_dict({}).variation
+
+
+def _cost(layout):
+    return cfg.from_dict({}).replace(**{"cost.layout": layout}).cost
+
+
 def _kernel(genomes, kind, layout, task=None):
     task = task or LogicTask(layout=layout)
-    sq = task.kernel_inputs(layout)[4]
+    sq = task.kernel_constants(_VARIATION, _cost(layout)).sq_dist
     kind_id = costs.kernel_kind(kind, layout)
     out = np.empty(len(genomes))
     n_in, n_gates = task.n_inputs, task.max_gates

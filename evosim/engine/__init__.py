@@ -8,19 +8,15 @@ exactly.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
 
-from evosim import costs
-from evosim import counter_rng as crng
-from evosim.engine.kernels import ELITIST, NSGA2, TOURNAMENT
-from evosim.engine.loops import LOOPS
-from evosim.engine.nsga2 import ALWAYS
+from evosim.engine.loops import loops_for
+from evosim.engine.params import NSGA2, Statistics, engine_params
 from evosim.goals import Schedule
-
-SCHEMES = {"elitist": ELITIST, "tournament": TOURNAMENT, "nsga2": NSGA2}
 
 
 @dataclass
@@ -53,6 +49,21 @@ def initial_state(task, rows: int, key: np.uint64) -> EngineState:
     return EngineState(0, task.random_genomes(rows, key))
 
 
+def needs_compiling(config, task) -> bool:
+    """Whether the run's engine loop has no compiled copy cached yet (its first run here).
+    The check reads Numba's cache index, which is not a public interface: False if it fails."""
+    if config.run.mode != "evolution" or config.run.engine != "numba" \
+            or config.selection.operator:
+        return False
+    constants = task.kernel_constants(config.variation, config.cost)
+    name = "nsga2_generations" if config.selection.scheme == "nsga2" else "truncation_generations"
+    loop = loops_for(task.kernels("numba", constants), "numba")[name]
+    try:
+        return not os.path.exists(loop._cache._cache_file._index_path)
+    except AttributeError:
+        return False
+
+
 def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState | None = None,
            block_size: int = 100) -> Iterator[Block]:
     """Run generations state.generation .. config.run.generations, one Block per ``block_size``
@@ -61,7 +72,7 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
     "Best" is the individual ranked first by selection: the highest (cost-penalised) fitness under
     elitist or tournament selection; under NSGA-II the highest performance, ties broken by the
     lower cost (as in Clune et al.'s code)."""
-    run, sel, var, cost = config.run, config.selection, config.variation, config.cost
+    run, sel = config.run, config.selection
     if run.engine == "deap" or sel.operator:  # DEAP drives; imported here: it imports this module
         from evosim.engine import deap_engine
         yield from deap_engine.evolve(task, schedule, config, key, state, block_size)
@@ -70,22 +81,10 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
     if len(state.genomes) != state_rows(config):
         raise ValueError(f"the engine state holds {len(state.genomes)} genomes; this config "
                          f"needs {state_rows(config)}")
-    scheme = SCHEMES[sel.scheme]
-    loop = LOOPS[run.engine]["nsga2" if scheme == NSGA2 else "truncation"]
-    n_elite = round(sel.elite_fraction * run.population) if scheme != NSGA2 else 0
-    params = np.array([n_elite, scheme, sel.tournament_size, crng.threshold(var.crossover_rate),
-                       crng.threshold(var.mutation_rate), task.n_inputs, task.n_rows,
-                       costs.kernel_kind(cost.kind, cost.layout), task.kernel_id,
-                       task.activation_id, crng.threshold(var.add_connection_rate),
-                       crng.threshold(var.delete_connection_rate),
-                       crng.threshold(var.bias_mutation_rate), int(sel.unique),
-                       getattr(task, "max_gates", 0),
-                       crng.threshold(var.position_mutation_rate)], dtype=np.int64)
-    fparams = np.array([cost.weight if cost.kind != "none" and scheme != NSGA2 else 0.0,
-                        var.weight_mutation_scale])
-    thresholds = np.array([ALWAYS, crng.threshold(cost.p) if cost.kind != "none" else 0],
-                          dtype=np.uint64)
-    consts = task.kernel_inputs(cost.layout)
+    engine = engine_params(config, task.n_rows)
+    constants = task.kernel_constants(config.variation, config.cost)
+    loop = loops_for(task.kernels(run.engine, constants), run.engine)[
+        "nsga2_generations" if engine.scheme == NSGA2 else "truncation_generations"]
     targets = task.pack(schedule.targets)
     genomes = state.genomes.copy()
     spare = np.empty_like(genomes)
@@ -95,14 +94,12 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
         stop = min(last + 1, (gen // block_size + 1) * block_size)
         count = stop - gen
         goal = schedule.goal_index[gen:stop]
-        out = (np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64),
-               np.empty(count), np.empty(count), np.empty(count, dtype=np.int64),
-               np.empty((count, genomes.shape[1]), dtype=genomes.dtype))
-        loop(genomes, spare, gen, targets[goal], consts, params, fparams, thresholds, key, out)
+        out = Statistics.empty(count, genomes.shape[1], genomes.dtype)
+        loop(genomes, spare, gen, targets[goal], engine, constants, key, out)
         yield Block(generation=np.arange(gen, stop, dtype=np.int64), goal=goal,
-                    fitness_best=out[0] / task.n_rows,
-                    fitness_mean=out[1] / (task.n_rows * run.population),
-                    cost_best=out[2], cost_mean=out[3] / run.population,
-                    front0_size=out[4].astype(np.int32), best_genome=out[5],
+                    fitness_best=out.score_best / task.n_rows,
+                    fitness_mean=out.score_sum / (task.n_rows * run.population),
+                    cost_best=out.cost_best, cost_mean=out.cost_sum / run.population,
+                    front0_size=out.front0.astype(np.int32), best_genome=out.best_genomes,
                     state=EngineState(stop, genomes.copy()))
         gen = stop

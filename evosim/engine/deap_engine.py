@@ -38,6 +38,18 @@ for _name, _weights in (("EvosimFitness1", (1.0,)), ("EvosimFitness2", (1.0, -1.
                        fitness=getattr(creator, _name))
 
 
+TASKS = ("logic-gates",)  # DEAP's operators here act on circuit genomes (gene ranges)
+
+
+def unsupported(task: str, engine: str, operator: str) -> str | None:
+    """Why a run cannot use DEAP (the message for its config field), or None."""
+    if task in TASKS or (engine != "deap" and not operator):
+        return None
+    field = "run.engine: deap" if engine == "deap" else f"selection.operator: {operator}"
+    return (f"{field} runs the tasks {', '.join(TASKS)} only; for {task} use run.engine "
+            "numba or numpy without selection.operator")
+
+
 def resolve_operator(name: str) -> Callable:
     """The selection function a config names, e.g. ``deap.tools.selTournament``."""
     module, _, attr = name.rpartition(".")
@@ -161,7 +173,7 @@ class _Evaluator:
         self.task = task
         self.kind = costs.kernel_kind(config.cost.kind, config.cost.layout)
         self.weight = config.cost.weight if config.cost.kind != "none" else 0.0
-        self.sq = task.kernel_inputs(config.cost.layout)[4]
+        self.sq = task.kernel_constants(config.variation, config.cost).sq_dist
         self.objectives = 2 if config.selection.scheme == "nsga2" else 1
 
     def __call__(self, genomes: np.ndarray, target: np.ndarray) -> list:

@@ -1,31 +1,24 @@
-"""The Numba kernel set of the generation loops: evaluation, scores, selection, variation.
+"""The Numba kernel set of the generation loops: scores, selection, crossover, bookkeeping.
 
-``loops.py`` calls these through the name ``K``; ``reference.py`` is the NumPy kernel set with the
-same names and signatures. Random numbers come from ``counter_rng`` streams keyed by (run key,
-generation, stream id), so both sets draw exactly the same numbers.
+Nothing here knows a task: evaluation and mutation are the task's kernels
+(``evosim.tasks.protocol``). ``loops.py`` calls these through the name ``K``; ``reference.py`` is
+the NumPy kernel set with the same names and signatures. Random numbers come from ``counter_rng``
+streams keyed by (run key, generation, stream id), so both sets draw exactly the same numbers.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, uintp
 
-from evosim.costs import NONE, connection_costs, correct_and_costs
 from evosim.counter_rng import below, bounded, draw, mix64, stream_state
 from evosim.engine.nsga2 import (binary_tournament, select_sorted as nsga2_select,  # noqa: F401
                                  sweep_order)  # (the kernel set)
+from evosim.engine.params import ELITIST
 from evosim.engine.sorting import float_keys, radix_sort
-from evosim.tasks.logic import count_correct
-from evosim.tasks.retina import mutate_retina, retina_correct, retina_costs
 
-# Stream ids: one independent stream per random decision of a generation.
-S_PERM, S_XO_DO, S_XO_CUT, S_MUT_DO, S_MUT_POS, S_MUT_VAL, S_TOURN, S_RANK = 1, 2, 3, 4, 5, 6, 7, 8
-S_MOVE = 11  # streams 11, 12, 13: the moves of evolved gate positions, as S_MUT_DO .. S_MUT_VAL
-ELITIST, TOURNAMENT, NSGA2 = 0, 1, 2
-# Layout of the int64 ``params`` and float64 ``fparams`` arrays every loop receives.
-P_ELITE, P_SCHEME, P_TOURNAMENT, P_XO, P_MUT, P_INPUTS, P_ROWS, P_COST, P_TASK, P_ACTIVATION, \
-    P_ADD, P_DELETE, P_BIAS, P_UNIQUE, P_GATES, P_MOVE = range(16)
-F_COST_WEIGHT, F_WEIGHT_SCALE = range(2)
-LOGIC, RETINA = 0, 1
+# Stream ids: one independent stream per random decision of a generation (the tasks' mutations
+# use 4-6 and 11-13 (logic), 20-28 (retina); NSGA-II 9, 10 and 64 on).
+S_PERM, S_XO_DO, S_XO_CUT, S_TOURN, S_RANK = 1, 2, 3, 7, 8
 # Sort keys are kept short (radix passes cost time): rank keys are 16 bits of (SCORE_MAX - score)
 # above 24 random bits; mating keys are 24 random bits. The rare equal random keys fall back to
 # index order (about 0.03 pairs a generation for N = 1000): no measurable bias.
@@ -106,52 +99,6 @@ def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
 
 
 @njit(cache=True)
-def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size, first, stop,
-                  stream) -> None:
-    """With probability p per non-elite genome, set one random gene of ``first .. stop - 1`` to a
-    different valid value (draws from streams ``stream`` .. ``stream + 2``)."""
-    s_do = stream_state(key, generation, stream)
-    s_pos = stream_state(key, generation, stream + 1)
-    s_val = stream_state(key, generation, stream + 2)
-    for j in range(pop.shape[0] - n_elite):
-        if below(draw(s_do, j), mut_thresh):
-            slot = n_elite + j
-            pos = first + bounded(draw(s_pos, j), stop - first)
-            r = bounded(draw(s_val, j), gene_size[pos] - 1)
-            current = pop[slot, pos] - gene_low[pos]
-            pop[slot, pos] = gene_low[pos] + r + (1 if r >= current else 0)
-
-
-@njit(cache=True)
-def vary(pop, n_fixed, params, fparams, key, generation, consts) -> None:
-    """Crossover then the task's mutation of every genome but the first ``n_fixed``."""
-    crossover(pop, n_fixed, key, generation, np.uint64(params[P_XO]))
-    if params[P_TASK] == LOGIC:
-        wiring = 2 * params[P_GATES] + 1
-        mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MUT]), consts[2],
-                      consts[3], 0, wiring, S_MUT_DO)
-        if pop.shape[1] > wiring:  # gate positions (the evolved layout) move by their own rate
-            mutate_rewire(pop, n_fixed, key, generation, np.uint64(params[P_MOVE]), consts[2],
-                          consts[3], wiring, pop.shape[1], S_MOVE)
-    else:
-        mutate_retina(pop, n_fixed, key, generation, np.uint64(params[P_ADD]),
-                      np.uint64(params[P_DELETE]), fparams[F_WEIGHT_SCALE],
-                      np.uint64(params[P_BIAS]), pop.shape[1] - consts[6][1:].sum())
-
-
-@njit(cache=True)
-def next_generation(genomes, spare, order, params, fparams, key, generation, consts,
-                    parents) -> None:
-    """Select from ``genomes`` (ranked by ``order``) into ``spare``, then vary ``spare`` in place;
-    ``parents[j]`` is the genome slot j was copied from."""
-    n_elite = params[P_ELITE]
-    select_parents(order, n_elite, params[P_SCHEME], params[P_TOURNAMENT], key, generation,
-                   parents)
-    copy_rows(genomes, parents, spare)
-    vary(spare, n_elite, params, fparams, key, generation, consts)
-
-
-@njit(cache=True)
 def copy_rows(source, rows, target) -> None:
     """target[j] = source[rows[j]], by element loops (row slicing costs more than the copy). The
     row index is read once, as unsigned: re-read per element (target might alias rows) and
@@ -163,35 +110,12 @@ def copy_rows(source, rows, target) -> None:
 
 
 @njit(cache=True)
-def evaluate(genomes, target, consts, params, correct, cost) -> None:
-    """Rows correct and connection cost of every individual, by the task's kernels. ``consts`` =
-    (input_words, row_mask, gene_low, gene_size, sq_dist, patterns, layers): what the tasks need
-    (each task fills the parts it does not use with empty arrays)."""
-    input_words, row_mask, _, _, sq_dist, patterns, layers = consts
-    if params[P_TASK] == LOGIC:
-        n_inputs, n_gates = params[P_INPUTS], params[P_GATES]
-        if params[P_COST] != NONE and row_mask.size == 1 and n_gates <= 64:
-            correct_and_costs(genomes, n_inputs, n_gates, input_words, target, row_mask,
-                              params[P_COST], sq_dist, correct, cost)
-            return
-        count_correct(genomes, n_inputs, n_gates, input_words, target, row_mask, correct)
-        connection_costs(genomes, n_inputs, n_gates, params[P_COST], sq_dist, cost)
-    else:
-        retina_correct(genomes, patterns, layers, params[P_ACTIVATION], target, correct)
-        retina_costs(genomes, layers, params[P_COST], sq_dist, cost)
-
-
-@njit(cache=True)
-def evaluate_changed(children, parents, sources, target, consts, params, parent_correct,
-                     parent_cost, correct, cost) -> None:
-    """``evaluate`` for ``children``, each copied from ``parents[sources[j]]`` before variation:
-    only the children that variation changed are evaluated, the others inherit their parent's
-    values. Exact (evaluation is deterministic); about half the children are copies (the elite,
-    offspring that no crossover or mutation changed). Circuits of one word of rows evaluate in
-    about the time the comparison takes, so they are all evaluated."""
-    if params[P_TASK] == LOGIC and consts[1].size == 1:
-        evaluate(children, target, consts, params, correct, cost)
-        return
+def inherit_unchanged(children, parents, sources, parent_correct, parent_cost, correct,
+                      cost) -> np.ndarray:
+    """Children equal to the parent they were copied from (``parents[sources[j]]``) take its
+    rows correct and cost; returns the indices of the others, which need evaluating. Exact
+    (evaluation is deterministic); about half the children are copies (the elite, offspring
+    that no crossover or mutation changed)."""
     m, length = children.shape
     changed = np.empty(m, dtype=np.int64)
     k = 0
@@ -206,14 +130,15 @@ def evaluate_changed(children, parents, sources, target, consts, params, parent_
         else:
             changed[k] = j
             k += 1
-    batch = np.empty((k, length), dtype=children.dtype)
-    copy_rows(children, changed[:k], batch)
-    batch_correct = np.empty(k, dtype=np.int64)
-    batch_cost = np.empty(k, dtype=np.float64)
-    evaluate(batch, target, consts, params, batch_correct, batch_cost)
-    for t in range(k):
-        correct[changed[t]] = batch_correct[t]
-        cost[changed[t]] = batch_cost[t]
+    return changed[:k]
+
+
+@njit(cache=True)
+def scatter(rows, row_correct, row_cost, correct, cost) -> None:
+    """correct[rows[t]] = row_correct[t], and the same for cost."""
+    for t in range(rows.size):
+        correct[rows[t]] = row_correct[t]
+        cost[rows[t]] = row_cost[t]
 
 
 @njit(cache=True)
@@ -246,14 +171,14 @@ def best_of(correct, cost) -> int:
 
 @njit(cache=True)
 def record(b, best, genomes, correct, cost, out) -> None:
-    """Write generation b's statistics row: the best's score, cost and genome, and the sums."""
-    score_best, score_sum, cost_best, cost_sum, _, best_genomes = out
-    score_best[b] = correct[best]
-    score_sum[b] = correct.sum()
-    cost_best[b] = cost[best]
-    cost_sum[b] = cost.sum()
+    """Write generation b's statistics row (``out``: a ``params.Statistics``): the best's score,
+    cost and genome, and the sums."""
+    out.score_best[b] = correct[best]
+    out.score_sum[b] = correct.sum()
+    out.cost_best[b] = cost[best]
+    out.cost_sum[b] = cost.sum()
     for i in range(genomes.shape[1]):
-        best_genomes[b, i] = genomes[best, i]
+        out.best_genomes[b, i] = genomes[best, i]
 
 
 @njit(cache=True)

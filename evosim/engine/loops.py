@@ -1,30 +1,76 @@
-"""Generation loops for a block of generations, written once for both backends.
+"""Generation loops for a block of generations, written once for every task and both backends.
 
-Each loop calls its kernels through the global name ``K``. The Numba loops are the functions below
-compiled with ``K`` = ``kernels`` (so a whole block runs without returning to Python); the NumPy
-loops are the very same code objects run with ``K`` = ``reference``. The backends can therefore
-differ only in their kernels, which the tests compare one by one.
+The loops call the engine's kernels through the global name ``K`` and the task's kernels through
+``evaluate_task`` and ``mutate_task`` (``evosim.tasks.protocol``). ``loops_for`` compiles them
+for one task's kernel set: the Numba loops are these functions compiled with ``K`` = ``kernels``
+and the task's Numba kernels (cached per task, so a task's kernels are compiled only into its
+own loops); the NumPy loops are the very same code objects run with ``K`` = ``reference`` and the
+task's NumPy kernels. The backends can therefore differ only in their kernels, which the tests
+compare one by one.
 
 Every loop leaves the engine state of the generation after the block in its first argument (the
 population; for NSGA-II the survivors and their offspring) and writes one statistics row per
-generation into ``out`` = (score_best, score_sum, cost_best, cost_sum, front0,
-best_genomes).
+generation into ``out`` (a ``params.Statistics``).
 """
 from __future__ import annotations
+
+import functools
+from typing import Callable
 
 import numpy as np
 from numba import njit
 
 from evosim.engine import kernels, reference
-from evosim.engine.kernels import F_COST_WEIGHT, P_ROWS, P_UNIQUE
 from evosim.engine.rebind import rebind
+from evosim.tasks.protocol import TaskKernels
 
-K = kernels
 OBJECTIVE_WEIGHTS = np.array([1.0, -1.0])  # performance up, connection cost down
+K = kernels  # the engine's kernel set: rebound for each backend by ``loops_for``
 
 
-def truncation_generations(genomes, spare, gen0, targets, consts, params, fparams, thresholds,
-                           key, out) -> None:
+def evaluate_task(genomes, target, constants, correct, cost) -> None:
+    """The task's evaluation: bound for each task by ``loops_for``."""
+    raise NotImplementedError("loops run only as built by loops_for")
+
+
+def mutate_task(genomes, n_fixed, key, generation, constants) -> None:
+    """The task's mutation: bound for each task by ``loops_for``."""
+    raise NotImplementedError("loops run only as built by loops_for")
+
+
+def evaluate_generation(genomes, last, sources, target, same_goal, task, last_correct, last_cost,
+                        correct, cost) -> None:
+    """Rows correct and cost of every genome. Under an unchanged goal a genome equal to the one
+    it was copied from (``last[sources[j]]``) inherits that one's values (exact: evaluation is
+    deterministic), unless the task evaluates copies anyway (cheaper than comparing them)."""
+    if not same_goal or task.evaluate_copies:
+        evaluate_task(genomes, target, task, correct, cost)
+        return
+    changed = K.inherit_unchanged(genomes, last, sources, last_correct, last_cost, correct, cost)
+    batch = np.empty((changed.size, genomes.shape[1]), dtype=genomes.dtype)
+    K.copy_rows(genomes, changed, batch)
+    batch_correct = np.empty(changed.size, dtype=np.int64)
+    batch_cost = np.empty(changed.size, dtype=np.float64)
+    evaluate_task(batch, target, task, batch_correct, batch_cost)
+    K.scatter(changed, batch_correct, batch_cost, correct, cost)
+
+
+def vary(pop, n_fixed, engine, task, key, generation) -> None:
+    """Crossover then the task's mutation of every genome but the first ``n_fixed``."""
+    K.crossover(pop, n_fixed, key, generation, engine.crossover)
+    mutate_task(pop, n_fixed, key, generation, task)
+
+
+def next_generation(genomes, spare, order, engine, task, key, generation, parents) -> None:
+    """Select from ``genomes`` (ranked by ``order``) into ``spare``, then vary ``spare`` in place;
+    ``parents[j]`` is the genome slot j was copied from."""
+    K.select_parents(order, engine.n_elite, engine.scheme, engine.tournament_size, key,
+                     generation, parents)
+    K.copy_rows(genomes, parents, spare)
+    vary(spare, engine.n_elite, engine, task, key, generation)
+
+
+def truncation_generations(genomes, spare, gen0, targets, engine, task, key, out) -> None:
     """Elitist (K&A) or tournament selection on rows correct, or on a cost-penalised fitness.
     Under an unchanged goal only the genomes that variation changed are evaluated."""
     n = genomes.shape[0]
@@ -34,17 +80,14 @@ def truncation_generations(genomes, spare, gen0, targets, consts, params, fparam
     current, other = genomes, spare
     for b in range(targets.shape[0]):
         generation = gen0 + b
-        if b > 0 and (targets[b] == targets[b - 1]).all():  # other: the last generation
-            K.evaluate_changed(current, other, parents, targets[b], consts, params, last_correct,
-                               last_cost, correct, cost)
-        else:
-            K.evaluate(current, targets[b], consts, params, correct, cost)
-        order = K.rank_by_score(K.scores(correct, cost, params[P_ROWS], fparams[F_COST_WEIGHT]),
+        same_goal = b > 0 and (targets[b] == targets[b - 1]).all()  # other: the last generation
+        evaluate_generation(current, other, parents, targets[b], same_goal, task, last_correct,
+                            last_cost, correct, cost)
+        order = K.rank_by_score(K.scores(correct, cost, engine.n_rows, engine.cost_weight),
                                 key, generation)
         K.record(b, order[0], current, correct, cost, out)
-        out[4][b] = 0
-        K.next_generation(current, other, order, params, fparams, key, generation, consts,
-                          parents)
+        out.front0[b] = 0
+        next_generation(current, other, order, engine, task, key, generation, parents)
         current, other = other, current
         correct, last_correct = last_correct, correct
         cost, last_cost = last_cost, cost
@@ -52,16 +95,16 @@ def truncation_generations(genomes, spare, gen0, targets, consts, params, fparam
         genomes[:] = current
 
 
-def nsga2_generations(merged, spare, gen0, targets, consts, params, fparams, thresholds,
-                      key, out) -> None:
+def nsga2_generations(merged, spare, gen0, targets, engine, task, key, out) -> None:
     """NSGA-II (mu + lambda) as Deb et al.: the state is 2N genomes, the previous generation's
     survivors (best first) followed by their N offspring. Each generation keeps the best N of the
     2N (the generation's population, recorded), breeds N offspring from them by binary tournaments
     on the front ranks and crowding distances of that same sort, and varies them.
 
     Objectives: performance (max), connection cost (min), each counted in a comparison with
-    probability thresholds[m] (P&NSGA). Survivors keep their evaluation until the goal changes,
-    and so do offspring that variation left equal to their parent. With selection.unique, duplicate genomes are kept only if nothing else fills the population."""
+    probability ``engine.objective_thresholds[m]`` (P&NSGA). Survivors keep their evaluation
+    until the goal changes, and so do offspring that variation left equal to their parent. With
+    ``engine.unique``, duplicate genomes are kept only if nothing else fills the population."""
     n = merged.shape[0] // 2
     correct = np.empty(2 * n, dtype=np.int64)
     cost = np.empty(2 * n, dtype=np.float64)
@@ -72,37 +115,54 @@ def nsga2_generations(merged, spare, gen0, targets, consts, params, fparams, thr
         generation = gen0 + b
         fresh = n if b > 0 and (targets[b] == targets[b - 1]).all() else 0
         if fresh:
-            K.evaluate_changed(current[n:], current[:n], winners, targets[b], consts, params,
-                               correct[:n], cost[:n], correct[n:], cost[n:])
+            evaluate_generation(current[n:], current[:n], winners, targets[b], True, task,
+                                correct[:n], cost[:n], correct[n:], cost[n:])
         else:
-            K.evaluate(current, targets[b], consts, params, correct, cost)
+            evaluate_generation(current, current, winners, targets[b], False, task, correct,
+                                cost, correct, cost)
         values[:, 0] = correct  # rows correct: integers sort in fewer passes than fractions
         values[:, 1] = cost
-        if params[P_UNIQUE]:  # copies sink below every real solution (Clune et al.'s option)
+        if engine.unique:  # copies sink below every real solution (Clune et al.'s option)
             worst_cost = cost.max() + 1.0
             for i in np.flatnonzero(K.duplicates(current)):
                 values[i, 0] = -1.0
                 values[i, 1] = worst_cost
             fresh = 0  # sunk survivors are out of order
         order = K.sweep_order(values, OBJECTIVE_WEIGHTS, fresh)
-        chosen, rank, crowd, front0 = K.nsga2_select(values, OBJECTIVE_WEIGHTS, thresholds, n,
-                                                     key, generation, order)
+        chosen, rank, crowd, front0 = K.nsga2_select(values, OBJECTIVE_WEIGHTS,
+                                                     engine.objective_thresholds, n, key,
+                                                     generation, order)
         K.copy_rows(current, chosen, other[:n])
         correct[:n] = correct[chosen]
         cost[:n] = cost[chosen]
         K.record(b, K.best_of(correct[:n], cost[:n]), other[:n], correct[:n], cost[:n], out)
-        out[4][b] = front0
+        out.front0[b] = front0
         winners = K.binary_tournament(rank[chosen], crowd[chosen], n, key, generation)
         K.copy_rows(other[:n], winners, other[n:])
-        K.vary(other[n:], 0, params, fparams, key, generation, consts)
+        vary(other[n:], 0, engine, task, key, generation)
         current, other = other, current
     if targets.shape[0] % 2 == 1:
         merged[:] = current
 
 
-LOOPS = {
-    "numba": {"truncation": njit(cache=True)(truncation_generations),
-              "nsga2": njit(cache=True)(nsga2_generations)},
-    "numpy": {"truncation": rebind(truncation_generations, K=reference),
-              "nsga2": rebind(nsga2_generations, K=reference)},
-}
+_CALLEES_FIRST = (evaluate_generation, vary, next_generation, truncation_generations,
+                  nsga2_generations)
+
+
+@functools.lru_cache(maxsize=None)
+def loops_for(task_kernels: TaskKernels, backend: str) -> dict[str, Callable]:
+    """The loops of one task's kernel set on ``backend``, by name (``truncation_generations``,
+    ``nsga2_generations`` and the pieces they call).
+
+    Each function is rebound with ``K``, the task's kernels and the loops it calls already built
+    for this task; under Numba each is compiled lazily (at its first call) and cached under a
+    name of its own (the task's name and a stamp of its kernels' files, ``TaskKernels.tag``)."""
+    tag = task_kernels.tag()
+    names = {"K": kernels if backend == "numba" else reference,
+             "evaluate_task": task_kernels.evaluate, "mutate_task": task_kernels.mutate}
+    for func in _CALLEES_FIRST:
+        used = set(func.__code__.co_names)
+        bound = rebind(func, **{name: value for name, value in names.items() if name in used})
+        bound.__qualname__ = f"{func.__name__}[{tag}]"
+        names[func.__name__] = njit(cache=True)(bound) if backend == "numba" else bound
+    return {func.__name__: names[func.__name__] for func in _CALLEES_FIRST}

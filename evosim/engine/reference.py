@@ -5,15 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from evosim import counter_rng as crng
-from evosim.costs import connection_costs_numpy
 from evosim.engine import kernels, nsga2
-from evosim.engine.kernels import (ELITIST, LOGIC, P_ACTIVATION, P_COST, P_ELITE, P_GATES,
-                                   P_INPUTS, P_SCHEME, P_TASK, P_TOURNAMENT, RANDOM_DROP, S_PERM,
-                                   S_RANK, S_TOURN, S_XO_CUT, S_XO_DO, SCORE_MAX, TIE_BITS)
+from evosim.engine.kernels import (RANDOM_DROP, S_PERM, S_RANK, S_TOURN, S_XO_CUT, S_XO_DO,
+                                   SCORE_MAX, TIE_BITS)
+from evosim.engine.params import ELITIST
 from evosim.engine.rebind import rebind
 from evosim.engine.sorting import float_keys_numpy
-from evosim.tasks.logic import count_correct_numpy
-from evosim.tasks.retina import mutate_retina_numpy, retina_correct_numpy, retina_costs_numpy
 
 best_of = rebind(kernels.best_of)    # plain bookkeeping: the same source serves both sets
 record = rebind(kernels.record)
@@ -30,15 +27,16 @@ def rank_by_score(scores: np.ndarray, key, generation) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
-def select_parents(order, n_elite, scheme, tournament_size, key, generation) -> np.ndarray:
+def select_parents(order, n_elite, scheme, tournament_size, key, generation, parents) -> None:
     n = order.size
     if scheme == ELITIST:
-        return np.concatenate([order[: n - n_elite], order[:n_elite]])
+        parents[:] = np.concatenate([order[: n - n_elite], order[:n_elite]])
+        return
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
     picks = crng.bounded_array(_draws(key, generation, S_TOURN, (n - n_elite) * tournament_size), n)
     best = rank[picks.reshape(n - n_elite, tournament_size)].min(axis=1)
-    return np.concatenate([order[:n_elite], order[best]])
+    parents[:] = np.concatenate([order[:n_elite], order[best]])
 
 
 def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
@@ -53,50 +51,19 @@ def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
     pop[a], pop[b] = np.where(swap, gb, ga), np.where(swap, ga, gb)
 
 
-def mutate_rewire(pop, n_elite, key, generation, mut_thresh, gene_low, gene_size, first, stop,
-                  stream) -> None:
-    m = pop.shape[0] - n_elite
-    do = crng.below_array(_draws(key, generation, stream, m), mut_thresh)
-    slots = n_elite + np.flatnonzero(do)
-    pos = first + crng.bounded_array(_draws(key, generation, stream + 1, m), stop - first)[do]
-    r = crng.bounded_array(_draws(key, generation, stream + 2, m)[do], gene_size[pos] - 1)
-    current = pop[slots, pos] - gene_low[pos]
-    pop[slots, pos] = gene_low[pos] + r + (r >= current)
-
-
-def next_generation(genomes, spare, order, params, fparams, key, generation, consts,
-                    parents) -> None:
-    n_elite = int(params[P_ELITE])
-    parents[:] = select_parents(order, n_elite, int(params[P_SCHEME]), int(params[P_TOURNAMENT]),
-                                key, generation)
-    spare[:] = genomes[parents]
-    vary(spare, n_elite, params, fparams, key, generation, consts)
-
-
 def copy_rows(source, rows, target) -> None:
     target[:] = source[rows]
 
 
-def evaluate(genomes, target, consts, params, correct, cost) -> None:
-    input_words, row_mask, _, _, sq_dist, patterns, layers = consts
-    kind = int(params[P_COST])
-    if params[P_TASK] == LOGIC:
-        n_inputs, n_gates = int(params[P_INPUTS]), int(params[P_GATES])
-        correct[:] = count_correct_numpy(genomes, n_inputs, n_gates, input_words, target, row_mask)
-        cost[:] = connection_costs_numpy(genomes, n_inputs, n_gates, kind, sq_dist)
-    else:
-        correct[:] = retina_correct_numpy(genomes, patterns, layers, int(params[P_ACTIVATION]),
-                                          target)
-        cost[:] = retina_costs_numpy(genomes, layers, kind, sq_dist)
-
-
-def evaluate_changed(children, parents, sources, target, consts, params, parent_correct,
-                     parent_cost, correct, cost) -> None:
+def inherit_unchanged(children, parents, sources, parent_correct, parent_cost, correct,
+                      cost) -> np.ndarray:
     changed = (children != parents[sources]).any(axis=1)
     correct[:], cost[:] = parent_correct[sources], parent_cost[sources]
-    batch_correct, batch_cost = np.empty(changed.sum(), dtype=np.int64), np.empty(changed.sum())
-    evaluate(children[changed], target, consts, params, batch_correct, batch_cost)
-    correct[changed], cost[changed] = batch_correct, batch_cost
+    return np.flatnonzero(changed)
+
+
+def scatter(rows, row_correct, row_cost, correct, cost) -> None:
+    correct[rows], cost[rows] = row_correct, row_cost
 
 
 def scores(correct, cost, n_rows, weight) -> np.ndarray:
@@ -257,8 +224,4 @@ def duplicates(genomes) -> np.ndarray:
 # The dispatch between the sweep and the pairwise sort is the kernels' own code.
 ranks = rebind(nsga2.ranks, sweep_order=sweep_order, sweep_ranks=sweep_ranks,
                front_ranks=front_ranks, dominance_matrix=dominance_matrix)
-
-# The task dispatch of variation is the kernels' own code, with the NumPy operators behind it.
-vary = rebind(kernels.vary, crossover=crossover, mutate_rewire=mutate_rewire,
-              mutate_retina=mutate_retina_numpy)
 

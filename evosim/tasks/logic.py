@@ -12,18 +12,40 @@ uint64 words (bit r of word r // 64 is row r), so one gate over all rows is ``~(
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import networkx as nx
 import numpy as np
 from numba import njit, uintp
 
+from evosim import costs
 from evosim import counter_rng as crng
+from evosim.bits import CARD_GATES, CARD_INPUTS, popcount64
+from evosim.counter_rng import below, bounded, draw, stream_state
 from evosim.goals import GoalFamily, input_bits, logic_goal_family
+from evosim.tasks.protocol import TaskKernels
 
 INPUT_NAMES = "xyzwuv"
 INIT_STREAM = 0xB17
-# The card's circuit size. The evaluation kernels run it with these sizes as compile-time
-# constants (the gate loop unrolled, addresses folded): about twice as fast as other sizes.
-CARD_INPUTS, CARD_GATES = 4, 12
+# Streams of mutation: whether, where and to what a wiring gene changes; the moves of evolved
+# gate positions use the three streams from S_MOVE on, in the same way.
+S_MUT_DO, S_MOVE = 4, 11
+
+
+class LogicConstants(NamedTuple):
+    """What the circuit kernels read: sizes, packed inputs, gene ranges, costs, mutation rates."""
+
+    n_inputs: int
+    n_gates: int
+    cost_kind: int               # evosim.costs kernel kind
+    input_words: np.ndarray      # uint64[n_inputs, n_words]
+    row_mask: np.ndarray         # uint64[n_words]
+    gene_low: np.ndarray         # int64[L]
+    gene_size: np.ndarray        # int64[L]
+    sq_dist: np.ndarray          # float64[A, A] (unused with evolved positions)
+    rewire: np.uint64            # coin threshold of variation.mutation_rate
+    move: np.uint64              # coin threshold of variation.position_mutation_rate
+    evaluate_copies: bool        # one word of rows: evaluating costs less than comparing
 
 
 class LogicTask:
@@ -31,11 +53,9 @@ class LogicTask:
 
     name = "logic-gates"
     directed_graph = False  # K&A record Q of the undirected circuit graph
-    kernel_id, activation_id = 0, 0  # for the engine's kernel dispatch
+    layouts = costs.LAYOUTS
 
     def __init__(self, n_inputs: int = 4, max_gates: int = 12, layout: str = "line"):
-        from evosim import costs
-
         self.n_inputs = n_inputs
         self.max_gates = max_gates
         self.layout = layout
@@ -59,14 +79,32 @@ class LogicTask:
     def goal_names(self) -> list[str]:
         return self.goals.names()
 
-    def kernel_inputs(self, layout: str) -> tuple:
-        """The engine kernels' constant arrays (see engine.kernels.evaluate)."""
-        from evosim import costs
+    def kernel_constants(self, variation, cost) -> LogicConstants:
+        """The kernels' constants from the [variation] and [cost] sections."""
+        if cost.layout not in self.layouts:
+            raise ValueError(f"{cost.layout!r} is not a logic-gates layout; allowed: "
+                             f"{', '.join(self.layouts)}")
+        sq = (np.zeros((1, 1)) if cost.layout == "evolved" else  # positions come with genomes
+              costs.squared_distances(costs.positions(cost.layout, self.n_inputs,
+                                                      self.max_gates)))
+        return LogicConstants(
+            self.n_inputs, self.max_gates, costs.kernel_kind(cost.kind, cost.layout),
+            self.input_words, self.row_mask, self.gene_low, self.gene_size, sq,
+            np.uint64(crng.threshold(variation.mutation_rate)),
+            np.uint64(crng.threshold(variation.position_mutation_rate)),
+            bool(self.row_mask.size == 1))
 
-        sq = (np.zeros((1, 1)) if layout == "evolved" else  # positions come with each genome
-              costs.squared_distances(costs.positions(layout, self.n_inputs, self.max_gates)))
-        return (self.input_words, self.row_mask, self.gene_low, self.gene_size, sq,
-                np.zeros((1, 1), dtype=np.int16), np.zeros(1, dtype=np.int64))
+    @staticmethod
+    def kernels(backend: str, constants: LogicConstants) -> TaskKernels:
+        """The circuit kernels of a backend ("numba" or "numpy") for these constants: under a
+        cost, circuits of one word of rows and at most 64 gates take the fused pass (so a run
+        compiles only the evaluation it uses)."""
+        if backend == "numpy":
+            return TaskKernels("logic-gates", evaluate_numpy, mutate_numpy)
+        if constants.cost_kind != costs.NONE and constants.row_mask.size == 1 \
+                and constants.n_gates <= 64:
+            return TaskKernels("logic-gates-fused", evaluate_fused, mutate)
+        return TaskKernels("logic-gates", evaluate, mutate)
 
     def supports_rmvg(self) -> bool:
         return bool(self.goals.rmvg_names())
@@ -138,8 +176,6 @@ class LogicTask:
                            label=f"g{gate}")
         g.add_edges_from((int(a), int(b)) for a, b in edges)
         if self.layout == "evolved":
-            from evosim import costs
-
             xy = costs.positions("evolved", self.n_inputs, self.max_gates, genome)
             cells: dict[tuple, list[int]] = {}
             for n in g:  # gates may share a cell: spread them a little, so all can be seen
@@ -186,14 +222,6 @@ def functional_network(genome: np.ndarray, n_inputs: int) -> tuple[np.ndarray, n
                 edges[k, 0], edges[k, 1] = max(a, b), n_inputs + gate
                 k += 1
     return nodes, edges
-
-
-@njit(cache=True, inline="always")
-def popcount64(x: np.uint64) -> int:
-    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
 @njit(cache=True)
@@ -249,3 +277,81 @@ def count_correct_numpy(genomes, n_inputs, n_gates, input_words, target_words,
         signal[:, n_inputs + gate] = ~(a & b)
     out = signal[rows, genomes[:, 2 * n_gates]]
     return np.bitwise_count(~(out ^ target_words) & row_mask).sum(axis=1).astype(np.int64)
+
+
+# --- the engine's kernels (see evosim.tasks.protocol) ---------------------------------------------
+
+@njit(cache=True)
+def evaluate(genomes, target, c, correct, cost) -> None:
+    """Rows correct, then the connection cost, of every circuit."""
+    count_correct(genomes, c.n_inputs, c.n_gates, c.input_words, target, c.row_mask, correct)
+    costs.connection_costs(genomes, c.n_inputs, c.n_gates, c.cost_kind, c.sq_dist, cost)
+
+
+@njit(cache=True)
+def evaluate_fused(genomes, target, c, correct, cost) -> None:
+    """``evaluate`` in one forward pass (``costs.correct_and_costs``): one word of rows, at most
+    64 gates, a cost."""
+    costs.correct_and_costs(genomes, c.n_inputs, c.n_gates, c.input_words, target, c.row_mask,
+                            c.cost_kind, c.sq_dist, correct, cost)
+
+
+def evaluate_numpy(genomes, target, c, correct, cost) -> None:
+    correct[:] = count_correct_numpy(genomes, c.n_inputs, c.n_gates, c.input_words, target,
+                                     c.row_mask)
+    cost[:] = costs.connection_costs_numpy(genomes, c.n_inputs, c.n_gates, c.cost_kind,
+                                           c.sq_dist)
+
+
+@njit(cache=True)
+def mutate(pop, n_fixed, key, generation, c) -> None:
+    """Rewire one gene per mutated circuit; evolved gate positions move by their own rate."""
+    wiring = 2 * c.n_gates + 1
+    mutate_rewire(pop, n_fixed, key, generation, c.rewire, c.gene_low, c.gene_size, 0, wiring,
+                  S_MUT_DO)
+    if pop.shape[1] > wiring:
+        mutate_rewire(pop, n_fixed, key, generation, c.move, c.gene_low, c.gene_size, wiring,
+                      pop.shape[1], S_MOVE)
+
+
+def mutate_numpy(pop, n_fixed, key, generation, c) -> None:
+    wiring = 2 * c.n_gates + 1
+    mutate_rewire_numpy(pop, n_fixed, key, generation, c.rewire, c.gene_low, c.gene_size, 0,
+                        wiring, S_MUT_DO)
+    if pop.shape[1] > wiring:
+        mutate_rewire_numpy(pop, n_fixed, key, generation, c.move, c.gene_low, c.gene_size,
+                            wiring, pop.shape[1], S_MOVE)
+
+
+@njit(cache=True)
+def mutate_rewire(pop, n_fixed, key, generation, threshold, gene_low, gene_size, first, stop,
+                  stream) -> None:
+    """With probability p per genome after the first ``n_fixed``, set one random gene of
+    ``first .. stop - 1`` to a different valid value (draws from streams ``stream`` ..
+    ``stream + 2``: whether, where, what)."""
+    s_do = stream_state(key, generation, stream)
+    s_pos = stream_state(key, generation, stream + 1)
+    s_val = stream_state(key, generation, stream + 2)
+    for j in range(pop.shape[0] - n_fixed):
+        if below(draw(s_do, j), threshold):
+            slot = n_fixed + j
+            pos = first + bounded(draw(s_pos, j), stop - first)
+            r = bounded(draw(s_val, j), gene_size[pos] - 1)
+            current = pop[slot, pos] - gene_low[pos]
+            pop[slot, pos] = gene_low[pos] + r + (1 if r >= current else 0)
+
+
+def mutate_rewire_numpy(pop, n_fixed, key, generation, threshold, gene_low, gene_size, first,
+                        stop, stream) -> None:
+    """The vectorised twin of ``mutate_rewire`` (same draws, same results)."""
+    def draws(offset, n):
+        state = crng.stream_state_array(key, generation, stream + offset)
+        return crng.draw_array(state, np.arange(n))
+
+    m = pop.shape[0] - n_fixed
+    do = crng.below_array(draws(0, m), threshold)
+    slots = n_fixed + np.flatnonzero(do)
+    pos = first + crng.bounded_array(draws(1, m), stop - first)[do]
+    r = crng.bounded_array(draws(2, m)[do], gene_size[pos] - 1)
+    current = pop[slots, pos] - gene_low[pos]
+    pop[slots, pos] = gene_low[pos] + r + (r >= current)

@@ -14,6 +14,8 @@ Nodes of the graph: inputs 0-7, layer 1 8-15, layer 2 16-19, layer 3 20-21, outp
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import networkx as nx
 import numpy as np
 from numba import njit
@@ -21,7 +23,9 @@ from numba import njit
 from evosim import counter_rng as crng
 from evosim.counter_rng import below, bounded, draw, stream_state
 from evosim.goals import BINARY_FUNCTIONS, GoalFamily, input_bits
-from evosim.tasks.logic import popcount64
+from evosim import costs
+from evosim.bits import popcount64
+from evosim.tasks.protocol import TaskKernels
 
 LAYERS = np.array([8, 8, 4, 2, 1], dtype=np.int64)
 LEFT_OBJECTS = (15, 7, 5, 13, 1, 11, 4, 14)     # 4-bit values of the left half (Clune lab code)
@@ -30,6 +34,22 @@ WEIGHT_VALUES = np.array([-2, -1, 1, 2], dtype=np.int64)
 BIAS_MIN, BIAS_MAX = -2, 2
 ACTIVATIONS = ("threshold", "tanh")
 INIT_STREAM = 0xB18
+
+
+class RetinaConstants(NamedTuple):
+    """What the retina kernels read: the patterns, the layers, costs and mutation rates."""
+
+    patterns: np.ndarray         # int16[8, 256] of +-1
+    layers: np.ndarray           # int64[5]
+    activation: int              # index in ACTIVATIONS
+    cost_kind: int               # 0 none, 1 count, 2 length
+    sq_dist: np.ndarray          # float64[23, 23]
+    add: np.uint64               # coin thresholds of the add, delete and bias mutations
+    delete: np.uint64
+    bias: np.uint64
+    weight_scale: float          # expected weight steps per genome
+    n_weights: int
+    evaluate_copies: bool        # False: copies inherit their values (evaluation costs more)
 
 
 def layer_offsets(layers: np.ndarray = LAYERS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,13 +99,12 @@ class RetinaTask:
 
     name = "retina"
     directed_graph = True  # Clune et al. record directed (Leicht-Newman) Q
-    kernel_id = 1  # for the engine's kernel dispatch
+    layouts = ("layered",)
 
     def __init__(self, activation: str = "threshold", init_density: float = 0.5):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation {activation!r}; allowed: {', '.join(ACTIVATIONS)}")
         self.activation = activation
-        self.activation_id = ACTIVATIONS.index(activation)
         self.init_density = init_density
         self.layers = LAYERS
         self.n_inputs = int(LAYERS[0])
@@ -105,15 +124,24 @@ class RetinaTask:
     def supports_rmvg(self) -> bool:
         return True
 
-    def kernel_inputs(self, layout: str) -> tuple:
-        """The engine kernels' constant arrays (see engine.kernels.evaluate)."""
-        if layout != "layered":
-            raise ValueError(f"{layout!r} is not a retina layout; allowed: layered")
-        xy = self.positions()
-        sq = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2)
-        empty = np.zeros(1, dtype=np.int64)
-        return (np.zeros((1, 1), dtype=np.uint64), self.row_mask, empty, empty, sq,
-                self.patterns, self.layers)
+    def kernel_constants(self, variation, cost) -> RetinaConstants:
+        """The kernels' constants from the [variation] and [cost] sections."""
+        if cost.layout not in self.layouts:
+            raise ValueError(f"{cost.layout!r} is not a retina layout; allowed: layered")
+        return RetinaConstants(
+            self.patterns, self.layers, ACTIVATIONS.index(self.activation),
+            costs.COST_KINDS.index(cost.kind), costs.squared_distances(self.positions()),
+            np.uint64(crng.threshold(variation.add_connection_rate)),
+            np.uint64(crng.threshold(variation.delete_connection_rate)),
+            np.uint64(crng.threshold(variation.bias_mutation_rate)),
+            float(variation.weight_mutation_scale), self.n_weights, False)
+
+    @staticmethod
+    def kernels(backend: str, constants: RetinaConstants) -> TaskKernels:
+        """The retina kernels of a backend ("numba" or "numpy")."""
+        if backend == "numpy":
+            return TaskKernels("retina", evaluate_numpy, mutate_numpy)
+        return TaskKernels("retina", evaluate, mutate)
 
     def pack(self, tables: np.ndarray) -> np.ndarray:
         """uint8[k, 256] truth tables -> uint64[k, 4] bit-packed (bit r of word r // 64 = row r)."""
@@ -427,6 +455,30 @@ def mutate_retina_numpy(pop, n_fixed, key, generation, add_th, del_th, weight_sc
 def _nth_numpy(mask: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Per row, the index of the n-th True of mask (0 where there is none)."""
     return np.argmax(np.cumsum(mask, axis=1) == (n + 1)[:, None], axis=1)
+
+
+# --- the engine's kernels (see evosim.tasks.protocol) -----------------------------------------------
+
+@njit(cache=True)
+def evaluate(genomes, target, c, correct, cost) -> None:
+    retina_correct(genomes, c.patterns, c.layers, c.activation, target, correct)
+    retina_costs(genomes, c.layers, c.cost_kind, c.sq_dist, cost)
+
+
+def evaluate_numpy(genomes, target, c, correct, cost) -> None:
+    correct[:] = retina_correct_numpy(genomes, c.patterns, c.layers, c.activation, target)
+    cost[:] = retina_costs_numpy(genomes, c.layers, c.cost_kind, c.sq_dist)
+
+
+@njit(cache=True)
+def mutate(pop, n_fixed, key, generation, c) -> None:
+    mutate_retina(pop, n_fixed, key, generation, c.add, c.delete, c.weight_scale, c.bias,
+                  c.n_weights)
+
+
+def mutate_numpy(pop, n_fixed, key, generation, c) -> None:
+    mutate_retina_numpy(pop, n_fixed, key, generation, c.add, c.delete, c.weight_scale, c.bias,
+                        c.n_weights)
 
 
 # --- connection costs -----------------------------------------------------------------------------

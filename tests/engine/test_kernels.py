@@ -2,8 +2,12 @@
 import numpy as np
 import pytest
 
+from evosim import config as cfg
 from evosim import counter_rng as crng
 from evosim.engine import kernels, reference
+from evosim.engine.loops import loops_for
+from evosim.engine.params import ELITIST, TOURNAMENT
+from evosim.tasks import logic
 from evosim.tasks.logic import LogicTask
 
 KEY = np.uint64(2024)
@@ -28,15 +32,17 @@ def test_rank_by_score_is_best_first_with_random_ties(generation):
     assert kernels.rank_by_score(scores, KEY, generation)[0] == 0  # ...but the incumbent wins
 
 
-@pytest.mark.parametrize("scheme,size", [(kernels.ELITIST, 2), (kernels.TOURNAMENT, 3)])
+@pytest.mark.parametrize("scheme,size", [(ELITIST, 2), (TOURNAMENT, 3)])
 def test_select_parents(scheme, size):
     n, n_elite = 100, 30
     order = np.random.default_rng(1).permutation(n)
     parents = np.empty(n, dtype=np.int64)
     kernels.select_parents(order, n_elite, scheme, size, KEY, 9, parents)
-    assert np.array_equal(parents, reference.select_parents(order, n_elite, scheme, size, KEY, 9))
+    expected = np.empty(n, dtype=np.int64)
+    reference.select_parents(order, n_elite, scheme, size, KEY, 9, expected)
+    assert np.array_equal(parents, expected)
     assert np.array_equal(parents[:n_elite], order[:n_elite])
-    if scheme == kernels.ELITIST:  # K&A: the middle stay, the worst become copies of the elite
+    if scheme == ELITIST:  # K&A: the middle stay, the worst become copies of the elite
         assert np.array_equal(parents[n_elite:n - n_elite], order[n_elite:n - n_elite])
         assert np.array_equal(parents[n - n_elite:], order[:n_elite])
     else:
@@ -65,9 +71,9 @@ def test_mutation_rewires_one_gene_to_a_different_valid_value(population):
     task, genomes = population
     a, b = genomes.copy(), genomes.copy()
     p = crng.threshold(0.6)
-    whole = (0, task.genome_length, kernels.S_MUT_DO)
-    kernels.mutate_rewire(a, 11, KEY, 8, p, task.gene_low, task.gene_size, *whole)
-    reference.mutate_rewire(b, 11, KEY, 8, p, task.gene_low, task.gene_size, *whole)
+    whole = (0, task.genome_length, logic.S_MUT_DO)
+    logic.mutate_rewire(a, 11, KEY, 8, p, task.gene_low, task.gene_size, *whole)
+    logic.mutate_rewire_numpy(b, 11, KEY, 8, p, task.gene_low, task.gene_size, *whole)
     assert np.array_equal(a, b)
     diff = (a != genomes).sum(axis=1)
     assert diff[:11].sum() == 0 and set(diff) <= {0, 1}
@@ -78,34 +84,28 @@ def test_mutation_rewires_one_gene_to_a_different_valid_value(population):
 def test_mutation_reaches_every_other_value():
     task = LogicTask()
     genomes = np.tile(task.random_genomes(1, np.uint64(1)), (20000, 1))
-    kernels.mutate_rewire(genomes, 0, KEY, 0, crng.threshold(1.0), task.gene_low, task.gene_size,
-                          0, task.genome_length, kernels.S_MUT_DO)
+    logic.mutate_rewire(genomes, 0, KEY, 0, crng.threshold(1.0), task.gene_low, task.gene_size,
+                        0, task.genome_length, logic.S_MUT_DO)
     output = genomes[:, -1]
     original = task.random_genomes(1, np.uint64(1))[0, -1]
     values = set(output[output != original].tolist())
     assert values == set(range(4, 16)) - {int(original)}
 
 
-
-
-def _logic_params(task, **fields):
-    """The loops' ``params`` for a circuit task, every other field 0 (``cost=1``: P_COST = 1)."""
-    params = np.zeros(kernels.P_MOVE + 1, dtype=np.int64)
-    params[kernels.P_TASK], params[kernels.P_INPUTS] = kernels.LOGIC, task.n_inputs
-    params[kernels.P_GATES], params[kernels.P_ROWS] = task.max_gates, task.n_rows
-    for name, value in fields.items():
-        params[getattr(kernels, f"P_{name.upper()}")] = value
-    return params
+def _constants(task, **settings):
+    """The circuit kernels' constants for a config with these settings."""
+    config = cfg.from_dict({}).replace(**settings)
+    return task.kernel_constants(config.variation, config.cost)
 
 
 def test_evolved_positions_move_by_their_own_rate_and_only_their_genes():
     task = LogicTask(layout="evolved")
     genomes = task.random_genomes(4000, np.uint64(3))
-    params = _logic_params(task, mut=crng.threshold(0.2), move=crng.threshold(0.7))
-    consts = task.kernel_inputs("evolved")
+    constants = _constants(task, **{"variation.mutation_rate": 0.2, "cost.layout": "evolved",
+                                    "variation.position_mutation_rate": 0.7})
     a, b = genomes.copy(), genomes.copy()
-    kernels.vary(a, 0, params, np.zeros(2), KEY, 5, consts)
-    reference.vary(b, 0, params, np.zeros(2), KEY, 5, consts)
+    logic.mutate(a, 0, KEY, 5, constants)
+    logic.mutate_numpy(b, 0, KEY, 5, constants)
     assert np.array_equal(a, b)
     wiring = task.wiring_length
     rewired = (a[:, :wiring] != genomes[:, :wiring]).sum(axis=1)
@@ -123,17 +123,19 @@ def test_children_equal_to_their_parent_inherit_its_evaluation(n_inputs):
     parents = task.random_genomes(300, np.uint64(8))
     sources = np.random.default_rng(0).integers(0, 300, 300)
     children = parents[sources]
-    kernels.mutate_rewire(children, 0, KEY, 1, crng.threshold(0.5), task.gene_low,
-                          task.gene_size, 0, task.genome_length, kernels.S_MUT_DO)
-    params = _logic_params(task, cost=1)
-    consts = task.kernel_inputs("line")
+    logic.mutate_rewire(children, 0, KEY, 1, crng.threshold(0.5), task.gene_low,
+                        task.gene_size, 0, task.genome_length, logic.S_MUT_DO)
+    constants = _constants(task, **{"cost.kind": "count"})
+    assert constants.evaluate_copies == (n_inputs <= 6)
     target = task.pack(np.arange(task.n_rows) % 3 == 0)[0]
     parent_correct, parent_cost = np.empty(300, dtype=np.int64), np.empty(300)
-    kernels.evaluate(parents, target, consts, params, parent_correct, parent_cost)
+    logic.evaluate(parents, target, constants, parent_correct, parent_cost)
     expected = np.empty(300, dtype=np.int64), np.empty(300)
-    kernels.evaluate(children, target, consts, params, *expected)
-    for kernel_set in (kernels, reference):
+    logic.evaluate(children, target, constants, *expected)
+    for backend in ("numba", "numpy"):
+        kernel_set = task.kernels(backend, constants)
+        evaluate_generation = loops_for(kernel_set, backend)["evaluate_generation"]
         got = np.full(300, -1, dtype=np.int64), np.full(300, -1.0)
-        kernel_set.evaluate_changed(children, parents, sources, target, consts, params,
-                                    parent_correct, parent_cost, *got)
+        evaluate_generation(children, parents, sources, target, True, constants,
+                            parent_correct, parent_cost, *got)
         assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])

@@ -10,8 +10,32 @@ functions their vectorised NumPy twins (checked equal in the tests).
 """
 from __future__ import annotations
 
+from enum import IntEnum
+
 import numpy as np
 from numba import njit
+
+
+class Stream(IntEnum):
+    """Every stream id of a run, in one place: an id is one independent kind of random decision
+    of a generation (the kernels read them as ``.value`` constants)."""
+
+    PERM = 1            # crossover: the pairing of the non-elite
+    XO_DO = 2           # crossover: whether a pair crosses
+    XO_CUT = 3          # crossover: where
+    REWIRE = 4          # circuit mutation: whether (4), where (5), to what (6)
+    TOURNAMENT = 7      # tournament picks
+    RANK = 8            # random ties of the rank order
+    MATING = 9          # NSGA-II's binary tournaments
+    CUT = 10            # NSGA-II: random ties of crowding distance at the cut
+    MOVE = 11           # evolved gate positions: whether (11), which gene (12), where to (13)
+    ADD = 20            # retina mutation: add a connection (20), which (21), its weight (22)
+    DELETE = 23         # delete one (23), which (24)
+    WEIGHT = 25         # step a weight (25), up or down (26)
+    BIAS = 27           # step a bias (27), up or down (28)
+    DOMINANCE = 64      # P&NSGA: the coins of objective m are stream 64 + m
+    INIT_LOGIC = 0xB17  # generation 0: random circuits
+    INIT_RETINA = 0xB18  # generation 0: random retina networks
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -47,11 +71,17 @@ def bounded(x: np.uint64, n: int) -> int:
     return int(((x >> _S32) * np.uint64(n)) >> _S32)
 
 
+UNIT = 2.0**53  # coins compare the top 53 bits of a draw with p * UNIT
+
+
 def threshold(p: float) -> np.uint64:
     """Integer threshold so that ``(x >> 11) < threshold(p)`` happens with probability p."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"probability {p} outside [0, 1]")
-    return np.uint64(round(p * 2.0**53))
+    return np.uint64(round(p * UNIT))
+
+
+ALWAYS = threshold(1.0)  # the threshold of p = 1: a coin that always comes up
 
 
 @njit(cache=True, inline="always")

@@ -43,3 +43,14 @@ def test_bernoulli_threshold_frequency():
     for p in (0.0, 0.3, 0.5, 1.0):
         freq = crng.below_array(x, crng.threshold(p)).mean()
         assert abs(freq - p) < 0.005
+
+
+def test_stream_ids_never_share_a_stream():
+    """Each kind of random decision has streams of its own: an id and the ids after it that its
+    kernel uses (whether / where / what) never overlap another's."""
+    from evosim.counter_rng import Stream
+
+    width = {Stream.REWIRE: 3, Stream.MOVE: 3, Stream.ADD: 3, Stream.DELETE: 2,
+             Stream.WEIGHT: 2, Stream.BIAS: 2, Stream.DOMINANCE: 8}
+    used = [s.value + k for s in Stream for k in range(width.get(s, 1))]
+    assert len(used) == len(set(used))

@@ -10,15 +10,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uintp
 
-from evosim.counter_rng import below, bounded, draw, mix64, stream_state
+from evosim.counter_rng import Stream, below, bounded, draw, mix64, stream_state
 from evosim.engine.nsga2 import (binary_tournament, select_sorted as nsga2_select,  # noqa: F401
                                  sweep_order)  # (the kernel set)
 from evosim.engine.params import ELITIST
 from evosim.engine.sorting import float_keys, radix_sort
 
-# Stream ids: one independent stream per random decision of a generation (the tasks' mutations
-# use 4-6 and 11-13 (logic), 20-28 (retina); NSGA-II 9, 10 and 64 on).
-S_PERM, S_XO_DO, S_XO_CUT, S_TOURN, S_RANK = 1, 2, 3, 7, 8
+S_PERM, S_XO_DO, S_XO_CUT = Stream.PERM.value, Stream.XO_DO.value, Stream.XO_CUT.value
+S_TOURN, S_RANK = Stream.TOURNAMENT.value, Stream.RANK.value
 # Sort keys are kept short (radix passes cost time): rank keys are 16 bits of (SCORE_MAX - score)
 # above 24 random bits; mating keys are 24 random bits. The rare equal random keys fall back to
 # index order (about 0.03 pairs a generation for N = 1000): no measurable bias.

@@ -39,13 +39,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uintp
 
-from evosim.counter_rng import below, bounded, draw, stream_state
+from evosim.counter_rng import ALWAYS, Stream, below, bounded, draw, stream_state
 from evosim.engine.sorting import NARROW_BITS, radix_sort, sort_keys
 
-S_DOMINANCE = 64          # stream ids S_DOMINANCE + m: the coins of objective m
-S_MATING = 9
-S_CUT = 10                # random ties of crowding distance at the cut
-ALWAYS = np.uint64(2**53)  # the coin threshold of p = 1 (``counter_rng.threshold(1.0)``)
+S_DOMINANCE = Stream.DOMINANCE.value  # stream ids S_DOMINANCE + m: the coins of objective m
+S_MATING = Stream.MATING.value
+S_CUT = Stream.CUT.value
 
 
 @njit(cache=True)

@@ -14,7 +14,6 @@ from evosim import counter_rng as crng
 
 ELITIST, TOURNAMENT, NSGA2 = 0, 1, 2
 SCHEMES = {"elitist": ELITIST, "tournament": TOURNAMENT, "nsga2": NSGA2}
-ALWAYS = np.uint64(crng.threshold(1.0))  # the coin threshold of p = 1: always counted
 
 
 class EngineParams(NamedTuple):
@@ -60,5 +59,5 @@ def engine_params(config, n_rows: int) -> EngineParams:
         n_rows=int(n_rows),
         cost_weight=float(cost.weight) if costed and scheme != NSGA2 else 0.0,
         unique=bool(sel.unique),
-        objective_thresholds=np.array([ALWAYS, crng.threshold(cost.p) if costed else 0],
+        objective_thresholds=np.array([crng.ALWAYS, crng.threshold(cost.p) if costed else 0],
                                       dtype=np.uint64))

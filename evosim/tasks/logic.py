@@ -21,15 +21,15 @@ from numba import njit, uintp
 from evosim import costs
 from evosim import counter_rng as crng
 from evosim.bits import CARD_GATES, CARD_INPUTS, popcount64
-from evosim.counter_rng import below, bounded, draw, stream_state
+from evosim.counter_rng import Stream, below, bounded, draw, stream_state
 from evosim.goals import GoalFamily, input_bits, logic_goal_family
 from evosim.tasks.protocol import TaskKernels
 
 INPUT_NAMES = "xyzwuv"
-INIT_STREAM = 0xB17
+INIT_STREAM = Stream.INIT_LOGIC.value
 # Streams of mutation: whether, where and to what a wiring gene changes; the moves of evolved
 # gate positions use the three streams from S_MOVE on, in the same way.
-S_MUT_DO, S_MOVE = 4, 11
+S_MUT_DO, S_MOVE = Stream.REWIRE.value, Stream.MOVE.value
 
 
 class LogicConstants(NamedTuple):

@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 
 from evosim import counter_rng as crng
-from evosim.counter_rng import below, bounded, draw, stream_state
+from evosim.counter_rng import Stream, below, bounded, draw, stream_state
 from evosim.goals import BINARY_FUNCTIONS, GoalFamily, input_bits
 from evosim import costs
 from evosim.bits import popcount64
@@ -33,7 +33,7 @@ RIGHT_OBJECTS = (15, 14, 10, 11, 8, 13, 2, 7)   # mirror images: the right-half 
 WEIGHT_VALUES = np.array([-2, -1, 1, 2], dtype=np.int64)
 BIAS_MIN, BIAS_MAX = -2, 2
 ACTIVATIONS = ("threshold", "tanh")
-INIT_STREAM = 0xB18
+INIT_STREAM = Stream.INIT_RETINA.value
 
 
 class RetinaConstants(NamedTuple):
@@ -341,8 +341,10 @@ def functional_network(genome, layers) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- mutation (Clune lab code's operators) -----------------------------------------------------
-S_ADD_DO, S_ADD_WHICH, S_ADD_VAL, S_DEL_DO, S_DEL_WHICH, S_WEIGHT, S_WEIGHT_DIR, S_BIAS, \
-    S_BIAS_DIR = range(20, 29)
+S_ADD_DO, S_DEL_DO, S_WEIGHT, S_BIAS = (Stream.ADD.value, Stream.DELETE.value,
+                                       Stream.WEIGHT.value, Stream.BIAS.value)
+S_ADD_WHICH, S_ADD_VAL, S_DEL_WHICH = S_ADD_DO + 1, S_ADD_DO + 2, S_DEL_DO + 1
+S_WEIGHT_DIR, S_BIAS_DIR = S_WEIGHT + 1, S_BIAS + 1
 
 
 @njit(cache=True)
@@ -396,7 +398,7 @@ def mutate_retina(pop, n_fixed, key, generation, add_th, del_th, weight_scale, b
             g[_nth(g, n_weights, bounded(draw(s_del_which, j), present), True)] = 0
             present -= 1
         if present > 0:
-            w_th = np.uint64(min(1.0, weight_scale / present) * 9007199254740992.0)
+            w_th = np.uint64(min(1.0, weight_scale / present) * crng.UNIT)
             for q in range(n_weights):
                 if g[q] != 0 and below(draw(s_w, j * n_weights + q), w_th):
                     up = (draw(s_wdir, j * n_weights + q) >> np.uint64(63)) == 1
@@ -436,7 +438,7 @@ def mutate_retina_numpy(pop, n_fixed, key, generation, add_th, del_th, weight_sc
     q = _nth_numpy(weights != 0, which)
     weights[rows[delete], q[delete]] = 0
     present = present - delete
-    w_th = (np.minimum(1.0, weight_scale / np.maximum(present, 1)) * 9007199254740992.0)
+    w_th = (np.minimum(1.0, weight_scale / np.maximum(present, 1)) * crng.UNIT)
     hit = (weights != 0) & (present[:, None] > 0) & (
         (draws(S_WEIGHT, m * n_weights).reshape(m, n_weights) >> np.uint64(11))
         < w_th.astype(np.uint64)[:, None])

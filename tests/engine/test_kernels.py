@@ -139,3 +139,15 @@ def test_children_equal_to_their_parent_inherit_its_evaluation(n_inputs):
         evaluate_generation(children, parents, sources, target, True, constants,
                             parent_correct, parent_cost, *got)
         assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+
+
+def test_rebind_refuses_a_name_the_code_does_not_read():
+    """A callee renamed in the code must not keep running the old kernel behind a stale name."""
+    from evosim.engine.rebind import rebind
+
+    def uses_k(x):
+        return K.copy_rows(x)  # noqa: F821 (bound by rebind)
+
+    assert rebind(uses_k, K=reference).__globals__["K"] is reference
+    with pytest.raises(NameError, match="does not use crossover"):
+        rebind(uses_k, K=reference, crossover=reference.crossover)

@@ -12,9 +12,8 @@ uint64 words (bit r of word r // 64 is row r), so one gate over all rows is ``~(
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import networkx as nx
 import numpy as np
 from numba import njit, uintp
 
@@ -24,6 +23,9 @@ from evosim.bits import CARD_GATES, CARD_INPUTS, popcount64
 from evosim.counter_rng import Stream, below, bounded, draw, stream_state
 from evosim.goals import GoalFamily, input_bits, logic_goal_family
 from evosim.tasks.protocol import TaskKernels
+
+if TYPE_CHECKING:  # networkx is imported by graph() alone: runs start faster
+    import networkx as nx
 
 INPUT_NAMES = "xyzwuv"
 INIT_STREAM = Stream.INIT_LOGIC.value
@@ -97,13 +99,16 @@ class LogicTask:
     @staticmethod
     def kernels(backend: str, constants: LogicConstants) -> TaskKernels:
         """The circuit kernels of a backend ("numba" or "numpy") for these constants: under a
-        cost, circuits of one word of rows and at most 64 gates take the fused pass (so a run
-        compiles only the evaluation it uses)."""
+        cost, circuits of one word of rows and at most 64 gates take the fused pass; the card's
+        circuits without a cost take its constant-size pass (a run compiles only the evaluation
+        it uses: a first run's compiling is most of its time)."""
         if backend == "numpy":
             return TaskKernels("logic-gates", evaluate_numpy, mutate_numpy)
-        if constants.cost_kind != costs.NONE and constants.row_mask.size == 1 \
-                and constants.n_gates <= 64:
+        c = constants
+        if c.cost_kind != costs.NONE and c.row_mask.size == 1 and c.n_gates <= 64:
             return TaskKernels("logic-gates-fused", evaluate_fused, mutate)
+        if c.cost_kind == costs.NONE and (c.n_inputs, c.n_gates) == (CARD_INPUTS, CARD_GATES):
+            return TaskKernels("logic-gates-card", evaluate_card, mutate)
         return TaskKernels("logic-gates", evaluate, mutate)
 
     def supports_rmvg(self) -> bool:
@@ -161,6 +166,8 @@ class LogicTask:
         genome = np.asarray(genome, dtype=np.int64)
         nodes, edges = self.functional_network(genome)
         out = int(genome[2 * self.max_gates])
+        import networkx as nx
+
         g = nx.DiGraph()
         layer: dict[int, int] = {}
         for node in nodes:  # addresses ascend, so sources come before the gates that read them
@@ -286,6 +293,15 @@ def evaluate(genomes, target, c, correct, cost) -> None:
     """Rows correct, then the connection cost, of every circuit."""
     count_correct(genomes, c.n_inputs, c.n_gates, c.input_words, target, c.row_mask, correct)
     costs.connection_costs(genomes, c.n_inputs, c.n_gates, c.cost_kind, c.sq_dist, cost)
+
+
+@njit(cache=True)
+def evaluate_card(genomes, target, c, correct, cost) -> None:
+    """``evaluate`` for the card's circuits (4 inputs, 12 gates, one word of rows) without a
+    cost: the constant-size pass of ``count_correct`` alone."""
+    _count_correct_1word(genomes, CARD_INPUTS, CARD_GATES, c.input_words[:, 0], target[0],
+                         c.row_mask[0], correct)
+    cost[:] = 0.0
 
 
 @njit(cache=True)

@@ -14,9 +14,8 @@ Nodes of the graph: inputs 0-7, layer 1 8-15, layer 2 16-19, layer 3 20-21, outp
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import networkx as nx
 import numpy as np
 from numba import njit
 
@@ -26,6 +25,9 @@ from evosim.goals import BINARY_FUNCTIONS, GoalFamily, input_bits
 from evosim import costs
 from evosim.bits import popcount64
 from evosim.tasks.protocol import TaskKernels
+
+if TYPE_CHECKING:  # networkx is imported by graph() alone: runs start faster
+    import networkx as nx
 
 LAYERS = np.array([8, 8, 4, 2, 1], dtype=np.int64)
 LEFT_OBJECTS = (15, 7, 5, 13, 1, 11, 4, 14)     # 4-bit values of the left half (Clune lab code)
@@ -212,6 +214,8 @@ class RetinaTask:
         nodes, edges = self.functional_network(genome)
         layer_of = np.searchsorted(self.node_start, np.arange(self.n_nodes), side="right") - 1
         xy = self.positions()
+        import networkx as nx
+
         g = nx.DiGraph()
         last = len(self.layers) - 1
         for node in nodes:

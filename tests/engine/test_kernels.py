@@ -151,3 +151,26 @@ def test_rebind_refuses_a_name_the_code_does_not_read():
     assert rebind(uses_k, K=reference).__globals__["K"] is reference
     with pytest.raises(NameError, match="does not use crossover"):
         rebind(uses_k, K=reference, crossover=reference.crossover)
+
+
+@pytest.mark.parametrize("size,settings,variant", [
+    ((4, 12), {}, "evaluate_card"),
+    ((4, 12), {"cost.kind": "count"}, "evaluate_fused"),
+    ((4, 13), {}, "evaluate"),
+    ((7, 12), {"cost.kind": "length", "cost.layout": "grid"}, "evaluate"),
+])
+def test_the_circuit_evaluation_a_run_compiles_equals_the_general_one(size, settings, variant):
+    """The logic task hands the engine one evaluation for its constants; each variant gives
+    what the NumPy twin (independent code) gives."""
+    task = LogicTask(*size, layout=settings.get("cost.layout", "line"))
+    constants = _constants(task, **settings)
+    chosen = task.kernels("numba", constants).evaluate
+    assert chosen is getattr(logic, variant)
+    genomes = task.random_genomes(500, np.uint64(6))
+    target = task.pack(np.arange(task.n_rows) % 5 == 1)[0]
+    got, expected = (np.empty(500, dtype=np.int64), np.empty(500)), (np.empty(500, dtype=np.int64),
+                                                                     np.empty(500))
+    chosen(genomes, target, constants, *got)
+    logic.evaluate_numpy(genomes, target, constants, *expected)
+    assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
+    assert got[1].any() == (settings.get("cost.kind", "none") != "none")

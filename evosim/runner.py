@@ -1,8 +1,9 @@
 """One run: config -> blocks of generations (or epochs) -> measures -> run file; resume; signals.
 
 The runner is the only place that connects the engine (or gradient training) to the recorder:
-between two blocks it has the block measured (``measures.BestNetworkMeter`` for evolution,
-``gradient.recording.WeightGraphMeter`` for training) and writes it with a checkpoint.
+it takes a ``recording.RunSource`` (``measures.evolution_source`` or
+``gradient.recording.gradient_source``) and, between two blocks, has the block measured by the
+source's meter and writes it with a checkpoint.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, NamedTuple
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -21,11 +22,12 @@ from evosim import config as cfg
 from evosim import counter_rng as crng
 from evosim import warmup
 from evosim.counter_rng import seed_streams
-from evosim.engine import EngineState, evolve, needs_compiling, state_rows
+from evosim.engine import EngineState, needs_compiling, state_rows
 from evosim.goals import Schedule, make_schedule
 from evosim.io import RunFileError, RunWriter, load
 from evosim.io.lock import RunLock, RunLockedError
-from evosim.measures import BestNetworkMeter
+from evosim.measures import evolution_source
+from evosim.recording import RunSource
 from evosim.resources import check_memory
 from evosim.tasks import get_task
 
@@ -246,18 +248,6 @@ def _check_replaceable(path: Path, force: bool) -> None:
         raise RunError(f"{path}: exists; choose another --out, --resume it, or add --force")
 
 
-class RunSource(NamedTuple):
-    """Where a run's blocks come from, what measures them, and the run file's layout."""
-
-    blocks: Iterator
-    meter: Any                      # measure(block) -> Measured, restore(), q_methods, null_models
-    genome_shape: tuple[int, int]   # of a snapshot row
-    genome_dtype: Any
-    extra_columns: dict             # history columns beyond the schema's
-    extra_data: dict                # fixed datasets (path -> array)
-    checkpoint_shape: tuple[int, int] | None  # None: the population's shape
-
-
 def _source(config, task, schedule, key, state: EngineState | None) -> RunSource:
     """Evolution (the engine's blocks, the best network's measures) or gradient training."""
     if config.run.mode == "gradient":
@@ -268,10 +258,7 @@ def _source(config, task, schedule, key, state: EngineState | None) -> RunSource
         raise RunError(f"the checkpoint holds {len(state.genomes)} genomes where this evosim "
                        f"keeps {rows} for this config (was the run started by an older "
                        "version?); start it again")
-    blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
-    return RunSource(blocks, BestNetworkMeter(task, config, schedule),
-                     (config.run.population, task.genome_length), np.int16, {}, {},
-                     (rows, task.genome_length))
+    return evolution_source(config, task, schedule, key, state)
 
 
 def _record(config, schedule, writer, blocks, meter, progress, timings=None,

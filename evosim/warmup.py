@@ -28,7 +28,7 @@ def start(config) -> subprocess.Popen | None:
 
 def measure_random_networks(config) -> None:
     """Q, Q_max and Qm of a few random networks of the config's task, as a run measures them."""
-    from evosim.measures import QmMeter
+    from evosim.recording import QmMeter
     from evosim.tasks import get_task
 
     task = get_task(config.task, config.cost.layout)

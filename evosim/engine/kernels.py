@@ -37,7 +37,7 @@ def rank_by_score(scores, key, generation) -> np.ndarray:
     """Indices from best to worst score, ties in random order.
 
     Random tie-breaking matters: with ties kept in index order the elite of a fitness plateau never
-    changes, and neutral drift (how these circuits cross plateaus) stops. One exception: slot 0,
+    changes, and neutral drift (how populations cross fitness plateaus) stops. One exception: slot 0,
     the incumbent best (elites pass unchanged into slot 0), wins its ties, so the recorded best
     changes only when something better appears. Scores are integers in [0, 2**16) (rows correct).
     """

@@ -32,7 +32,7 @@ wraparound, which in these gather loops cost more than the reads.
 
 Selection (``select``) is DEAP's ``selNSGA2`` except for one thing: among the last front's equal
 crowding distances the cut is drawn at random, where DEAP keeps the earlier individuals (parents
-before offspring), which would freeze neutral drift among equally good circuits.
+before offspring), which would freeze neutral drift among equally good genomes.
 """
 from __future__ import annotations
 

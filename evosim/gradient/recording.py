@@ -11,7 +11,7 @@ from evosim.gradient.trainer import (network_sizes, parameter_count, state_size,
                                      unflatten)
 from evosim.epochs import NetworkMeasures, qm_due
 from evosim.io import HISTORY_COLUMNS
-from evosim.measures import Measured, NetworkMeter
+from evosim.recording import Measured, NetworkMeter, RunSource
 from evosim.modularity import LayerPermutation
 
 EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
@@ -19,11 +19,9 @@ EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
 
 
 def gradient_source(config, task, schedule, seeds: dict, state=None):
-    """What the runner records of a gradient run (a ``runner.RunSource``): the training blocks
+    """What the runner records of a gradient run (a ``recording.RunSource``): the training blocks
     from ``state`` (the next epoch and the packed training state) when resuming, the meter, the
     file layout, and the data split under /gradient/."""
-    from evosim.runner import RunSource  # the runner imports this module only when it needs it
-
     g = config.gradient
     if config.task.name == "digit-pairs":
         mnist = (g.mnist_images, g.mnist_labels) if g.mnist_images else None

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import click
 
 from evosim import config as cfg
+from evosim.validate import validate
 
 
 class UserError(click.ClickException):
@@ -98,4 +99,4 @@ def build_config(target: str, goal: str | None = None, assignments: tuple[str, .
         if value is not None:
             overrides[keys[name]] = value
     overrides.update(cfg.parse_assignment(a) for a in assignments)
-    return config.replace(**overrides)
+    return validate(config.replace(**overrides))

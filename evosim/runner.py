@@ -30,6 +30,7 @@ from evosim.measures import evolution_source
 from evosim.recording import RunSource
 from evosim.resources import check_memory
 from evosim.tasks import get_task
+from evosim.validate import validate
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     writing ("hdf5"): what benchmarks/bench_logic.py reports. ``notice``, if given, is told of
     a first run's compiling (a second process then compiles the modularity kernels meanwhile:
     ``evosim.warmup``)."""
+    validate(config)
     _fits(config)
     task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
@@ -145,7 +147,7 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
     with _locked(path):
         history = load(path)
         try:
-            stored = cfg.loads(history.config_toml)
+            stored = validate(cfg.loads(history.config_toml))
         except cfg.ConfigError as err:
             raise RunError(f"{path}: its stored config is not valid ({err})") from None
         config = _extended(path, stored, generations)

@@ -35,6 +35,7 @@ import numpy as np
 import tomli_w
 
 from evosim import config as cfg
+from evosim.validate import validate
 
 MANIFEST = "sweep.toml"
 MAX_RUNS = 100_000  # a sweep's runs are expanded and validated up front
@@ -135,7 +136,7 @@ def expand(base: cfg.Config, grid: dict[str, list[Any]], seeds: Sequence[int]) -
             name = "__".join([*(f"{k}={_label(v)}" for k, v in point.items()), f"seed={seed}"])
             overrides = {**point, "run.seed": seed}
             try:
-                config = base.replace(**overrides)
+                config = validate(base.replace(**overrides))
             except cfg.ConfigError as err:
                 raise cfg.ConfigError(f"sweep run {name}: {err}") from None
             runs.append(RunSpec(name, overrides, config.to_toml()))

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evosim import config as cfg
+from evosim.validate import validate
 
 
 def test_defaults_follow_the_ka2005_logic_card():
@@ -37,7 +38,7 @@ def test_toml_round_trip_and_overrides():
 ])
 def test_bad_values_name_the_key_and_what_is_allowed(overrides, message):
     with pytest.raises(cfg.ConfigError) as err:
-        cfg.Config().replace(**overrides)
+        validate(cfg.Config().replace(**overrides))
     assert message in str(err.value)
     assert "\n" not in str(err.value)
 
@@ -70,8 +71,8 @@ def test_shipped_configs_load():
 
 def test_mvg_between_goals_with_the_same_truth_table_is_refused():
     with pytest.raises(cfg.ConfigError, match="these have one truth table: XOR, PARITY"):
-        cfg.Config().replace(**{"task.n_inputs": 2, "schedule.kind": "mvg",
-                                "schedule.goals": ["XOR", "PARITY"], "schedule.goal": "XOR"})
+        validate(cfg.Config().replace(**{"task.n_inputs": 2, "schedule.kind": "mvg",
+                                "schedule.goals": ["XOR", "PARITY"], "schedule.goal": "XOR"}))
 
 
 # --- property-based: any table of keys and values either builds a config or names what is wrong
@@ -117,3 +118,29 @@ def test_task_and_mode_defaults_follow_changes_but_chosen_values_stay():
     chosen = card.replace(**{"variation.mutation_rate": 0.5, "output.flush_every": 50})
     moved = chosen.replace(**{"run.mode": "gradient"})
     assert moved.variation.mutation_rate == 0.5 and moved.output.flush_every == 50
+
+
+def test_the_config_module_is_a_leaf():
+    """config.py imports no other part of evosim (each layer checks its own facts in
+    evosim.validate), not even inside a function."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(cfg.__file__).read_text())
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    assert not [m for m in imported if m and m.startswith("evosim")]
+
+
+def test_checks_a_layer_owns_come_with_validate_not_with_the_config():
+    card = cfg.Config()
+    bad_goal = card.replace(**{"schedule.goal": "G7"})  # a config, not yet a run
+    with pytest.raises(cfg.ConfigError, match="schedule.goal: 'G7' is not a goal"):
+        validate(bad_goal)
+    deap_retina = card.replace(**{"task.name": "retina", "run.engine": "deap"})
+    with pytest.raises(cfg.ConfigError, match="run.engine: deap runs the tasks logic-gates only"):
+        validate(deap_retina)
+    with pytest.raises(cfg.ConfigError, match="unknown key 'selection.tournsizee'"):
+        validate(card.replace(**{"selection.operator": "deap.tools.selTournament",
+                                 "selection.tournsizee": 3}))
+    assert validate(card) is card

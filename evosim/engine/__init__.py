@@ -49,6 +49,15 @@ def initial_state(task, rows: int, key: np.uint64) -> EngineState:
     return EngineState(0, task.random_genomes(rows, key))
 
 
+def check_config(config) -> None:
+    """What the engines allow of a config (only the DEAP engine has rules of its own: imported
+    only for a run that uses it)."""
+    if config.run.mode == "evolution" and (config.run.engine == "deap"
+                                           or config.selection.operator):
+        from evosim.engine import deap_engine
+        deap_engine.check_config(config)
+
+
 def needs_compiling(config, task) -> bool:
     """Whether the run's engine loop has no compiled copy cached yet (its first run here).
     The check reads Numba's cache index, which is not a public interface: False if it fails."""

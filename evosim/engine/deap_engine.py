@@ -41,13 +41,38 @@ for _name, _weights in (("EvosimFitness1", (1.0,)), ("EvosimFitness2", (1.0, -1.
 TASKS = ("logic-gates",)  # DEAP's operators here act on circuit genomes (gene ranges)
 
 
-def unsupported(task: str, engine: str, operator: str) -> str | None:
-    """Why a run cannot use DEAP (the message for its config field), or None."""
-    if task in TASKS or (engine != "deap" and not operator):
-        return None
-    field = "run.engine: deap" if engine == "deap" else f"selection.operator: {operator}"
-    return (f"{field} runs the tasks {', '.join(TASKS)} only; for {task} use run.engine "
-            "numba or numpy without selection.operator")
+def check_config(config) -> None:
+    """What the DEAP engine allows of a config: the tasks it runs, its operators' arguments,
+    P&NSGA; raises ConfigError naming the key."""
+    from evosim.config import ConfigError
+
+    run, sel = config.run, config.selection
+    if run.mode != "evolution" or (run.engine != "deap" and not sel.operator):
+        return
+    if config.task.name not in TASKS:
+        field = "run.engine: deap" if run.engine == "deap" else f"selection.operator: {sel.operator}"
+        raise ConfigError(f"{field} runs the tasks {', '.join(TASKS)} only; for "
+                          f"{config.task.name} use run.engine numba or numpy without "
+                          "selection.operator")
+    if sel.scheme == "nsga2" and config.cost.kind != "none" and config.cost.p < 1:
+        raise ConfigError("cost.p: P&NSGA (p < 1) needs run.engine numba or numpy; allowed with "
+                          "deap: 1.0")
+    if sel.operator:
+        try:
+            operator = resolve_operator(sel.operator)
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+        allowed = operator_parameters(operator)
+        args = dict(sel.operator_args)
+        for key in args:
+            if key not in allowed:
+                raise ConfigError(f"unknown key 'selection.{key}'; {sel.operator} takes: "
+                                  f"{', '.join(allowed) or 'no keyword arguments'}")
+        try:
+            probe_operator(operator, args)
+        except Exception as err:  # whatever DEAP raises for bad arguments
+            raise ConfigError(f"selection: {sel.operator} rejects its arguments {args} "
+                              f"({type(err).__name__}: {err})") from None
 
 
 def resolve_operator(name: str) -> Callable:

@@ -54,6 +54,17 @@ def network_sizes(config, n_inputs: int) -> list[int]:
     return [n_inputs, *config.gradient.hidden, 1]
 
 
+def check_config(config) -> None:
+    """What gradient training allows of a config: its array backend must be installed."""
+    from evosim.config import ConfigError
+
+    if config.run.mode == "gradient" and config.gradient.array_backend == "cupy":
+        try:
+            array_module("cupy")
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+
+
 def array_module(name: str):
     """NumPy, or CuPy for training on a GPU (optional extra ``gpu``); the same code runs on both."""
     if name == "numpy":

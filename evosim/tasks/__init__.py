@@ -1,8 +1,10 @@
 """What can be evolved. Each task is pure array code: it knows nothing of engines, files or the CLI."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from evosim.config import Config, ConfigError
 from evosim.tasks.logic import LogicTask
 from evosim.tasks.retina import RetinaTask
 
@@ -13,20 +15,6 @@ TASKS: dict[str, str] = {
     "digit-pairs": "two 8x8 digits side by side, target a x + b y (source document 001); "
                    "gradient mode only",
 }
-
-# Config values that differ from the logic-gate card when the task is another one.
-TASK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "logic-gates": {},
-    "retina": {"schedule.goal": "and", "schedule.goals": ["and", "or"],
-               "variation.crossover_rate": 0.0, "modularity.directed": True,
-               "cost.layout": "layered", "gradient.hidden": [8, 4, 2]},
-    "digit-pairs": {"run.mode": "gradient", "run.generations": 100, "schedule.goal": "1x+1y",
-                    "schedule.goals": ["1x+1y", "1x-1y"], "schedule.period": 10,
-                    "gradient.hidden": [64, 32, 2], "gradient.loss": "mse",
-                    "gradient.activation": "relu", "gradient.learning_rate": 0.001,
-                    "modularity.every": 5, "modularity.qm_epochs": 0},
-}
-
 
 class DigitPairsTask:
     """Digit pairs have no genome: the task only names its goals (gradient mode trains it)."""
@@ -58,3 +46,55 @@ def get_task(section: Any, layout: str = "line") -> LogicTask | RetinaTask | Dig
     if section.name == "digit-pairs":
         return DigitPairsTask()
     raise ValueError(f"task.name: unknown task {section.name!r}; allowed: {', '.join(TASKS)}")
+
+
+def check_config(config: Config) -> None:
+    """What a run's task allows of its config (goals, schedules, layouts, its mode); raises
+    ConfigError naming the key."""
+    gradient = config.run.mode == "gradient"
+    if config.task.name == "digit-pairs" and not gradient:
+        raise ConfigError("task.name: digit-pairs is trained, not evolved; it needs run.mode = "
+                          "gradient (--mode gradient)")
+    task = get_task(config.task, config.cost.layout)
+    if not gradient and config.cost.layout not in task.layouts:
+        raise ConfigError(f"cost.layout: {config.cost.layout!r} is not a {config.task.name} "
+                          f"layout; allowed: {', '.join(task.layouts)}")
+    names = task.goal_names()
+    schedule = config.schedule
+    allowed = getattr(task, "schedules", None)
+    if allowed and schedule.kind not in allowed:
+        raise ConfigError(f"schedule.kind: {schedule.kind!r} is not defined for "
+                          f"{config.task.name}; allowed: {', '.join(allowed)}")
+    size = f" with task.n_inputs = {config.task.n_inputs}" if config.task.name == "logic-gates" \
+        else ""  # the default goals assume 4 inputs: say which setting ruled them out
+
+    def bad_goal(key, name):
+        return ConfigError(f"{key}: {name!r} is not a goal of {config.task.name}{size}; "
+                           f"allowed: {', '.join(names)}")
+
+    if schedule.kind == "fixed" and not _is_goal(task, schedule.goal):
+        raise bad_goal("schedule.goal", schedule.goal)
+    if schedule.kind == "mvg":
+        bad = [g for g in schedule.goals if not _is_goal(task, g)]
+        if bad:
+            raise bad_goal("schedule.goals", bad[0])
+        tables = {task.goals.target(g).tobytes() for g in schedule.goals}
+        if len(tables) < 2:
+            raise ConfigError("schedule.goals: an mvg schedule needs at least two different goals "
+                              f"(these have one truth table: {', '.join(schedule.goals)})")
+    if schedule.kind == "rmvg" and not task.supports_rmvg():
+        raise ConfigError(f"schedule.kind: rmvg needs a task whose goals share sub-goals; "
+                          f"{config.task.name} with {config.task.n_inputs} inputs has none")
+    if gradient and config.task.name == "digit-pairs":
+        for key in ("mnist_images", "mnist_labels"):
+            name = getattr(config.gradient, key)
+            if name and not Path(name).is_file():
+                raise ConfigError(f"gradient.{key}: {name!r} is not a readable file")
+
+
+def _is_goal(task, name: str) -> bool:
+    try:
+        task.goals.target(name)
+    except ValueError:
+        return False
+    return True

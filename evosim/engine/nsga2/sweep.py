@@ -1,15 +1,4 @@
-"""NSGA-II (Deb et al. 2002) over objective arrays, with Clune et al.'s stochastic variant.
-
-Conventions follow DEAP so the kernels can be checked against it: ``values[N, M]`` are raw objective
-values and ``weights[M]`` their directions (+1 maximise, -1 minimise); dominance compares
-``values * weights``; crowding distances sort the raw values, as ``tools.emo.assignCrowdingDist``.
-
-Stochastic dominance (P&NSGA, Clune, Mouret & Lipson 2013): objective m takes part in a comparison
-of two individuals with probability p_m (performance 1, connection cost 0.25); with every p_m = 1
-this is NSGA-II. Each comparison has its own coin, drawn from a counter-based stream keyed by the
-generation, so a sort is deterministic for a run and identical in the NumPy reference.
-
-Two objectives with the first always counted (the engine's case) take a sweep instead of the
+"""Two objectives with the first always counted (the engine's case) take a sweep instead of the
 pairwise matrix. Individuals are visited best first; the front of j is one more than the highest
 front holding one of j's dominators. Only individuals before j can dominate it, and whether some
 dominator sits in front r is decided by the coins of j's comparisons with the members of front r,
@@ -29,81 +18,17 @@ left to the coins and to the copies that the result needs.
 Helpers that take arrays are not called per individual: Numba counts references to every array
 argument on each call, which cost more than the work in these loops. Indices read from arrays are cast to ``uintp`` in the loops: Numba then skips the negative-index
 wraparound, which in these gather loops cost more than the reads.
-
-Selection (``select``) is DEAP's ``selNSGA2`` except for one thing: among the last front's equal
-crowding distances the cut is drawn at random, where DEAP keeps the earlier individuals (parents
-before offspring), which would freeze neutral drift among equally good genomes.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, uintp
 
-from evosim.counter_rng import ALWAYS, Stream, below, bounded, draw, stream_state
+from evosim.counter_rng import ALWAYS, Stream, below, draw, stream_state
 from evosim.engine.sorting import NARROW_BITS, radix_sort, sort_keys
+from evosim.engine.nsga2.crowding import _draw_ties, _last_front, _mth_largest_positive
 
 S_DOMINANCE = Stream.DOMINANCE.value  # stream ids S_DOMINANCE + m: the coins of objective m
-S_MATING = Stream.MATING.value
-S_CUT = Stream.CUT.value
-
-
-@njit(cache=True)
-def dominance_matrix(values, weights, thresholds, key, generation) -> np.ndarray:
-    """bool[N, N]: [i, j] is True when i dominates j (stochastic per pair where p_m < 1)."""
-    n, m_obj = values.shape
-    wv = values * weights
-    stochastic = np.zeros(m_obj, dtype=np.bool_)
-    states = np.empty(m_obj, dtype=np.uint64)
-    for m in range(m_obj):
-        stochastic[m] = thresholds[m] < ALWAYS
-        states[m] = stream_state(key, generation, S_DOMINANCE + m)
-    dom = np.zeros((n, n), dtype=np.bool_)
-    for i in range(n):
-        for j in range(i + 1, n):
-            better = False
-            worse = False
-            for m in range(m_obj):
-                if stochastic[m] and not below(draw(states[m], i * n + j), thresholds[m]):
-                    continue
-                if wv[i, m] > wv[j, m]:
-                    better = True
-                elif wv[i, m] < wv[j, m]:
-                    worse = True
-            if better and not worse:
-                dom[i, j] = True
-            elif worse and not better:
-                dom[j, i] = True
-    return dom
-
-
-@njit(cache=True)
-def front_ranks(dom, needed) -> np.ndarray:
-    """Pareto front of each individual (0 = non-dominated), peeling fronts until at least
-    ``needed`` individuals are ranked (as DEAP's sortNondominated(k)); the rest get -1."""
-    n = dom.shape[0]
-    count = np.zeros(n, dtype=np.int64)
-    for i in range(n):
-        for j in range(n):
-            if dom[i, j]:
-                count[j] += 1
-    rank = np.full(n, -1, dtype=np.int64)
-    current = np.flatnonzero(count == 0)
-    front = 0
-    ranked = 0
-    while current.size and ranked < needed:
-        for i in current:
-            rank[i] = front
-        ranked += current.size
-        nxt = []
-        for i in current:
-            for j in range(n):
-                if dom[i, j]:
-                    count[j] -= 1
-                    if count[j] == 0:
-                        nxt.append(j)
-        current = np.array(nxt, dtype=np.int64)
-        front += 1
-    return rank
 
 
 @njit(cache=True)
@@ -278,182 +203,6 @@ def _any_coin(state, threshold, counted, count, base, n) -> bool:
 
 
 @njit(cache=True)
-def ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
-    """Front ranks: the sweep for two objectives with the first always counted (every
-    individual ranked), else the pairwise sort (peeled until ``needed`` are ranked)."""
-    if _sweeps(values, thresholds):
-        return sweep_ranks(values, weights, sweep_order(values, weights, 0), thresholds[1], key,
-                           generation)
-    return front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed)
-
-
-@njit(cache=True)
-def _sweeps(values, thresholds) -> bool:
-    """Whether the sweep ranks these objectives: two, the first always counted."""
-    return values.shape[1] == 2 and thresholds[0] >= ALWAYS
-
-
-@njit(cache=True)
-def crowding_distance(values, members) -> np.ndarray:
-    """Crowding distance of each member of one front, as DEAP's assignCrowdingDist: the front is
-    sorted objective after objective (stable, so ties keep the order given, then the previous
-    objective's order); the two ends get infinity, the others the normalised gap of their
-    neighbours. A front already in order is not sorted again."""
-    dist = np.zeros(members.size)
-    _crowding_into(values, members, dist, np.empty(members.size, dtype=np.int64),
-                   np.empty(members.size))
-    return dist
-
-
-@njit(cache=True)
-def _crowding_into(values, members, dist, order, column) -> None:
-    """``crowding_distance`` added into ``dist`` (zeros), with scratch arrays of the front's size:
-    selection computes every front's distances without allocating."""
-    k, m_obj = members.size, values.shape[1]
-    if k == 0:
-        return
-    for p in range(k):
-        order[p] = p
-    for m in range(m_obj):
-        for p in range(k):
-            column[p] = values[members[p], m]
-        if not _in_order(column, order):
-            order[:] = radix_sort(sort_keys(column)[0], order)
-        dist[order[0]] = np.inf
-        dist[order[k - 1]] = np.inf
-        low, high = column[order[0]], column[order[k - 1]]
-        if high == low:
-            continue
-        norm = m_obj * (high - low)
-        for p in range(1, k - 1):
-            dist[order[p]] += (column[order[p + 1]] - column[order[p - 1]]) / norm
-
-
-@njit(cache=True)
-def _in_order(column, order) -> bool:
-    """Whether ``column[order]`` is non-decreasing (a loop of its own: inlined in the caller,
-    whose ``order`` is reassigned, it ran seven times slower)."""
-    for p in range(1, order.size):
-        if column[order[p]] < column[order[p - 1]]:
-            return False
-    return True
-
-
-@njit(cache=True)
-def cut(members, dist, m, key, generation) -> np.ndarray:
-    """bool mask of the ``m`` members of the last front that survive: the largest crowding
-    distances, the ties at the threshold drawn at random (a partial Fisher-Yates shuffle)."""
-    keep = np.ones(members.size, dtype=np.bool_)
-    if m >= members.size:
-        return keep
-    threshold = _mth_largest_positive(dist[dist > 0.0], m)
-    keep = dist > threshold
-    tied = np.flatnonzero(dist == threshold)
-    for t in _draw_ties(tied, m - np.sum(keep), key, generation):
-        keep[t] = True
-    return keep
-
-
-@njit(cache=True)
-def _mth_largest_positive(positive, m) -> float:
-    """The cut's threshold: the m-th largest of the positive distances, else 0 (in tie-heavy
-    fronts most distances are 0)."""
-    return -np.partition(-positive, m - 1)[m - 1] if positive.size >= m else 0.0
-
-
-@njit(cache=True)
-def _draw_ties(tied, need, key, generation) -> np.ndarray:
-    """``need`` of the ``tied`` drawn at random, by a partial Fisher-Yates shuffle in place."""
-    state = stream_state(key, generation, S_CUT)
-    for t in range(need):
-        pick = t + bounded(draw(state, t), tied.size - t)
-        tied[t], tied[pick] = tied[pick], tied[t]
-    return tied[:need]
-
-
-@njit(cache=True)
-def _last_front(sizes, k):
-    """(the front that fills k, given the size of each front; how many the fronts before it
-    hold)."""
-    last, filled = 0, 0
-    while filled + sizes[last] < k:
-        filled += sizes[last]
-        last += 1
-    return last, filled
-
-
-@njit(cache=True)
-def _list_fronts(rank, k):
-    """The members of the fronts that fill k, front by front in index order: (members, start
-    (front f is members[start[f]:start[f + 1]]), the last front, how many precede it)."""
-    n = rank.size
-    sizes = np.zeros(n + 1, dtype=np.int64)
-    for i in range(n):
-        if rank[i] >= 0:
-            sizes[uintp(rank[i])] += 1
-    last, filled = _last_front(sizes, k)
-    start = np.zeros(last + 2, dtype=np.int64)
-    for f in range(last + 1):
-        start[f + 1] = start[f] + sizes[f]
-    members = np.empty(start[last + 1], dtype=np.int64)
-    slot = start[: last + 1].copy()
-    for i in range(n):
-        f = rank[i]
-        if 0 <= f <= last:
-            members[uintp(slot[uintp(f)])] = i
-            slot[uintp(f)] += 1
-    return members, start, last, filled
-
-
-@njit(cache=True)
-def select(values, weights, thresholds, k, key, generation):
-    """NSGA-II environmental selection of k individuals; see ``select_sorted``."""
-    return select_sorted(values, weights, thresholds, k, key, generation,
-                         sweep_order(values, weights, 0))
-
-
-@njit(cache=True)
-def select_sorted(values, weights, thresholds, k, key, generation, order):
-    """NSGA-II environmental selection of k individuals (DEAP's selNSGA2, random ties at the cut),
-    given ``order`` = ``sweep_order(values, weights, ...)``.
-
-    Fronts list their members in reverse sweep order (worst first) under the sweep, in index
-    order under the pairwise sort; that order decides ties within crowding distances, as DEAP's
-    front order does. Returns (chosen indices in sweep order, rank of every individual (-1 if
-    unranked), crowding distance of every individual of the fronts that fill the k (else 0),
-    size of the first front).
-    """
-    if _sweeps(values, thresholds):
-        return _select_by_sweep(values, weights, thresholds[1], k, key, generation, order)
-    return _select_pairwise(values, weights, thresholds, k, key, generation, order)
-
-
-@njit(cache=True)
-def _select_pairwise(values, weights, thresholds, k, key, generation, order):
-    """``select_sorted`` by the pairwise sort, its fronts listed in index order."""
-    n = values.shape[0]
-    rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
-    members, start, last, filled = _list_fronts(rank, k)
-    dist = np.zeros(members.size)
-    order_scratch = np.empty(members.size, dtype=np.int64)
-    column_scratch = np.empty(members.size)
-    for f in range(last + 1):
-        a, b = start[f], start[f + 1]
-        _crowding_into(values, members[a:b], dist[a:b], order_scratch[a:b], column_scratch[a:b])
-    crowd = np.zeros(n)
-    chosen_flag = np.zeros(n, dtype=np.bool_)
-    for p in range(members.size):
-        i = uintp(members[p])
-        crowd[i] = dist[p]
-        chosen_flag[i] = p < start[last]
-    a, b = start[last], start[last + 1]
-    keep = cut(members[a:b], dist[a:b], k - filled, key, generation)
-    for p in range(b - a):
-        chosen_flag[uintp(members[a + p])] = keep[p]
-    return order[chosen_flag[order]], rank, crowd, min(start[1], k)
-
-
-@njit(cache=True)
 def _select_by_sweep(values, weights, threshold, k, key, generation, order):
     """``select_sorted`` for two objectives with the first always counted: the sweep, then
     crowding and the cut worked out on runs of equal objective vectors (see ``_front_pieces``)."""
@@ -603,18 +352,3 @@ def _cut_pieces(front_of, dist, head, tail, size, last, m, key, generation) -> n
     for q in _draw_ties(tied[:n_tied], need, key, generation):
         picked[q] = True
     return picked
-
-
-@njit(cache=True)
-def binary_tournament(rank, crowd, n_picks, key, generation) -> np.ndarray:
-    """n_picks winners of two-way tournaments: lower front, then larger crowding, then the first."""
-    n = rank.size
-    state = stream_state(key, generation, S_MATING)
-    winners = np.empty(n_picks, dtype=np.int64)
-    for t in range(n_picks):
-        a = bounded(draw(state, 2 * t), n)
-        b = bounded(draw(state, 2 * t + 1), n)
-        if rank[b] < rank[a] or (rank[b] == rank[a] and crowd[b] > crowd[a]):
-            a = b
-        winners[t] = a
-    return winners

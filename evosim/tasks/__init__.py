@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from evosim.config import Config, ConfigError
+from evosim.tasks.digit_pairs import DigitPairsTask
 from evosim.tasks.logic import LogicTask
 from evosim.tasks.retina import RetinaTask
 
@@ -15,25 +16,6 @@ TASKS: dict[str, str] = {
     "digit-pairs": "two 8x8 digits side by side, target a x + b y (source document 001); "
                    "gradient mode only",
 }
-
-class DigitPairsTask:
-    """Digit pairs have no genome: the task only names its goals (gradient mode trains it)."""
-
-    name = "digit-pairs"
-    n_inputs = 0
-    schedules = ("fixed", "mvg", "rmvg")
-
-    def __init__(self):
-        from evosim.gradient.data import DigitGoals
-
-        self.goals = DigitGoals()
-
-    def goal_names(self) -> list[str]:
-        return self.goals.names()
-
-    def supports_rmvg(self) -> bool:
-        return True
-
 
 def get_task(section: Any, layout: str = "line") -> LogicTask | RetinaTask | DigitPairsTask:
     """The task object for a config's [task] section; ``layout`` (cost.layout) matters to circuits,

@@ -5,6 +5,7 @@ import pytest
 from evosim import runner
 from evosim.config import Config
 from evosim.gradient import data as gdata
+from evosim.tasks.digit_pairs import DigitGoals, digit_schedule
 from evosim.gradient.measures import activation_change, weight_graph
 from evosim.io import load
 from evosim.modularity import max_q
@@ -108,16 +109,16 @@ def test_block_diagonal_weight_graph_is_more_modular_than_a_dense_one():
 
 
 def test_digit_pair_schedules():
-    rmvg = gdata.digit_schedule("rmvg", 100, 10, "1x+1y", (), np.random.default_rng(3))
+    rmvg = digit_schedule("rmvg", 100, 10, "1x+1y", (), np.random.default_rng(3))
     coefficients = rmvg.targets[rmvg.goal_index]
     assert np.array_equal(rmvg.switches()[rmvg.switches() < 90] % 10, np.zeros(
         (rmvg.switches() < 90).sum()))
     assert (coefficients[90:] == 1).all()  # the last 10 epochs: x + y
     assert (coefficients != 0).all() and np.abs(coefficients).max() <= 8
-    fixed = gdata.digit_schedule("fixed", 30, 10, "3x-5y", (), None)
+    fixed = digit_schedule("fixed", 30, 10, "3x-5y", (), None)
     assert fixed.names == ("3x-5y",) and fixed.targets.tolist() == [[3, -5]]
     with pytest.raises(ValueError, match="not of the form ax\\+by"):
-        gdata.DigitGoals().target("x+y")
+        DigitGoals().target("x+y")
 
 
 def test_mnist_idx_files_are_read(tmp_path):

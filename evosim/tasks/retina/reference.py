@@ -1,0 +1,107 @@
+"""The retina's NumPy twins of ``kernels``: the same draws and results, vectorised over the
+population (the reference the kernels are tested against)."""
+from __future__ import annotations
+
+import numpy as np
+
+from evosim import counter_rng as crng
+from evosim.tasks.retina.kernels import (S_ADD_DO, S_ADD_VAL, S_ADD_WHICH, S_BIAS, S_BIAS_DIR,
+                                         S_DEL_DO, S_DEL_WHICH, S_WEIGHT, S_WEIGHT_DIR)
+from evosim.tasks.retina.layout import BIAS_MAX, BIAS_MIN, WEIGHT_VALUES, layer_offsets
+
+
+def forward_numpy(genomes, patterns, layers, activation) -> np.ndarray:
+    """uint8[N, 256]: the answers of every network, with matrix products (the NumPy reference)."""
+    w_start, b_start, _ = layer_offsets(layers)
+    genomes = np.asarray(genomes, dtype=np.int64)
+    act = np.broadcast_to(patterns.T, (len(genomes), *patterns.T.shape)).astype(np.int64)
+    for layer in range(len(layers) - 1):
+        n_in, n_out = layers[layer], layers[layer + 1]
+        weights = genomes[:, w_start[layer]: w_start[layer + 1]].reshape(-1, n_in, n_out)
+        bias = genomes[:, b_start[layer]: b_start[layer + 1]]
+        h = act @ weights + bias[:, None, :]
+        if layer < len(layers) - 2:
+            h = np.where(h > 0, 1, -1) if activation == 0 else np.sign(h)
+        act = h
+    return (act[:, :, 0] > 0).astype(np.uint8)
+
+
+def retina_correct_numpy(genomes, patterns, layers, activation, target_words) -> np.ndarray:
+    answers = forward_numpy(genomes, patterns, layers, activation)
+    targets = np.unpackbits(target_words.view(np.uint8), bitorder="little")[: answers.shape[1]]
+    return (answers == targets).sum(axis=1).astype(np.int64)
+
+
+def mutate_retina_numpy(pop, n_fixed, key, generation, add_th, del_th, weight_scale, bias_th,
+                        n_weights) -> None:
+    """The vectorised twin of ``mutate_retina`` (same draws, same results)."""
+    def draws(stream, n):
+        return crng.draw_array(crng.stream_state_array(key, generation, stream), np.arange(n))
+
+    m, length = pop.shape[0] - n_fixed, pop.shape[1]
+    n_bias = length - n_weights
+    g = pop[n_fixed:]
+    rows = np.arange(m)
+    weights = g[:, :n_weights]  # a view: edits land in pop
+    present = (weights != 0).sum(axis=1)
+    add = crng.below_array(draws(S_ADD_DO, m), add_th) & (present < n_weights)
+    which = crng.bounded_array(draws(S_ADD_WHICH, m), np.maximum(n_weights - present, 1))
+    value = WEIGHT_VALUES[crng.bounded_array(draws(S_ADD_VAL, m), 4)]
+    q = _nth_numpy(weights == 0, which)
+    weights[rows[add], q[add]] = value[add]
+    present = present + add
+    delete = crng.below_array(draws(S_DEL_DO, m), del_th) & (present > 0)
+    which = crng.bounded_array(draws(S_DEL_WHICH, m), np.maximum(present, 1))
+    q = _nth_numpy(weights != 0, which)
+    weights[rows[delete], q[delete]] = 0
+    present = present - delete
+    w_th = (np.minimum(1.0, weight_scale / np.maximum(present, 1)) * crng.UNIT)
+    hit = (weights != 0) & (present[:, None] > 0) & (
+        (draws(S_WEIGHT, m * n_weights).reshape(m, n_weights) >> np.uint64(11))
+        < w_th.astype(np.uint64)[:, None])
+    up = (draws(S_WEIGHT_DIR, m * n_weights).reshape(m, n_weights) >> np.uint64(63)) == 1
+    index = np.where(weights < 0, weights + 2, weights + 1)
+    stepped = np.where(index == 0, 1, np.where(index == 3, 2, np.where(up, index + 1, index - 1)))
+    weights[hit] = WEIGHT_VALUES[stepped[hit]]
+    biases = g[:, n_weights:]
+    hit = crng.below_array(draws(S_BIAS, m * n_bias).reshape(m, n_bias), bias_th)
+    up = (draws(S_BIAS_DIR, m * n_bias).reshape(m, n_bias) >> np.uint64(63)) == 1
+    stepped = np.where(biases == BIAS_MIN, BIAS_MIN + 1, np.where(
+        biases == BIAS_MAX, BIAS_MAX - 1, np.where(up, biases + 1, biases - 1)))
+    biases[hit] = stepped[hit]
+
+
+def _nth_numpy(mask: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Per row, the index of the n-th True of mask (0 where there is none)."""
+    return np.argmax(np.cumsum(mask, axis=1) == (n + 1)[:, None], axis=1)
+
+
+def retina_costs_numpy(genomes, layers, kind, sq_dist) -> np.ndarray:
+    """The NumPy twin of ``retina_costs``: reachability layer by layer on the whole population."""
+    n = len(genomes)
+    if kind == 0:
+        return np.zeros(n)
+    w_start, _, n_start = layer_offsets(layers)
+    reached_next = np.ones((n, 1), dtype=bool)  # the output
+    total = np.zeros(n)
+    for layer in range(len(layers) - 2, -1, -1):
+        n_in, n_out = layers[layer], layers[layer + 1]
+        w = genomes[:, w_start[layer]: w_start[layer + 1]].reshape(n, n_in, n_out) != 0
+        live = w & reached_next[:, None, :]
+        if kind == 1:
+            total += live.sum(axis=(1, 2))
+        else:
+            block = sq_dist[n_start[layer]: n_start[layer + 1], n_start[layer + 1]: n_start[layer + 2]]
+            total += (live * block[None]).sum(axis=(1, 2))
+        reached_next = live.any(axis=2)
+    return total
+
+
+def evaluate_numpy(genomes, target, c, correct, cost) -> None:
+    correct[:] = retina_correct_numpy(genomes, c.patterns, c.layers, c.activation, target)
+    cost[:] = retina_costs_numpy(genomes, c.layers, c.cost_kind, c.sq_dist)
+
+
+def mutate_numpy(pop, n_fixed, key, generation, c) -> None:
+    mutate_retina_numpy(pop, n_fixed, key, generation, c.add, c.delete, c.weight_scale, c.bias,
+                        c.n_weights)

@@ -2,6 +2,10 @@
 
     python benchmarks/bench_logic.py [--generations 20000] [--repeat 2]
 
+With ``--whole-process``: instead, the main job's whole process (``evosim run logic-gates --mvg
+--generations G``, start-up, Q and the file included) against ``fused_reference.py`` (the same
+generations in one compiled function, nothing else), side by side, warm, best of --repeat.
+
 Prints generations/s per variant, the time split of the full run (engine / Q / HDF5) and ratios
 against the numba engine alone measured in the same process (absolute times drift on shared
 machines; ratios are what to compare). The numpy backend runs fewer generations (it is the slow
@@ -10,6 +14,8 @@ reference) and is scaled to generations/s.
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -43,12 +49,40 @@ def full_run(config: Config, folder: Path) -> tuple[float, dict[str, float]]:
     return total, split
 
 
+def whole_process(generations: int, repeat: int) -> None:
+    """Seconds of the main job's process and of the fused reference loop's, interleaved."""
+    with tempfile.TemporaryDirectory() as tmp:
+        commands = {
+            "evosim run (main job)": [sys.executable, "-m", "evosim", "run", "logic-gates",
+                                      "--mvg", "--generations", str(generations), "--quiet",
+                                      "--force", "--out", str(Path(tmp) / "run.h5")],
+            "fused reference loop": [sys.executable, str(Path(__file__).with_name(
+                "fused_reference.py")), "--generations", str(generations)],
+        }
+        best = dict.fromkeys(commands, float("inf"))
+        for _ in range(repeat + 1):  # the first round loads (or compiles) the caches
+            for name, command in commands.items():
+                start = time.perf_counter()
+                subprocess.run(command, check=True, capture_output=True)
+                best[name] = min(best[name], time.perf_counter() - start)
+    print(f"whole processes, {generations} generations, best of {repeat} (warm)")
+    for name, seconds in best.items():
+        print(f"  {name:<24} {seconds:6.2f} s")
+    ratio = best["evosim run (main job)"] / best["fused reference loop"]
+    print(f"  main job / fused loop: {ratio:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=2, help="best of this many")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--whole-process", action="store_true",
+                        help="time the main job's process against the fused reference loop")
     args = parser.parse_args()
+    if args.whole_process:
+        whole_process(args.generations, args.repeat)
+        return
     g = args.generations
     base = Config().replace(**{"schedule.kind": "mvg", "run.generations": g, "run.seed": args.seed})
     no_q = base.replace(**{"modularity.every": 0, "modularity.qm_epochs": 0})

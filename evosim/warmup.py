@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -20,10 +21,17 @@ def start(config) -> subprocess.Popen | None:
     the process is returned (None if none was started)."""
     if config.run.mode != "evolution" or (os.cpu_count() or 1) < 2:
         return None
-    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as f:
-        f.write(config.to_toml())
-    return subprocess.Popen([sys.executable, "-m", "evosim.warmup", f.name],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = None
+    try:
+        fd, path = tempfile.mkstemp(suffix=".toml")
+        with os.fdopen(fd, "w") as f:
+            f.write(config.to_toml())
+        return subprocess.Popen([sys.executable, "-m", "evosim.warmup", path],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError:  # only a head start: the run compiles what it needs either way
+        if path:
+            Path(path).unlink(missing_ok=True)
+        return None
 
 
 def measure_random_networks(config) -> None:

@@ -3,6 +3,7 @@ import igraph
 import numpy as np
 import pytest
 
+from evosim import config as cfg
 from evosim import runner
 from evosim.io import load
 from evosim.modularity import qm
@@ -144,3 +145,21 @@ def test_retina_configs_run_and_record_directed_q(tmp_path, name):
         q = graph.community_optimal_modularity().modularity if graph.ecount() else 0.0
         assert h["q_best"][generation] == pytest.approx(q, abs=1e-9)  # no edges: Q = 0 (ours)
     assert np.isfinite(h["cost_best"]).all() == (config.cost.kind != "none")
+
+
+def test_the_warm_up_process_measures_and_cleans_up(monkeypatch, tmp_path):
+    """A first run's second process (the modularity kernels' head start) exits cleanly and
+    leaves no config file behind; gradient runs and one-core machines start none."""
+    import os
+    import tempfile
+
+    from evosim import warmup
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    process = warmup.start(cfg.Config())
+    assert process is not None and process.wait(timeout=300) == 0
+    assert not list(tmp_path.iterdir())
+    assert warmup.start(cfg.Config().replace(**{"run.mode": "gradient"})) is None
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert warmup.start(cfg.Config()) is None

@@ -42,13 +42,12 @@ TASKS = ("logic-gates",)  # DEAP's operators here act on circuit genomes (gene r
 
 
 def check_config(config) -> None:
-    """What the DEAP engine allows of a config: the tasks it runs, its operators' arguments,
-    P&NSGA; raises ConfigError naming the key."""
+    """What the DEAP engine allows of a config that uses it (``engine.check_config`` decides
+    that): the tasks it runs, its operators' arguments, P&NSGA; raises ConfigError naming the
+    key."""
     from evosim.config import ConfigError
 
     run, sel = config.run, config.selection
-    if run.mode != "evolution" or (run.engine != "deap" and not sel.operator):
-        return
     if config.task.name not in TASKS:
         field = "run.engine: deap" if run.engine == "deap" else f"selection.operator: {sel.operator}"
         raise ConfigError(f"{field} runs the tasks {', '.join(TASKS)} only; for "

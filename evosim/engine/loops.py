@@ -118,8 +118,7 @@ def nsga2_generations(merged, spare, gen0, targets, engine, task, key, out) -> N
             evaluate_generation(current[n:], current[:n], winners, targets[b], True, task,
                                 correct[:n], cost[:n], correct[n:], cost[n:])
         else:
-            evaluate_generation(current, current, winners, targets[b], False, task, correct,
-                                cost, correct, cost)
+            evaluate_task(current, targets[b], task, correct, cost)
         values[:, 0] = correct  # rows correct: integers sort in fewer passes than fractions
         values[:, 1] = cost
         if engine.unique:  # copies sink below every real solution (Clune et al.'s option)

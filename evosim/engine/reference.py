@@ -5,15 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from evosim import counter_rng as crng
-from evosim.engine import kernels, nsga2
+from evosim.engine import nsga2
 from evosim.engine.kernels import (RANDOM_DROP, S_PERM, S_RANK, S_TOURN, S_XO_CUT, S_XO_DO,
                                    SCORE_MAX, TIE_BITS)
 from evosim.engine.params import ELITIST
-from evosim.engine.rebind import rebind
 from evosim.engine.sorting import float_keys_numpy
 
-best_of = rebind(kernels.best_of)    # plain bookkeeping: the same source serves both sets
-record = rebind(kernels.record)
+def best_of(correct, cost) -> int:
+    """Most rows correct, then the lowest cost, then the lowest index."""
+    return int(np.lexsort((np.arange(correct.size), cost, -correct))[0])
+
+
+def record(b, best, genomes, correct, cost, out) -> None:
+    out.score_best[b], out.score_sum[b] = correct[best], correct.sum()
+    out.cost_best[b], out.cost_sum[b] = cost[best], cost.sum()
+    out.best_genomes[b] = genomes[best]
 
 
 def _draws(key, generation: int, stream: int, n: int) -> np.ndarray:
@@ -221,7 +227,10 @@ def duplicates(genomes) -> np.ndarray:
     return dup
 
 
-# The dispatch between the sweep and the pairwise sort is the kernels' own code.
-ranks = rebind(nsga2.ranks, sweep_order=sweep_order, sweep_ranks=sweep_ranks,
-               front_ranks=front_ranks, dominance_matrix=dominance_matrix)
 
+def ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
+    """The sweep for two objectives with the first always counted, else the pairwise sort."""
+    if values.shape[1] == 2 and thresholds[0] >= nsga2.ALWAYS:
+        return sweep_ranks(values, weights, sweep_order(values, weights, 0), thresholds[1], key,
+                           generation)
+    return front_ranks(dominance_matrix(values, weights, thresholds, key, generation), needed)

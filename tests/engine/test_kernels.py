@@ -174,3 +174,22 @@ def test_the_circuit_evaluation_a_run_compiles_equals_the_general_one(size, sett
     logic.evaluate_numpy(genomes, target, constants, *expected)
     assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[1])
     assert got[1].any() == (settings.get("cost.kind", "none") != "none")
+
+
+def test_best_of_and_record_match_their_numpy_definitions():
+    from evosim.engine.params import Statistics
+
+    rng = np.random.default_rng(4)
+    correct = rng.integers(10, 17, 400)
+    cost = rng.integers(0, 5, 400).astype(float)  # many ties in both
+    best = kernels.best_of(correct, cost)
+    assert best == reference.best_of(correct, cost)
+    top = np.flatnonzero(correct == correct.max())
+    assert best == top[np.argmin(cost[top])]  # most correct, then cheapest, then first
+    genomes = rng.integers(0, 9, (400, 7)).astype(np.int16)
+    a, b = Statistics.empty(3, 7, np.int16), Statistics.empty(3, 7, np.int16)
+    for out, kernel_set in ((a, kernels), (b, reference)):
+        kernel_set.record(1, best, genomes, correct, cost, out)
+    for field in Statistics._fields:
+        if field != "front0":
+            assert np.array_equal(getattr(a, field)[1], getattr(b, field)[1]), field

@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from evosim.engine.loops import loops_for
-from evosim.engine.params import NSGA2, Statistics, engine_params
+from evosim.engine.params import Statistics, engine_params
 from evosim.goals import Schedule
 
 
@@ -64,13 +64,18 @@ def needs_compiling(config, task) -> bool:
     if config.run.mode != "evolution" or config.run.engine != "numba" \
             or config.selection.operator:
         return False
-    constants = task.kernel_constants(config.variation, config.cost)
-    name = "nsga2_generations" if config.selection.scheme == "nsga2" else "truncation_generations"
-    loop = loops_for(task.kernels("numba", constants), "numba")[name]
+    loop = _loop(config, task, task.kernel_constants(config.variation, config.cost))
     try:
         return not os.path.exists(loop._cache._cache_file._index_path)
     except AttributeError:
         return False
+
+
+def _loop(config, task, constants):
+    """The compiled (or NumPy) loop of a run's engine, scheme and task kernels."""
+    kernels = task.kernels(config.run.engine, constants)
+    name = "nsga2_generations" if config.selection.scheme == "nsga2" else "truncation_generations"
+    return loops_for(kernels, config.run.engine)[name]
 
 
 def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState | None = None,
@@ -92,8 +97,7 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
                          f"needs {state_rows(config)}")
     engine = engine_params(config, task.n_rows)
     constants = task.kernel_constants(config.variation, config.cost)
-    loop = loops_for(task.kernels(run.engine, constants), run.engine)[
-        "nsga2_generations" if engine.scheme == NSGA2 else "truncation_generations"]
+    loop = _loop(config, task, constants)
     targets = task.pack(schedule.targets)
     genomes = state.genomes.copy()
     spare = np.empty_like(genomes)

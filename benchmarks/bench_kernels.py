@@ -7,7 +7,10 @@
 - the loops' ``evaluate_generation`` (copies inherit their parent's values) against evaluating
   every child when half the children are copies, for circuits of 7 inputs (two words of rows;
   one-word circuits are always evaluated whole);
-- ``copy_rows`` against NumPy's ``np.take`` for gathering N genomes out of 2N.
+- ``copy_rows`` against NumPy's ``np.take`` for gathering N genomes out of 2N;
+- ``stable_order`` (a radix sort over the bytes that vary) against Numba's
+  ``np.argsort(kind="mergesort")`` for 2N keys that vary in their low 16 bits, as a generation's
+  ranks and counts do.
 
 Every variant runs interleaved round by round and keeps its best time: drifts of a shared machine
 hit every variant alike.
@@ -67,6 +70,18 @@ def _take(source, rows, target, reps):
         np.take(source, rows, axis=0, out=target)
 
 
+@njit
+def _stable_order(keys, reps):
+    for _ in range(reps):
+        kernels.stable_order(keys)
+
+
+@njit
+def _argsort(keys, reps):
+    for _ in range(reps):
+        np.argsort(keys, kind="mergesort")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--population", type=int, default=1000)
@@ -85,6 +100,7 @@ def main() -> None:
     pool, rows = card.random_genomes(2 * n, np.uint64(2)), np.random.default_rng(2).integers(
         0, 2 * n, n)
     out = np.empty((n, card.genome_length), dtype=np.int16)
+    keys = np.random.default_rng(3).integers(0, 1 << 16, 2 * n).astype(np.uint64)
     variants = {
         "evaluate, card size (12 gates)": lambda r: _evaluate(
             card.random_genomes(n, np.uint64(4)), target, constants_for(card), r),
@@ -96,6 +112,8 @@ def main() -> None:
             children, parents, sources, wide_target, constants_for(wide), r),
         "copy_rows": lambda r: _copy_rows(pool, rows, out, r),
         "np.take": lambda r: _take(pool, rows, out, r),
+        "stable_order": lambda r: _stable_order(keys, r),
+        "np.argsort (mergesort, Numba)": lambda r: _argsort(keys, r),
     }
     best = dict.fromkeys(variants, float("inf"))
     for run in variants.values():
@@ -114,6 +132,8 @@ def main() -> None:
     print(f"  evaluate_changed: {best['evaluate_changed, half copies'] / whole:.2f} x evaluating "
           f"every child")
     print(f"  copy_rows: {best['copy_rows'] / best['np.take']:.2f} x np.take")
+    print(f"  stable_order: {best['stable_order'] / best['np.argsort (mergesort, Numba)']:.2f} x "
+          "np.argsort")
 
 
 if __name__ == "__main__":

@@ -326,7 +326,15 @@ def _parse(text: str, where: str) -> Config:
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse ``section.key=value`` from the command line; the value is read as TOML if it can be."""
+    """Parse ``section.key=value`` from the command line; the value is read as TOML if it can be.
+
+    Returns
+    -------
+    key : str
+        The ``section.key`` part, stripped.
+    value : Any
+        The value parsed as a TOML value, or the stripped raw string if it is not valid TOML.
+    """
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or key.count(".") != 1:

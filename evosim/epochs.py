@@ -81,7 +81,16 @@ class EpochRecorder:
 
     def add(self, generation: np.ndarray, fitness_best: np.ndarray, cost_best: np.ndarray,
             best_genome: np.ndarray, goal: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Feed one block; return the epochs it finished (columns, genomes)."""
+        """Feed one block; return the epochs it finished (columns, genomes).
+
+        Returns
+        -------
+        columns : dict of str to numpy.ndarray
+            One array per ``EPOCH_COLUMNS`` name (of its dtype), one entry per finished epoch.
+        genomes : numpy.ndarray
+            [n_finished, genome_width]: each finished epoch's last solving best, or its last best
+            if it was not solved.
+        """
         rows: list[dict] = []
         genomes: list[np.ndarray] = []
         epoch = self.schedule.epoch_of(generation)

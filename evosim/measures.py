@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from evosim import config as cfg
-from evosim.engine import Block, EngineState, evolve, state_rows
+from evosim.engine import evolve, restore_state, state_rows
 from evosim.epochs import NetworkMeasures, qm_due
 from evosim.goals import Schedule
 from evosim.io import HISTORY_COLUMNS
-from evosim.recording import Measured, NetworkMeter, RunSource
+from evosim.recording import Block, Measured, NetworkMeter, RunSource
 from evosim.tasks.logic import edges_to_adjacency
 
 
@@ -71,10 +71,12 @@ class BestNetworkMeter(NetworkMeter):
 
 
 def evolution_source(config: cfg.Config, task, schedule: Schedule, key: np.uint64,
-                     state: EngineState | None) -> RunSource:
-    """The engine's blocks from ``state`` (None: generation 0), measured by the best network."""
-    rows = state_rows(config)
+                     saved: tuple[int, dict[str, np.ndarray]] | None) -> RunSource:
+    """The engine's blocks from a checkpoint's generation and arrays (``saved``; None:
+    generation 0), measured by the best network.  A checkpoint that does not fit the config is
+    refused (ValueError) before any kernel sees it."""
+    state = restore_state(config, task, *saved) if saved is not None else None
     blocks = evolve(task, schedule, config, key, state, block_size=config.output.flush_every)
     return RunSource(blocks, BestNetworkMeter(task, config, schedule),
                      (config.run.population, task.genome_length), np.int16, {}, {},
-                     (rows, task.genome_length))
+                     {"genomes": ((state_rows(config), task.genome_length), np.int16)})

@@ -1,5 +1,6 @@
 """The recording protocol both modes implement: a run's source (its blocks, the meter that
-measures them, the run file's layout), the meter base class (Qm, the modularity cache, the
+measures them, the run file's layout), the block a source yields and the state it checkpoints
+(named arrays), the meter base class (Qm, the modularity cache, the
 /epochs recorder, the methods and null models used) and what a meter makes of a block.
 
 Evolution implements it in ``evosim.measures``, gradient training in
@@ -7,7 +8,8 @@ Evolution implements it in ``evosim.measures``, gradient training in
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, Iterator, NamedTuple, Protocol
 
 import numpy as np
 
@@ -18,16 +20,41 @@ from evosim.goals import Schedule
 from evosim.modularity import ModularityCache, NullModel, QmResult
 
 
+class State(Protocol):
+    """What a source checkpoints: the next generation (or epoch) and its state as named arrays,
+    from which the source continues exactly."""
+
+    generation: int
+
+    def arrays(self) -> dict[str, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of consecutive generations (or epochs), as a source yields them."""
+
+    generation: np.ndarray       # int64[B]
+    goal: np.ndarray             # int32[B]: row of the schedule's goal table
+    fitness_best: np.ndarray     # float64[B]: performance of the best (fraction of rows right)
+    fitness_mean: np.ndarray     # float64[B] (NaN: gradient mode has one network)
+    cost_best: np.ndarray        # float64[B]: connection cost of the best (0 without a cost)
+    cost_mean: np.ndarray        # float64[B]
+    front0_size: np.ndarray      # int32[B]: NSGA-II's first front in the population (else 0)
+    best_genome: np.ndarray      # [B, L]: the best's genome (gradient mode: its weights)
+    state: State                 # the state after the block (a copy: safe to keep)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # the source's own columns
+
+
 class RunSource(NamedTuple):
     """Where a run's blocks come from, what measures them, and the run file's layout."""
 
-    blocks: Iterator
+    blocks: Iterator[Block]
     meter: Any                      # a NetworkMeter: measure(block) -> Measured, restore(), ...
     genome_shape: tuple[int, int]   # of a snapshot row
     genome_dtype: Any
     extra_columns: dict             # history columns beyond the schema's
     extra_data: dict                # fixed datasets (path -> array)
-    checkpoint_shape: tuple[int, int] | None  # None: the population's shape
+    checkpoint: dict[str, tuple[tuple[int, ...], Any]]  # the state's arrays: name -> shape, dtype
 
 
 QM_COLUMNS = {"qm_best": "qm", "q_rand": "q_rand", "q_rand_sd": "q_rand_sd", "q_max": "q_max",
@@ -72,8 +99,8 @@ class QmMeter:
             rows[column][:] = np.nan
         for i in np.flatnonzero(due):
             record = self.qm(adjacency_of(i))
-            for column, field in QM_COLUMNS.items():
-                rows[column][i] = getattr(record, field)
+            for column, name in QM_COLUMNS.items():
+                rows[column][i] = getattr(record, name)
 
 
 class NetworkMeter:

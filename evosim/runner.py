@@ -8,6 +8,7 @@ source's meter and writes it with a checkpoint.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import signal
 import time
@@ -22,7 +23,7 @@ from evosim import config as cfg
 from evosim import counter_rng as crng
 from evosim import warmup
 from evosim.counter_rng import seed_streams
-from evosim.engine import EngineState, needs_compiling, state_rows
+from evosim.engine import needs_compiling
 from evosim.goals import Schedule, make_schedule
 from evosim.io import RunFileError, RunWriter, load
 from evosim.io.lock import RunLock, RunLockedError
@@ -121,7 +122,7 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
                 goal_names=schedule.names, goal_targets=schedule.targets, engine_key=int(key),
                 genome_shape=source.genome_shape, genome_dtype=source.genome_dtype,
                 extra_columns=source.extra_columns, extra_data=source.extra_data,
-                checkpoint_shape=source.checkpoint_shape)
+                checkpoint=source.checkpoint)
             os.replace(target, path)  # whole before it is there: a stub is never the run file
         except OSError as err:
             target.unlink(missing_ok=True)
@@ -161,16 +162,18 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
             point = RunWriter.resume(
                 path, before=stored.run.generations if extend else None,
                 config_toml=config.to_toml() if extend else None,
-                goal_names=schedule.names, goal_targets=schedule.targets)
+                goal_names=schedule.names, goal_targets=schedule.targets,
+                upgrade=_checkpoint_upgrade(config))
         except ValueError as err:
             raise RunError(str(err)) from None
         except OSError as err:
             raise RunError(f"{path}: cannot rebuild the run file to resume it "
                            f"({err.strerror or err})") from None
-        state = EngineState(point.generation, point.genomes) if point.genomes is not None else None
-        source = _source(config, task, schedule, key, state)
-        if state is not None:
-            _check_checkpoint(path, config, task, state.genomes)
+        saved = (point.generation, point.state) if point.state is not None else None
+        try:
+            source = _source(config, task, schedule, key, saved)
+        except ValueError as err:
+            raise RunError(f"{path}: {err}") from None
         kept = {name: values[history["generation"] < point.generation]
                 for name, values in history.columns.items()}
         source.meter.restore(kept, point.solving_genome)
@@ -199,21 +202,6 @@ def _extended(path: Path, config: cfg.Config, generations: int | None) -> cfg.Co
         return config.replace(**{"run.generations": generations})
     except cfg.ConfigError as err:
         raise RunError(str(err)) from None
-
-
-def _check_checkpoint(path: Path, config: cfg.Config, task, genomes: np.ndarray) -> None:
-    """Refuse a checkpoint that does not fit the config: its shape, type and every gene."""
-    if config.run.mode == "gradient":
-        if not np.isfinite(genomes).all():
-            raise RunError(f"{path}: the checkpoint holds values that are not finite")
-        return
-    expected = (state_rows(config), task.genome_length)
-    if genomes.shape != expected or genomes.dtype != np.int16:
-        raise RunError(f"{path}: the checkpoint holds {genomes.dtype}{list(genomes.shape)} where "
-                       f"this config needs int16{list(expected)}")
-    problem = task.genome_problem(genomes)
-    if problem:
-        raise RunError(f"{path}: the checkpoint is not valid for its config ({problem})")
 
 
 @contextmanager
@@ -249,17 +237,22 @@ def _check_replaceable(path: Path, force: bool) -> None:
         raise RunError(f"{path}: exists; choose another --out, --resume it, or add --force")
 
 
-def _source(config, task, schedule, key, state: EngineState | None) -> RunSource:
-    """Evolution (the engine's blocks, the best network's measures) or gradient training."""
+def _checkpoint_upgrade(config):
+    """How a checkpoint written by an older evosim maps to today's named arrays (None: as is)."""
+    if config.run.mode == "gradient":
+        from evosim.gradient.trainer import named_arrays
+        return functools.partial(named_arrays, config)
+    return None
+
+
+def _source(config, task, schedule, key, saved: tuple[int, dict] | None) -> RunSource:
+    """Evolution (the engine's blocks, the best network's measures) or gradient training, from
+    a checkpoint's generation and named arrays (``saved``; None: the start).  A checkpoint that
+    does not fit the config is refused with ValueError."""
     if config.run.mode == "gradient":
         from evosim.gradient.recording import gradient_source
-        return gradient_source(config, task, schedule, seed_streams(config.run.seed), state)
-    rows = state_rows(config)
-    if state is not None and len(state.genomes) != rows:
-        raise RunError(f"the checkpoint holds {len(state.genomes)} genomes where this evosim "
-                       f"keeps {rows} for this config (was the run started by an older "
-                       "version?); start it again")
-    return evolution_source(config, task, schedule, key, state)
+        return gradient_source(config, task, schedule, seed_streams(config.run.seed), saved)
+    return evolution_source(config, task, schedule, key, saved)
 
 
 def _record(config, schedule, writer, blocks, meter, progress, timings=None,
@@ -287,7 +280,7 @@ def _record(config, schedule, writer, blocks, meter, progress, timings=None,
                                             qm_null_model=meter.null_models)
                     writer.write_block(measured.rows, gens[snap], block.best_genome[snap],
                                        measured.epochs, block.state.generation,
-                                       block.state.genomes, measured.solving_genome)
+                                       block.state.arrays(), measured.solving_genome)
                 except (OSError, RuntimeError) as err:  # h5py reports write errors as either
                     failure = err
                     break

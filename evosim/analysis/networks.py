@@ -44,7 +44,15 @@ def task_of(h: History):
 
 
 def snapshot_at(h: History, generation: int | None = None) -> tuple[int, np.ndarray]:
-    """(generation, genome) of the last snapshot at or before ``generation`` (None: the last)."""
+    """(generation, genome) of the last snapshot at or before ``generation`` (None: the last).
+
+    Returns
+    -------
+    generation : int
+        The generation of the snapshot found.
+    genome : numpy.ndarray
+        The best genome stored in that snapshot (one row of ``h.snapshot_genome``).
+    """
     gens = h.snapshot_generation
     if generation is None:
         generation = int(gens.max()) if gens.size else -1

@@ -142,7 +142,15 @@ def median_resolve(h: History) -> float:
 
 def epoch_mean(h: History, column: str) -> tuple[float, int]:
     """(mean, count) of a solving-network column of /epochs over the solved full epochs where it
-    is finite (Qm and z are computed every ``modularity.qm_epochs``-th epoch only)."""
+    is finite (Qm and z are computed every ``modularity.qm_epochs``-th epoch only).
+
+    Returns
+    -------
+    mean : float
+        Mean of the column's finite values over the solved full epochs; NaN if there are none.
+    count : int
+        How many values the mean is over.
+    """
     f = full_epochs(h)
     values = f[column][f["solved"]].astype(np.float64)
     values = values[np.isfinite(values)]
@@ -289,7 +297,15 @@ class Speedup:
 
 
 def censored_times(rows: Iterable[RunSummary]) -> tuple[np.ndarray, int]:
-    """T of each run, unsolved runs censored at their last generation; and how many were."""
+    """T of each run, unsolved runs censored at their last generation; and how many were.
+
+    Returns
+    -------
+    times : numpy.ndarray
+        float64[n_runs]: each run's ``t_solve``, or its ``generations`` if it never solved.
+    n_censored : int
+        How many runs never solved (and so were censored).
+    """
     rows = list(rows)
     times = np.array([r.generations if r.t_solve is None else r.t_solve for r in rows], float)
     return times, sum(r.t_solve is None for r in rows)
@@ -315,7 +331,15 @@ def trajectories(histories: Sequence[History], column: str, n_points: int = 201,
     """(x, values[run, point]): a /history column of every run on a common grid, interpolated
     through its finite values.  x is generations up to the shortest run, or with ``normalise``
     the fraction 0..1 of each run (runs of different lengths, epochs vs generations).  Rows of
-    runs with no finite value are NaN."""
+    runs with no finite value are NaN.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        float64[n_points]: the common grid, generations or (``normalise``) fractions 0..1.
+    values : numpy.ndarray
+        float64[n_runs, n_points]: each run's column interpolated onto ``x``.
+    """
     ends = [float(h["generation"][-1]) for h in histories if len(h)]
     end = 1.0 if normalise else (min(ends) if ends else 0.0)
     x = np.linspace(0.0, end, n_points)
@@ -337,7 +361,15 @@ def epoch_series(histories: Sequence[History], column: str, n_bins: int = 100,
     epochs that end in each of ``n_bins`` equal stretches of generations (up to the shortest run;
     with ``normalise`` of the fraction 0..1 of each run).  x is the stretches' centres; a bin
     without a finite value is NaN (e.g. ``q_solved`` where nothing was solved): no interpolation
-    across epochs that have no solving network."""
+    across epochs that have no solving network.
+
+    Returns
+    -------
+    x : numpy.ndarray
+        float64[n_bins]: the centre of each bin, in generations or (``normalise``) fractions.
+    values : numpy.ndarray
+        float64[n_runs, n_bins]: each run's mean of the column over its epochs ending in each bin.
+    """
     ends = [float(_last_generation(h)) for h in histories]
     end = 1.0 if normalise else (min(ends) if ends else 0.0)
     edges = np.linspace(0.0, max(end, 1e-9), n_bins + 1)

@@ -45,7 +45,15 @@ def cliffs_delta(a, b) -> float:
 def bootstrap_ci(values, n_resamples: int = 10_000, level: float = 0.95,
                  seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of the mean (NaNs dropped), reproducible for a
-    seed.  (NaN, NaN) for an empty sample."""
+    seed.  (NaN, NaN) for an empty sample.
+
+    Returns
+    -------
+    lo : float
+        Lower bound: the ``(1 - level) / 2`` quantile of the resampled means.
+    hi : float
+        Upper bound: the ``(1 + level) / 2`` quantile of the resampled means.
+    """
     x = finite(values)
     if x.size == 0:
         return math.nan, math.nan
@@ -57,7 +65,15 @@ def bootstrap_ci(values, n_resamples: int = 10_000, level: float = 0.95,
 
 
 def mean_sd(values) -> tuple[float, float]:
-    """Mean and sample standard deviation of the finite values (sd 0 for one value)."""
+    """Mean and sample standard deviation of the finite values (sd 0 for one value).
+
+    Returns
+    -------
+    mean : float
+        Mean of the finite values; NaN if there are none.
+    sd : float
+        Their sample standard deviation (ddof=1); 0.0 for one value, NaN for none.
+    """
     x = finite(values)
     if x.size == 0:
         return math.nan, math.nan

@@ -17,6 +17,7 @@ import numpy as np
 from evosim.engine.loops import loops_for
 from evosim.engine.params import Statistics, engine_params
 from evosim.goals import Schedule
+from evosim.recording import Block
 
 
 @dataclass
@@ -24,18 +25,28 @@ class EngineState:
     generation: int          # the next generation to evaluate
     genomes: np.ndarray      # its genomes, int16[state_rows(config), L]
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The state's arrays, as the run file checkpoints them."""
+        return {"genomes": self.genomes}
 
-@dataclass(frozen=True)
-class Block:
-    generation: np.ndarray       # int64[B]
-    goal: np.ndarray             # int32[B]: row of the schedule's goal table
-    fitness_best: np.ndarray     # float64[B]: performance of the best (fraction of rows right)
-    fitness_mean: np.ndarray     # float64[B]
-    cost_best: np.ndarray        # float64[B]: connection cost of the best (0 without a cost)
-    cost_mean: np.ndarray        # float64[B]
-    front0_size: np.ndarray      # int32[B]: NSGA-II's first front in the population (else 0)
-    best_genome: np.ndarray      # int16[B, L]
-    state: EngineState           # the engine state after the block (a copy: safe to keep)
+
+def restore_state(config, task, generation: int, arrays: dict[str, np.ndarray]) -> EngineState:
+    """The engine state a checkpoint holds, refused (ValueError) unless it fits the config: its
+    shape, type and every gene."""
+    genomes = arrays["genomes"]
+    rows = state_rows(config)
+    if len(genomes) != rows:
+        raise ValueError(f"the checkpoint holds {len(genomes)} genomes where this evosim keeps "
+                         f"{rows} for this config (was the run started by an older version?); "
+                         "start it again")
+    expected = (rows, task.genome_length)
+    if genomes.shape != expected or genomes.dtype != np.int16:
+        raise ValueError(f"the checkpoint holds {genomes.dtype}{list(genomes.shape)} where this "
+                         f"config needs int16{list(expected)}")
+    problem = task.genome_problem(genomes)
+    if problem:
+        raise ValueError(f"the checkpoint is not valid for its config ({problem})")
+    return EngineState(generation, genomes)
 
 
 def state_rows(config) -> int:

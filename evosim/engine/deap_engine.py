@@ -26,7 +26,8 @@ from deap import base, creator, tools
 from evosim import costs
 from evosim import counter_rng as crng
 from evosim.costs import connection_costs
-from evosim.engine import Block, EngineState, initial_state, state_rows
+from evosim.engine import EngineState, initial_state, state_rows
+from evosim.recording import Block
 from evosim.tasks.logic import count_correct
 
 # Classes DEAP's creator makes once per process (importing this module in a worker makes them
@@ -130,7 +131,13 @@ def sel_rank_crowding_tournament(individuals: list, k: int, rank: dict) -> list:
 def rewire_one_gene(individual: list, gene_low: np.ndarray, gene_size: np.ndarray,
                     first: int = 0, stop: int | None = None) -> tuple:
     """The task's mutation as a DEAP operator: one gene of ``first .. stop - 1`` (default: all)
-    to a different valid value."""
+    to a different valid value.
+
+    Returns
+    -------
+    individual : list
+        The same ``individual``, mutated in place: the tuple's only element, as DEAP expects.
+    """
     pos = random.randrange(first, len(individual) if stop is None else stop)
     current = individual[pos] - int(gene_low[pos])
     r = random.randrange(int(gene_size[pos]) - 1)
@@ -251,7 +258,17 @@ def _nsga2_generation(toolbox, config, evaluate, genomes, target) -> tuple[np.nd
 
 def sel_nsga2(individuals: list, k: int) -> tuple[list, dict]:
     """``tools.selNSGA2`` (DEAP's sort and crowding distances), with ties of crowding distance at
-    the cut in random order instead of DEAP's parents-first order; also returns the fronts."""
+    the cut in random order instead of DEAP's parents-first order; also returns the fronts.
+
+    Returns
+    -------
+    chosen : list
+        The ``k`` individuals selected, whole fronts first, then the most crowding-distant of the
+        front at the cut.
+    rank : dict
+        ``id(individual)`` -> index of its non-dominated front (0 = the first), for every
+        individual of the fronts sorted.
+    """
     fronts = tools.sortNondominated(individuals, k)
     rank = {id(ind): f for f, front in enumerate(fronts) for ind in front}
     chosen = []

@@ -27,8 +27,8 @@ RANDOM_DROP = np.uint64(64 - RANDOM_BITS)
 
 @njit(cache=True)
 def stable_order(keys) -> np.ndarray:
-    """Indices that sort uint64 ``keys`` ascending, ties in index order (a radix sort: several
-    times faster than Numba's np.sort for the ~1000 keys of a generation)."""
+    """Indices that sort uint64 ``keys`` ascending, ties in index order (a radix sort over the
+    bytes that vary: see ``evosim.engine.sorting``)."""
     return radix_sort(keys, np.arange(keys.size))
 
 
@@ -100,8 +100,8 @@ def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
 @njit(cache=True)
 def copy_rows(source, rows, target) -> None:
     """target[j] = source[rows[j]], by element loops (row slicing costs more than the copy). The
-    row index is read once, as unsigned: re-read per element (target might alias rows) and
-    checked for wraparound, the copy ran four times slower."""
+    row index is read once, as unsigned: otherwise it is re-read per element (target might alias
+    rows) and checked for wraparound."""
     for j in range(rows.size):
         row = uintp(rows[j])
         for i in range(source.shape[1]):

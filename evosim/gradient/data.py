@@ -59,7 +59,15 @@ def pairs_dataset(n_pairs: int, test_fraction: float, rng: np.random.Generator,
 
 
 def load_digits() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's bundled 8x8 digits, scaled to [0, 1] (optional extra ``data``)."""
+    """scikit-learn's bundled 8x8 digits, scaled to [0, 1] (optional extra ``data``).
+
+    Returns
+    -------
+    images : numpy.ndarray
+        float64[n, 8, 8]: pixel intensities in [0, 1].
+    labels : numpy.ndarray
+        int64[n]: the digit 0..9 of each image.
+    """
     try:
         from sklearn.datasets import load_digits as sk_digits
     except ImportError:
@@ -71,7 +79,15 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_mnist(images_path: str, labels_path: str) -> tuple[np.ndarray, np.ndarray]:
-    """MNIST in its IDX format (images: magic 2051, labels: magic 2049), scaled to [0, 1]."""
+    """MNIST in its IDX format (images: magic 2051, labels: magic 2049), scaled to [0, 1].
+
+    Returns
+    -------
+    images : numpy.ndarray
+        float64[n, rows, cols]: pixel intensities in [0, 1], in the IDX file's shape.
+    labels : numpy.ndarray
+        int64[n]: the digit of each image.
+    """
     images = _read_idx(images_path, 2051)
     labels = _read_idx(labels_path, 2049)
     if len(images) != len(labels):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 OPTIMIZERS = ("adam", "sgd")
+SLOTS = {"adam": ("m", "v"), "sgd": ("velocity",)}  # each optimiser's state arrays, by name
 
 
 class SGD:
@@ -11,9 +12,9 @@ class SGD:
         self.t = 0
 
     @property
-    def slots(self) -> list:
-        """The optimiser's state arrays (what a checkpoint stores), layer by layer."""
-        return [self.velocity]
+    def slots(self) -> dict[str, list]:
+        """The optimiser's state arrays (what a checkpoint stores), layer by layer, by name."""
+        return {"velocity": self.velocity}
 
     def step(self, params, grads) -> None:
         self.t += 1
@@ -35,8 +36,8 @@ class Adam:
         self.t = 0
 
     @property
-    def slots(self) -> list:
-        return [self.m, self.v]
+    def slots(self) -> dict[str, list]:
+        return {"m": self.m, "v": self.v}
 
     def step(self, params, grads) -> None:
         self.t += 1

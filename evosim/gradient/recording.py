@@ -7,8 +7,8 @@ import numpy as np
 
 from evosim.gradient import data as gdata
 from evosim.gradient.measures import weight_graph
-from evosim.gradient.trainer import (network_sizes, parameter_count, state_size, train,
-                                     unflatten)
+from evosim.gradient.trainer import (checkpoint_layout, network_sizes, parameter_count,
+                                     restore_state, train, unflatten)
 from evosim.epochs import NetworkMeasures, qm_due
 from evosim.io import HISTORY_COLUMNS
 from evosim.recording import Measured, NetworkMeter, RunSource
@@ -18,10 +18,11 @@ EXTRA_COLUMNS = ("loss_train", "loss_test", "accuracy_train", "accuracy_test",
                  "activation_change")
 
 
-def gradient_source(config, task, schedule, seeds: dict, state=None):
-    """What the runner records of a gradient run (a ``recording.RunSource``): the training blocks
-    from ``state`` (the next epoch and the packed training state) when resuming, the meter, the
-    file layout, and the data split under /gradient/."""
+def gradient_source(config, task, schedule, seeds: dict,
+                    saved: tuple[int, dict[str, np.ndarray]] | None = None) -> RunSource:
+    """What the runner records of a gradient run: the training blocks (from a checkpoint's
+    epoch and named arrays, ``saved``, when resuming; one that does not fit the config is
+    refused with ValueError), the meter, the file layout, and the data split under /gradient/."""
     g = config.gradient
     if config.task.name == "digit-pairs":
         mnist = (g.mnist_images, g.mnist_labels) if g.mnist_images else None
@@ -33,12 +34,13 @@ def gradient_source(config, task, schedule, seeds: dict, state=None):
     extra = {name: np.dtype(np.float64) for name in EXTRA_COLUMNS}
     extra.update({f"activation_change_layer{k}": np.dtype(np.float64)
                   for k in range(len(sizes) - 2)})
+    state = restore_state(config, sizes, *saved) if saved is not None else None
     blocks = train(task, dataset, schedule, config, seeds["engine"], config.output.flush_every,
                    state)
     split = {f"gradient/{name}": values for name, values in dataset.split.items()}
     split["gradient/layer_sizes"] = np.array(sizes)
     return RunSource(blocks, WeightGraphMeter(config, sizes, schedule), (1, parameter_count(sizes)),
-                     np.float64, extra, split, (1, state_size(sizes)))
+                     np.float64, extra, split, checkpoint_layout(config, sizes))
 
 
 class WeightGraphMeter(NetworkMeter):

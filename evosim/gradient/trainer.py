@@ -12,28 +12,69 @@ from typing import Iterator
 
 import numpy as np
 
-from evosim.engine import EngineState
 from evosim.gradient import data as gdata
 from evosim.gradient.measures import activation_change, layer_distances
 from evosim.gradient.network import (Pressures, forward, init_params, loss_and_grad,
                                      loss_value)
-from evosim.gradient.optim import make_optimizer
+from evosim.gradient.optim import SLOTS, make_optimizer
+from evosim.recording import Block
 
 
 @dataclass(frozen=True)
-class EpochBlock:
-    """What the runner records of a block of epochs (the engine Block's fields, plus losses)."""
+class TrainingState:
+    """What a gradient run checkpoints: the next epoch, the flattened weights, the optimiser's
+    state arrays by name (flattened like the weights), the pruning mask (1: kept, 0: pruned) and
+    the optimiser's step count."""
 
-    generation: np.ndarray
-    goal: np.ndarray
-    fitness_best: np.ndarray       # training accuracy
-    fitness_mean: np.ndarray       # NaN: one network, no population
-    cost_best: np.ndarray          # sum |w| * distance (the wiring cost), for reference
-    cost_mean: np.ndarray
-    front0_size: np.ndarray
-    best_genome: np.ndarray        # float64[B, n_params]: the weights, flattened
-    state: EngineState
-    extra: dict                    # loss_train, loss_test, accuracy_test, activation_change...
+    generation: int
+    weights: np.ndarray
+    slots: dict[str, np.ndarray]
+    mask: np.ndarray
+    step: int
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The state's arrays, as the run file checkpoints them (``checkpoint_layout``)."""
+        return {"weights": self.weights,
+                **{f"optimizer_{name}": values for name, values in self.slots.items()},
+                "mask": self.mask, "step": np.array([self.step], dtype=np.int64)}
+
+
+def checkpoint_layout(config, sizes: list[int]) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The names, shapes and types of a ``TrainingState``'s arrays for this config."""
+    flat = ((parameter_count(sizes),), np.dtype(np.float64))
+    slots = {f"optimizer_{name}": flat for name in SLOTS[config.gradient.optimizer]}
+    return {"weights": flat, **slots, "mask": flat, "step": ((1,), np.dtype(np.int64))}
+
+
+def restore_state(config, sizes: list[int], generation: int,
+                  arrays: dict[str, np.ndarray]) -> TrainingState:
+    """The training state a checkpoint holds, refused (ValueError) unless its arrays are the ones
+    this config trains, of their shapes, and finite."""
+    layout = checkpoint_layout(config, sizes)
+    if set(arrays) != set(layout):
+        raise ValueError(f"the checkpoint holds {', '.join(sorted(arrays))} where this config "
+                         f"trains from {', '.join(sorted(layout))}")
+    for name, (shape, _) in layout.items():
+        if arrays[name].shape != shape or not np.isfinite(arrays[name]).all():
+            raise ValueError(f"the checkpoint's {name} is not {shape[0]} finite values")
+    slots = {name: arrays[f"optimizer_{name}"] for name in SLOTS[config.gradient.optimizer]}
+    return TrainingState(generation, arrays["weights"], slots, arrays["mask"],
+                         int(arrays["step"][0]))
+
+
+def named_arrays(config, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A checkpoint slot as evosim names its arrays today: files written before they were named
+    hold one packed vector (``genomes``, float64[1, 4 P + 1]: the weights, two optimiser slots,
+    the pruning mask, the step); others pass unchanged.  A vector of any other length is left
+    as it is, for ``restore_state`` to refuse."""
+    if set(arrays) != {"genomes"} or (arrays["genomes"].shape[-1] - 1) % 4:
+        return arrays
+    vector = arrays["genomes"].reshape(-1)
+    n = (len(vector) - 1) // 4
+    parts = [vector[k * n: (k + 1) * n] for k in range(4)]
+    slots = [f"optimizer_{name}" for name in SLOTS[config.gradient.optimizer]]
+    return {"weights": parts[0], **dict(zip(slots, parts[1:3])), "mask": parts[3],
+            "step": np.array([vector[-1]]).astype(np.int64)}
 
 
 def flatten(params) -> np.ndarray:
@@ -82,18 +123,12 @@ def parameter_count(sizes: list[int]) -> int:
     return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
 
 
-def state_size(sizes: list[int]) -> int:
-    """Length of the checkpointed training state: weights, two optimiser slots, the pruning mask
-    (all of the weights' size) and the optimiser's step count."""
-    return 4 * parameter_count(sizes) + 1
-
-
 def train(task, dataset: gdata.Dataset, schedule, config, seeds: np.random.SeedSequence,
-          block_size: int, state: EngineState | None = None) -> Iterator[EpochBlock]:
+          block_size: int, state: TrainingState | None = None) -> Iterator[Block]:
     """Train on the device of ``gradient.array_backend``; every epoch's network is measured on a
     host copy (these networks are small). Every epoch draws from its own generators, made from the
-    run's SeedSequence and the epoch, so a run resumed from a checkpoint (``state``: the next
-    epoch and the packed training state) continues exactly."""
+    run's SeedSequence and the epoch, so a run resumed from a checkpoint (``state``) continues
+    exactly.  Blocks carry the losses, accuracies and activation change in ``extra``."""
     g = config.gradient
     xp = array_module(g.array_backend)
     to_host = getattr(xp, "asnumpy", np.asarray)
@@ -107,7 +142,7 @@ def train(task, dataset: gdata.Dataset, schedule, config, seeds: np.random.SeedS
     start = 0
     if state is not None:
         start = state.generation
-        params = _unpack(state.genomes[0], sizes, optimizer, pressures, xp)
+        params = _restore(state, sizes, optimizer, pressures, xp)
     x_train = xp.asarray(dataset.x_train)
     n_hidden = len(sizes) - 2
     last = config.run.generations
@@ -124,7 +159,7 @@ def train(task, dataset: gdata.Dataset, schedule, config, seeds: np.random.SeedS
                              distances, n_hidden, _epoch_rng(measure_seq, epoch))
                     | {"goal": goal})
         if epoch == last or (epoch + 1) % block_size == 0:
-            yield _block(rows, epoch, _pack(params, optimizer, pressures, to_host))
+            yield _block(rows, _state(epoch + 1, params, optimizer, pressures, to_host))
             rows = []
 
 
@@ -133,33 +168,29 @@ def _epoch_rng(seq: np.random.SeedSequence, epoch: int) -> np.random.Generator:
                                                         spawn_key=(*seq.spawn_key, epoch)))
 
 
-def _pack(params, optimizer, pressures, to_host) -> np.ndarray:
-    """The whole training state as one float64 vector (see ``state_size``)."""
+def _state(epoch: int, params, optimizer, pressures, to_host) -> TrainingState:
+    """The whole training state before ``epoch``, on the host."""
     def flat(pairs):
         return flatten([(to_host(w), to_host(b)) for w, b in pairs])
 
-    slots = optimizer.slots + [[(0.0 * w, 0.0 * b) for w, b in params]] * (2 - len(optimizer.slots))
-    mask = [(m, 1.0 + 0.0 * b) for m, (_, b) in zip(pressures.mask, params)] \
-        if pressures.mask is not None else [(1.0 + 0.0 * w, 1.0 + 0.0 * b) for w, b in params]
-    return np.concatenate([flat(params), *(flat(s) for s in slots), flat(mask),
-                           [float(optimizer.t)]])
+    weights = flat(params)
+    mask = np.ones_like(weights) if pressures.mask is None else \
+        flat([(m, 1.0 + 0.0 * b) for m, (_, b) in zip(pressures.mask, params)])
+    return TrainingState(epoch, weights,
+                         {name: flat(slot) for name, slot in optimizer.slots.items()}, mask,
+                         optimizer.t)
 
 
-def _unpack(vector, sizes, optimizer, pressures, xp) -> list[tuple]:
-    """Restore what ``_pack`` stored into the optimiser and pressures; return the parameters."""
-    n = (len(vector) - 1) // 4
-    parts = [unflatten(vector[k * n: (k + 1) * n], sizes) for k in range(4)]
+def _restore(state: TrainingState, sizes, optimizer, pressures, xp) -> list[tuple]:
+    """Put ``state`` into the optimiser and pressures; return the parameters (on the device)."""
+    def device(flat):
+        return [(xp.asarray(w).copy(), xp.asarray(b).copy()) for w, b in unflatten(flat, sizes)]
 
-    def device(pairs):
-        return [(xp.asarray(w).copy(), xp.asarray(b).copy()) for w, b in pairs]
-
-    for slot, saved in zip(optimizer.slots, parts[1:3]):
-        slot[:] = [list(pair) for pair in device(saved)]
-    masks = [w for w, _ in parts[3]]
-    pressures.mask = None if all((m == 1.0).all() for m in masks) else \
-        [xp.asarray(m).copy() for m in masks]
-    optimizer.t = int(vector[-1])
-    return device(parts[0])
+    for name, slot in optimizer.slots.items():
+        slot[:] = [list(pair) for pair in device(state.slots[name])]
+    pressures.mask = None if (state.mask == 1.0).all() else [w for w, _ in device(state.mask)]
+    optimizer.t = state.step
+    return device(state.weights)
 
 
 def _train_epoch(params, optimizer, pressures, x, y, g, rng, xp) -> None:
@@ -218,7 +249,7 @@ def _measure(params, dataset, goal_target, y_train, g, epoch, last, distances, n
     return row
 
 
-def _block(rows: list[dict], epoch: int, packed_state: np.ndarray) -> EpochBlock:
+def _block(rows: list[dict], state: TrainingState) -> Block:
     def col(name):
         return np.array([r[name] for r in rows])
 
@@ -229,9 +260,8 @@ def _block(rows: list[dict], epoch: int, packed_state: np.ndarray) -> EpochBlock
              "activation_change": change[:, -1]}
     extra.update({f"activation_change_layer{k}": change[:, k] for k in range(change.shape[1] - 1)})
     weights = np.stack([r["weights"] for r in rows])
-    return EpochBlock(generation=col("generation").astype(np.int64),
-                      goal=col("goal").astype(np.int32), fitness_best=col("accuracy_train"),
-                      fitness_mean=np.full(n, np.nan), cost_best=col("cost"),
-                      cost_mean=col("cost"), front0_size=np.zeros(n, dtype=np.int32),
-                      best_genome=weights,
-                      state=EngineState(epoch + 1, packed_state[None, :]), extra=extra)
+    return Block(generation=col("generation").astype(np.int64),
+                 goal=col("goal").astype(np.int32), fitness_best=col("accuracy_train"),
+                 fitness_mean=np.full(n, np.nan), cost_best=col("cost"),
+                 cost_mean=col("cost"), front0_size=np.zeros(n, dtype=np.int32),
+                 best_genome=weights, state=state, extra=extra)

@@ -16,7 +16,7 @@ import datetime as _dt
 import errno
 import os
 from pathlib import Path
-from typing import Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 import h5py
 import numpy as np
@@ -39,7 +39,8 @@ class RunWriter:
         self._snapshots = (file["snapshots/generation"], file["snapshots/genome"])
         self._epochs = {name: file["epochs"][name] for name in (*EPOCH_COLUMNS, "genome")}
         ckpt = file["checkpoint"]
-        self._checkpoint = (ckpt["active"], ckpt["generation"], ckpt["genomes"],
+        self._checkpoint = (ckpt["active"], ckpt["generation"],
+                            {name: ckpt[name] for name in _state_names(ckpt)},
                             ckpt["epoch_genome"])
         # bytes a block may add: its rows' new chunks (the first block), or the most seen
         growing = [*self._history.values(), *self._snapshots, *self._epochs.values()]
@@ -52,11 +53,12 @@ class RunWriter:
                genome_dtype, engine_key: int = 0, chunk_rows: int = 1000,
                attrs: Mapping | None = None, extra_columns: Mapping | None = None,
                extra_data: Mapping | None = None,
-               checkpoint_shape: tuple[int, int] | None = None) -> "RunWriter":
+               checkpoint: Mapping[str, tuple[tuple[int, ...], Any]] | None = None) -> "RunWriter":
         """A new run file; ``extra_columns`` (name -> dtype) add mode-specific history columns
         to the schema's own (gradient mode: losses, accuracies, activation change), and
         ``extra_data`` (path -> array) fixed facts of the run (gradient mode: the data split).
-        The checkpoint holds ``checkpoint_shape`` (default: the genome shape) of the same dtype."""
+        ``checkpoint`` names the arrays of the run's state (name -> shape, dtype), each kept in
+        two slots under /checkpoint/ (default: ``genomes`` of the genome shape and dtype)."""
         path = Path(path)
         _ensure_space(path, _MARGIN, "a new run file")
         # a small chunk cache: rows are appended once and never read back (memory stays flat)
@@ -86,9 +88,11 @@ class RunWriter:
         _fixed(ckpt, "engine_key", np.array([engine_key], dtype=np.uint64))
         _fixed(ckpt, "active", np.array([0], dtype=np.int64))
         _fixed(ckpt, "generation", np.array([-1, -1], dtype=np.int64))
-        population = (2, *(checkpoint_shape or genome_shape))  # one chunk a slot
-        ckpt.create_dataset("genomes", shape=population, dtype=genome_dtype, fletcher32=True,
-                            chunks=(1, *population[1:]))
+        layout = checkpoint or {"genomes": (genome_shape, genome_dtype)}
+        ckpt.attrs["state"] = ",".join(layout)
+        for name, (shape, dtype) in layout.items():
+            ckpt.create_dataset(name, shape=(2, *shape), dtype=dtype, fletcher32=True,
+                                chunks=(1, *shape))  # one chunk a slot
         # the open goal epoch's last solving best: /epochs needs it after a resume
         ckpt.create_dataset("epoch_genome", shape=(2, genome_shape[1]), dtype=genome_dtype,
                             fletcher32=True, chunks=(1, genome_shape[1]))
@@ -99,7 +103,8 @@ class RunWriter:
     @classmethod
     def resume(cls, path: str | Path, *, before: int | None = None,
                config_toml: str | None = None, goal_names=None,
-               goal_targets: np.ndarray | None = None) -> "ResumePoint":
+               goal_targets: np.ndarray | None = None,
+               upgrade: Callable[[dict], dict] | None = None) -> "ResumePoint":
         """Rebuild a run file up to a checkpoint and reopen it for writing.
 
         The checkpoint is the last one written, or with ``before`` the latest at or before that
@@ -107,7 +112,9 @@ class RunWriter:
         being last).  ``config_toml`` and the goal table replace the stored ones (an extended
         run); goal columns are renumbered by name.  The rows kept must be exactly the
         generations before the checkpoint, each once, or the file is refused as damaged.  The
-        population is None if no checkpoint was written yet (the run then starts again)."""
+        state's arrays are None if no checkpoint was written yet (the run then starts again).
+        ``upgrade`` maps a slot's arrays as an older evosim named them to today's names (the
+        rebuilt file holds today's)."""
         path = Path(path)
         with h5py.File(path, "r", libver="latest", swmr=True) as old:
             version = int(old.attrs.get("schema_version", 0))
@@ -121,7 +128,8 @@ class RunWriter:
                 raise ValueError(f"{path}: damaged checkpoint (active slot {active}; allowed 0, 1)")
             slot = _checkpoint_slot(generations, active, before)
             generation = int(generations[slot]) if slot is not None else -1
-            genomes = ckpt["genomes"][slot] if slot is not None else None
+            saved = [{name: ckpt[name][k] for name in _state_names(ckpt)} for k in (0, 1)]
+            saved = [upgrade(arrays) for arrays in saved] if upgrade else saved
             keep = max(generation, 0)
             rows = {name: column[()] for name, column in old["history"].items()}
             snap_gen = old["snapshots/generation"][()]
@@ -146,34 +154,38 @@ class RunWriter:
             _ensure_space(tmp, os.path.getsize(path) + _MARGIN, "a copy of the file")
             try:
                 new = cls._rebuild(tmp, old, attrs, names, targets, facts, rows, epochs,
-                                   snap_gen, keep, cut_snaps, cut_epochs, slot)
+                                   snap_gen, keep, cut_snaps, cut_epochs, saved, slot)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
             solving = ckpt["epoch_genome"][slot] if slot is not None else None
         os.replace(tmp, path)
         new.path = path
-        return ResumePoint(new, keep, genomes, solving)
+        return ResumePoint(new, keep, saved[slot] if slot is not None else None, solving)
 
     @classmethod
     def _rebuild(cls, tmp, old, attrs, names, targets, facts, rows, epochs, snap_gen, keep,
-                 cut_snaps, cut_epochs, slot) -> "RunWriter":
-        """The rows kept, the goals and the checkpoint of ``old`` written into a new file."""
+                 cut_snaps, cut_epochs, saved, slot) -> "RunWriter":
+        """The rows kept, the goals and the checkpoint (``saved``: both slots' arrays) of ``old``
+        written into a new file."""
         ckpt = old["checkpoint"]
         new = cls.create(
             tmp, task=attrs["task"], mode=attrs["mode"], seed=attrs["seed"],
             config_toml=attrs["config"], engine=attrs["engine"], goal_names=names,
             goal_targets=targets, genome_shape=(1, old["snapshots/genome"].shape[1]),
-            checkpoint_shape=ckpt["genomes"].shape[1:], extra_data=facts,
-            genome_dtype=ckpt["genomes"].dtype, engine_key=int(ckpt["engine_key"][0]),
+            checkpoint={name: (values.shape, values.dtype) for name, values in saved[0].items()},
+            extra_data=facts, genome_dtype=ckpt["epoch_genome"].dtype,
+            engine_key=int(ckpt["engine_key"][0]),
             attrs=attrs, extra_columns={name: rows[name].dtype for name in rows
                                         if name not in HISTORY_COLUMNS})
         if keep:
             new._append_rows({name: values[:keep] for name, values in rows.items()},
                              snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps],
                              {name: values[:cut_epochs] for name, values in epochs.items()})
-        for target, name in zip(new._checkpoint[1:], ("generation", "genomes", "epoch_genome")):
-            target[...] = ckpt[name][()]  # both slots, as they were
+        _, generation, state, solving = new._checkpoint
+        generation[...], solving[...] = ckpt["generation"][()], ckpt["epoch_genome"][()]
+        for name, dataset in state.items():  # both slots, as they were
+            dataset[...] = np.stack([arrays[name] for arrays in saved])
         new._checkpoint[0][0] = slot if slot is not None else 0
         new.file.attrs["status"] = "running"
         new.file.flush()
@@ -181,16 +193,16 @@ class RunWriter:
 
     def write_block(self, rows: Mapping[str, np.ndarray], snapshot_generations: np.ndarray,
                     snapshot_genomes: np.ndarray, epochs: Mapping[str, np.ndarray],
-                    next_generation: int, genomes: np.ndarray,
+                    next_generation: int, state: Mapping[str, np.ndarray],
                     solving_genome: np.ndarray) -> None:
         """Append history rows, snapshots and finished epochs (columns and ``genome``), then
-        checkpoint the population and the open epoch's solving genome (flushed twice: see the
-        module docstring).  A disk too full to take the block is found before anything is
+        checkpoint the state's named arrays and the open epoch's solving genome (flushed twice:
+        see the module docstring).  A disk too full to take the block is found before anything is
         written (OSError ENOSPC): HDF5 handles a failed write badly (lost rows, crashes)."""
         size = os.path.getsize(self.path) if self.path.exists() else 0
         _ensure_space(self.path, 2 * max(self._growth, self._chunk_bytes) + _MARGIN)
         self._append_rows(rows, snapshot_generations, snapshot_genomes, epochs)
-        self._checkpoint_state(next_generation, genomes, solving_genome)
+        self._checkpoint_state(next_generation, state, solving_genome)
         if self.path.exists():
             self._growth = max(self._growth, os.path.getsize(self.path) - size)
 
@@ -204,11 +216,12 @@ class RunWriter:
             for name, column in self._epochs.items():
                 _append(column, epochs[name])
 
-    def _checkpoint_state(self, next_generation: int, genomes: np.ndarray,
+    def _checkpoint_state(self, next_generation: int, state: Mapping[str, np.ndarray],
                           solving_genome: np.ndarray) -> None:
         active, generation, slots, solving = self._checkpoint
         spare = 1 - int(active[0])
-        slots[spare] = genomes
+        for name, dataset in slots.items():
+            dataset[spare] = state[name]
         solving[spare] = solving_genome
         generation[spare] = next_generation
         self.file.flush()
@@ -293,13 +306,18 @@ def _fixed(group, name: str, values: np.ndarray) -> None:
         group.create_dataset(name, data=values)
 
 
+def _state_names(ckpt: h5py.Group) -> list[str]:
+    """The checkpoint's state arrays (files written before they were named hold ``genomes``)."""
+    return str(ckpt.attrs.get("state", "genomes")).split(",")
+
+
 class ResumePoint(NamedTuple):
-    """Where a resumed run goes on: its writer, the next generation, the population (None:
-    start again) and the genome of the open goal epoch's last solving best."""
+    """Where a resumed run goes on: its writer, the next generation, the state's named arrays
+    (None: start again) and the genome of the open goal epoch's last solving best."""
 
     writer: RunWriter
     generation: int
-    genomes: np.ndarray | None
+    state: dict[str, np.ndarray] | None
     solving_genome: np.ndarray | None
 
 

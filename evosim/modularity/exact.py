@@ -160,6 +160,14 @@ def solve_max_q(adjacency, directed: bool = False, *, exact_limit: int = 24, rng
 
 
 def max_q(adjacency, directed: bool = False) -> tuple[float, np.ndarray]:
-    """``(q, communities)`` of :func:`solve_max_q` with default settings."""
+    """``(q, communities)`` of :func:`solve_max_q` with default settings.
+
+    Returns
+    -------
+    q : float
+        Newman's Q of the best partition found (the maximum where the search was exact).
+    communities : numpy.ndarray
+        int64[n]: the community of each vertex, numbered 0..k-1 in order of first appearance.
+    """
     r = solve_max_q(adjacency, directed)
     return r.q, r.communities

@@ -69,6 +69,13 @@ def modularity_matrix(adjacency, directed: bool = False) -> tuple[np.ndarray, fl
 
     Undirected: ``B = A' - k k^T / 2m``, ``M = 2m``; directed: ``B = A - k_out k_in^T / m``, ``M = m``.
     ``M == 0`` for a graph without edges (then B is all zeros).
+
+    Returns
+    -------
+    B : numpy.ndarray
+        float64[n, n]: the modularity matrix.
+    M : float
+        The normaliser: the sum of the (undirected: diagonal-doubled) adjacency.
     """
     a = _as_adjacency(adjacency)
     if not directed:

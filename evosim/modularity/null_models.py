@@ -74,7 +74,13 @@ class NullModel:
         """Raise ValueError if the model does not apply to this graph."""
 
     def key(self, a: np.ndarray, directed: bool) -> tuple[int, ...]:
-        """What the family of ``a`` depends on, as integers (a seed for its random members)."""
+        """What the family of ``a`` depends on, as integers (a seed for its random members).
+
+        Returns
+        -------
+        key : tuple of int
+            The integers that identify the family (e.g. the degree sequence).
+        """
         raise NotImplementedError
 
     def canonical(self, a: np.ndarray, directed: bool) -> np.ndarray:
@@ -85,7 +91,15 @@ class NullModel:
         raise NotImplementedError
 
     def moves(self, a: np.ndarray, directed: bool) -> tuple[np.ndarray, np.ndarray]:
-        """(edges, blocks) for the annealing kernel."""
+        """(edges, blocks) for the annealing kernel.
+
+        Returns
+        -------
+        edges : numpy.ndarray
+            int64[m, 2]: the edges the annealer may rewire (empty if it rewires none).
+        blocks : numpy.ndarray
+            int64[k, 4]: (row0, row1, col0, col1) rectangles whose cells it may permute (or empty).
+        """
         raise NotImplementedError
 
 

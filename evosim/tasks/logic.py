@@ -151,7 +151,15 @@ class LogicTask:
 
     def functional_network(self, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(nodes, edges) of the part that reaches the output: sorted addresses, and (source, gate)
-        pairs, one per distinct wire (a gate reading one source twice gives one edge)."""
+        pairs, one per distinct wire (a gate reading one source twice gives one edge).
+
+        Returns
+        -------
+        nodes : numpy.ndarray
+            int64[k]: sorted addresses of the inputs and gates that reach the output.
+        edges : numpy.ndarray
+            int64[m, 2]: (source address, gate address) of each distinct wire into those gates.
+        """
         wiring = np.asarray(genome, dtype=np.int64)[:self.wiring_length]
         return functional_network(wiring, self.n_inputs)
 
@@ -207,6 +215,16 @@ def edges_to_adjacency(nodes: np.ndarray, edges: np.ndarray, directed: bool) -> 
 
 @njit(cache=True)
 def functional_network(genome: np.ndarray, n_inputs: int) -> tuple[np.ndarray, np.ndarray]:
+    """The part of a circuit (wiring genes, output address last) that reaches the output.
+
+    Returns
+    -------
+    nodes : numpy.ndarray
+        int64[k]: sorted addresses of the inputs and gates that reach the output.
+    edges : numpy.ndarray
+        int64[m, 2]: (source address, gate address) of each distinct wire into those gates, in
+        gate order, the lower source first.
+    """
     n_gates = (genome.size - 1) // 2
     reached = np.zeros(n_inputs + n_gates, dtype=np.bool_)
     reached[genome[-1]] = True

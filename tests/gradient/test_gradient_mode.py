@@ -1,4 +1,7 @@
 """Gradient mode end to end: learning, the activation-change metric, Q of weight graphs, data."""
+import shutil
+
+import h5py
 import numpy as np
 import pytest
 
@@ -34,7 +37,6 @@ def test_mlp_learns_digit_pairs_sum_well_below_the_mean_predictor(tmp_path):
     mean_mse = gdata.targets(dataset, dataset.key_test, np.array([1, 1])).var()
     assert h["loss_test"][-1] < 0.3 * mean_mse
     assert np.isfinite(h["activation_change"][-1]) and np.isnan(h["activation_change"][0])
-    import h5py
     with h5py.File(tmp_path / "d.h5", "r") as f:  # the split is in the file
         held_out = f["gradient/test_images"][()]
         assert np.array_equal(f["gradient/layer_sizes"][()], [128, 64, 32, 2, 1])
@@ -78,8 +80,46 @@ def test_interrupted_gradient_run_resumes_to_the_same_file(tmp_path, optimizer, 
 
     cut = runner.run(config, tmp_path / "cut.h5", progress=stop)
     assert cut.status == "interrupted" and len(load(cut.path)) == 20
-    assert runner.resume(cut.path).status == "complete"
-    assert_same_run_files(whole, cut.path)
+    slots = {"adam": ["optimizer_m", "optimizer_v"], "sgd": ["optimizer_velocity"]}[optimizer]
+    with h5py.File(cut.path, "r") as f:  # the checkpoint's arrays are named, not packed
+        assert f["checkpoint"].attrs["state"].split(",") == ["weights", *slots, "mask", "step"]
+        assert f["checkpoint/step"][int(f["checkpoint/active"][0])][0] > 0
+    legacy = tmp_path / "legacy.h5"
+    shutil.copy(cut.path, legacy)
+    _pack_checkpoint_as_before(legacy, slots)
+    for path in (cut.path, legacy):
+        assert runner.resume(path).status == "complete"
+        assert_same_run_files(whole, path)
+
+
+def _pack_checkpoint_as_before(path, slots) -> None:
+    """Rewrite a checkpoint as files written before its arrays were named held it: one vector
+    of weights, two optimiser slots (zeros for SGD's second), the pruning mask and the step."""
+    with h5py.File(path, "r+") as f:
+        ckpt = f["checkpoint"]
+        arrays = {name: ckpt[name][()] for name in ckpt.attrs["state"].split(",")}
+        zeros = np.zeros_like(arrays["weights"])
+        parts = [arrays["weights"], *(arrays[s] for s in slots), *[zeros] * (2 - len(slots)),
+                 arrays["mask"], arrays["step"].astype(np.float64)]
+        for name in arrays:
+            del ckpt[name]
+        del ckpt.attrs["state"]
+        ckpt["genomes"] = np.concatenate(parts, axis=1)[:, None, :]
+
+
+def test_a_gradient_checkpoint_that_does_not_fit_is_refused_in_one_line(tmp_path):
+    config = Config().replace(**{"task.name": "retina", "run.mode": "gradient",
+                                 "run.generations": 20, "output.flush_every": 10, **QUICK})
+
+    def stop(progress):
+        if progress.generation >= 9:
+            raise KeyboardInterrupt
+
+    path = runner.run(config, tmp_path / "cut.h5", progress=stop).path
+    with h5py.File(path, "r+") as f:
+        f["checkpoint/optimizer_v"][int(f["checkpoint/active"][0]), 3] = np.nan
+    with pytest.raises(runner.RunError, match="checkpoint's optimizer_v is not 121 finite values"):
+        runner.resume(path)
 
 
 def test_activation_change_of_a_perfectly_split_network_by_hand():

@@ -38,10 +38,10 @@ def test_write_and_load_round_trip(tmp_path):
     writer = _create(path, genomes)
     writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2],
                        _epochs([0, 20], genomes[:2]),
-                       50, genomes, genomes[0])
+                       50, {"genomes": genomes}, genomes[0])
     writer.write_block(_rows(50, 80), np.array([50, 75]), genomes[1:],
                        _epochs([40, 60], genomes[1:]),
-                       80, genomes + 1, genomes[2])
+                       80, {"genomes": genomes + 1}, genomes[2])
     writer.close("complete")
     h = load(path)
     assert len(h) == 80 and np.array_equal(h["generation"], np.arange(80))
@@ -63,7 +63,7 @@ def test_resume_cuts_rows_written_after_the_checkpoint(tmp_path):
     writer = _create(path, genomes)
     writer.write_block(_rows(0, 50), np.array([0, 25]), genomes[:2],
                        _epochs([0, 20], genomes[:2]),
-                       50, genomes * 7, genomes[0] * 3)
+                       50, {"genomes": genomes * 7}, genomes[0] * 3)
     # a crash in the middle of the next block: rows, a snapshot and an epoch on disk, no checkpoint
     for name, values in _epochs([40], genomes[:1] * 5).items():
         column = writer.file["epochs"][name]
@@ -80,7 +80,7 @@ def test_resume_cuts_rows_written_after_the_checkpoint(tmp_path):
     point = RunWriter.resume(path)
     point.writer.close("interrupted")
     h = load(path)
-    assert point.generation == 50 and np.array_equal(point.genomes, genomes * 7)
+    assert point.generation == 50 and np.array_equal(point.state["genomes"], genomes * 7)
     assert np.array_equal(point.solving_genome, genomes[0] * 3)
     assert len(h) == 50 and np.array_equal(h.snapshot_generation, [0, 25])
     assert h.snapshot_genome.shape == (2, 10)
@@ -111,9 +111,9 @@ def _two_blocks(path, genomes, end):
     """A run file with checkpoints at generations 50 and ``end`` (its active slot)."""
     writer = _create(path, genomes)
     writer.write_block(_rows(0, 50), np.array([0]), genomes[:1], _epochs([0, 20], genomes[:2]),
-                       50, genomes * 7, genomes[0] * 3)
+                       50, {"genomes": genomes * 7}, genomes[0] * 3)
     writer.write_block(_rows(50, end), np.array([], dtype=np.int64), genomes[:0],
-                       _epochs([40], genomes[:1]), end, genomes * 8, genomes[0] * 4)
+                       _epochs([40], genomes[:1]), end, {"genomes": genomes * 8}, genomes[0] * 4)
     return writer
 
 
@@ -130,7 +130,7 @@ def test_resume_ignores_a_spare_checkpoint_that_was_being_written(tmp_path):
     writer.file.close()
     point = RunWriter.resume(path)
     point.writer.close("interrupted")
-    assert point.generation == 60 and np.array_equal(point.genomes, genomes * 8)
+    assert point.generation == 60 and np.array_equal(point.state["genomes"], genomes * 8)
     assert len(load(path)) == 60
 
 
@@ -140,5 +140,5 @@ def test_extending_a_finished_run_goes_back_to_the_checkpoint_before_its_end(tmp
     _two_blocks(path, genomes, 61).close("complete")
     point = RunWriter.resume(path, before=60)
     point.writer.close("interrupted")
-    assert point.generation == 50 and np.array_equal(point.genomes, genomes * 7)
+    assert point.generation == 50 and np.array_equal(point.state["genomes"], genomes * 7)
     assert len(load(path)) == 50

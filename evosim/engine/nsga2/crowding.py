@@ -51,7 +51,7 @@ def _crowding_into(values, members, dist, order, column) -> None:
 @njit(cache=True)
 def _in_order(column, order) -> bool:
     """Whether ``column[order]`` is non-decreasing (a loop of its own: inlined in the caller,
-    whose ``order`` is reassigned, it ran seven times slower)."""
+    whose ``order`` is reassigned, Numba cannot hoist the loads out of it)."""
     for p in range(1, order.size):
         if column[order[p]] < column[order[p - 1]]:
             return False

@@ -188,7 +188,15 @@ class RetinaTask:
 
     def functional_network(self, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(nodes, edges): neurons with a path to the output and the inputs feeding them; edges
-        (source, target) for every nonzero weight into a functional neuron."""
+        (source, target) for every nonzero weight into a functional neuron.
+
+        Returns
+        -------
+        nodes : numpy.ndarray
+            int64[k]: sorted ids of the nodes with a path of nonzero weights to the output.
+        edges : numpy.ndarray
+            int64[m, 2]: (source id, target id) of each nonzero weight into one of those nodes.
+        """
         return functional_network(np.asarray(genome, dtype=np.int64), self.layers)
 
     def adjacency(self, genome: np.ndarray, directed: bool = True) -> np.ndarray:

@@ -71,6 +71,16 @@ def retina_correct(genomes, patterns, layers, activation, target_words, out) -> 
 
 @njit(cache=True)
 def functional_network(genome, layers) -> tuple[np.ndarray, np.ndarray]:
+    """The neurons with a path of nonzero weights to the output, and the weights into them.
+
+    Returns
+    -------
+    nodes : numpy.ndarray
+        int64[k]: sorted ids (layer by layer) of the output and the nodes with a path to it.
+    edges : numpy.ndarray
+        int64[m, 2]: (source id, target id) of each nonzero weight into one of those nodes, in
+        gene order.
+    """
     n_nodes = layers.sum()
     node_start = np.zeros(layers.size + 1, dtype=np.int64)
     weight_start = np.zeros(layers.size, dtype=np.int64)

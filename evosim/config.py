@@ -57,9 +57,13 @@ class TaskSection:
 
 @dataclass(frozen=True)
 class ScheduleSection:
-    kind: str = _choice("fixed", "fixed", "mvg", "rmvg", "random",
-                        doc="fixed goal, modularly varying, random modularly varying, random control")
-    goal: str = _num("G1", doc="the goal of a fixed schedule")
+    kind: str = _choice("fixed", "fixed", "mvg", "rmvg", "random", "rvg-c", "rvg-v", "vg0",
+                        doc="fixed goal, modularly varying, random modularly varying, random "
+                            "control; Kashtan, Noor & Alon 2007's controls, alternating the goal "
+                            "with one random goal (rvg-c), a new random goal each time (rvg-v), "
+                            "or no selection (vg0)")
+    goal: str = _num("G1", doc="the goal of a fixed schedule, and the goal rvg-c, rvg-v and vg0 "
+                               "alternate with")
     goals: tuple[str, ...] = _num(("G1", "G2"), doc="the goals an MVG schedule alternates between")
     period: int = _num(20, 1, None, "generations between goal switches (K&A: E = 20)")
 

@@ -26,6 +26,7 @@ class Stream(IntEnum):
     REWIRE = 4          # circuit mutation: whether (4), where (5), to what (6)
     TOURNAMENT = 7      # tournament picks
     RANK = 8            # random ties of the rank order
+    NEUTRAL = 14        # a generation without selection (vg0): the random order of survival
     MATING = 9          # NSGA-II's binary tournaments
     CUT = 10            # NSGA-II: random ties of crowding distance at the cut
     MOVE = 11           # evolved gate positions: whether (11), which gene (12), where to (13)

@@ -12,7 +12,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-SCHEDULE_KINDS = ("fixed", "mvg", "rmvg", "random")
+SCHEDULE_KINDS = ("fixed", "mvg", "rmvg", "random", "rvg-c", "rvg-v", "vg0")
+ALTERNATING = ("rvg-c", "rvg-v", "vg0")  # Kashtan, Noor & Alon 2007's controls: goal <-> other
+NO_SELECTION = "none"  # vg0's other epochs: no goal selects (the goal's table is still scored)
 
 # The ten two-input Boolean functions that depend on both arguments: RMVG's choices of F.
 BINARY_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
@@ -50,6 +52,7 @@ class Schedule:
     targets: np.ndarray             # uint8[n_goals, n_rows]
     goal_index: np.ndarray          # int32[n_generations]: row of targets in force
     offset: int = 0
+    selected: np.ndarray | None = None  # bool[n_generations]: False where nothing selects (vg0)
 
     def goal_at(self, generation: int) -> int:
         return int(self.goal_index[generation])
@@ -69,8 +72,9 @@ class Schedule:
 
     def after_untrained_row(self) -> "Schedule":
         """This schedule over rows 1..N, with a row 0 (an untrained network) under the first goal."""
-        return dataclasses.replace(self, offset=1, goal_index=np.concatenate(
-            [self.goal_index[:1], self.goal_index]))
+        prepend = (lambda a: None if a is None else np.concatenate([a[:1], a]))
+        return dataclasses.replace(self, offset=1, goal_index=prepend(self.goal_index),
+                                   selected=prepend(self.selected))
 
 
 def make_schedule(kind: str, family: "GoalFamily", n_generations: int, *, period: int = 20,
@@ -81,6 +85,11 @@ def make_schedule(kind: str, family: "GoalFamily", n_generations: int, *, period
     fixed: ``goal`` throughout. mvg: cycle through ``goals``, switching every ``period``.
     rmvg: at each switch a different member of the family's shared-sub-goal set (F(x^y, z^w)).
     random: at each switch a different uniformly random truth table (no shared sub-goals).
+    The controls of Kashtan, Noor & Alon (2007) alternate ``goal`` with another epoch each
+    ``period``: rvg-c with one random truth table drawn for the whole run (RVG_c), rvg-v with a
+    new random table each time (RVG_v), vg0 with an epoch of no selection (VG_0: survival at
+    random, the goal ``none`` in the table, scored on ``goal``'s table so records stay readable).
+    Random tables always differ from ``goal``'s.
     """
     epochs = np.arange(n_generations) // period
     n_epochs = int(epochs[-1]) + 1 if n_generations else 0
@@ -96,14 +105,44 @@ def make_schedule(kind: str, family: "GoalFamily", n_generations: int, *, period
         per_epoch = _walk_without_repeats(rng, len(names), n_epochs, start)
     elif kind == "random":
         names, per_epoch = _random_tables(rng, family.n_rows, n_epochs)
+    elif kind in ALTERNATING:
+        names, per_epoch = _alternating(kind, family, goal, n_epochs, rng)
     else:
         raise ValueError(f"schedule kind {kind!r}; allowed: {', '.join(SCHEDULE_KINDS)}")
-    targets = np.stack([family.target(name) for name in names])
+    targets = np.stack([family.target(goal if name == NO_SELECTION else name) for name in names])
     used = np.unique(per_epoch)
     remap = np.full(len(names), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
-    return Schedule(kind=kind, period=period, names=tuple(names[i] for i in used),
-                    targets=targets[used], goal_index=remap[per_epoch[epochs]].astype(np.int32))
+    goal_index = remap[per_epoch[epochs]].astype(np.int32)
+    names = tuple(names[i] for i in used)
+    selected = goal_index != names.index(NO_SELECTION) if NO_SELECTION in names else None
+    return Schedule(kind=kind, period=period, names=names, targets=targets[used],
+                    goal_index=goal_index, selected=selected)
+
+
+def _alternating(kind: str, family: "GoalFamily", goal: str, n_epochs: int,
+                 rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
+    """``goal`` in even epochs; in odd ones no selection (vg0), one random table (rvg-c) or a
+    new one each time (rvg-v), never ``goal``'s own table."""
+    per_epoch = np.arange(n_epochs, dtype=np.int64) % 2
+    if kind == "vg0":
+        return [goal, NO_SELECTION], per_epoch
+    own = table_name(family.target(goal))
+    names, index, name = [goal], {own: 0}, own
+    for e in range(1, n_epochs, 2):
+        if kind == "rvg-v" or name == own:
+            name = own
+            while name == own:
+                name = table_name(rng.integers(0, 2, size=family.n_rows, dtype=np.uint8))
+        per_epoch[e] = index.setdefault(name, len(names))
+        if per_epoch[e] == len(names):
+            names.append(name)
+    return names, per_epoch
+
+
+def table_name(bits: np.ndarray) -> str:
+    """The goal name of a truth table (``table:`` and its rows, the last row first)."""
+    return "table:" + "".join(map(str, np.asarray(bits)[::-1]))
 
 
 def _walk_without_repeats(rng: np.random.Generator, n: int, n_epochs: int, start: int) -> np.ndarray:
@@ -125,8 +164,7 @@ def _random_tables(rng: np.random.Generator, n_rows: int, n_epochs: int):
     previous = None
     for e in range(n_epochs):
         while True:
-            bits = rng.integers(0, 2, size=n_rows, dtype=np.uint8)
-            name = "table:" + "".join(map(str, bits[::-1]))
+            name = table_name(rng.integers(0, 2, size=n_rows, dtype=np.uint8))
             if name != previous:
                 break
         previous = name

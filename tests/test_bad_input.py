@@ -40,6 +40,14 @@ def files(tmp_path_factory):
 
 # (arguments, words the one line must contain); {d} is the fixture folder
 CASES = [
+    (["run", "logic-gates", "--set", "schedule.kind=vg0", "--selection", "nsga2"],
+     "schedule.kind: vg0 (epochs without selection) needs selection.scheme elitist or tournament"),
+    (["run", "logic-gates", "--set", "schedule.kind=vg0", "--mode", "gradient"],
+     "schedule.kind: vg0 (epochs without selection) is an evolution control"),
+    (["run", "logic-gates", "--set", "schedule.kind=vg0", "--engine", "deap"],
+     "schedule.kind: vg0 (epochs without selection) needs run.engine numba or numpy"),
+    (["run", "logic-gates", "--set", "schedule.kind=rvg-c", "--set", "schedule.goal=G9"],
+     "schedule.goal: 'G9' is not a goal of logic-gates"),
     (["run", "{d}/utf16.toml"], "not UTF-8"),
     (["run", "retina", "--engine", "deap"], "run.engine: deap runs the tasks logic-gates only"),
     (["run", "retina", "--set", "selection.operator=deap.tools.selBest"],

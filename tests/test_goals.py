@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from evosim.goals import BINARY_FUNCTIONS, logic_goal_family, make_schedule
+from evosim.goals import NO_SELECTION, BINARY_FUNCTIONS, logic_goal_family, make_schedule
 
 
 def _table(fn):
@@ -56,3 +56,28 @@ def test_fixed_schedule_and_unknown_goal():
     assert s.names == ("G2",) and not s.goal_index.any()
     with pytest.raises(ValueError, match="unknown goal"):
         family.target("G3")
+
+
+@pytest.mark.parametrize("kind", ["rvg-c", "rvg-v", "vg0"])
+def test_kashtan_noor_alon_controls_alternate_the_goal_with_another_epoch(kind):
+    family = logic_goal_family(4)
+    s = make_schedule(kind, family, 401, period=20, goal="G1", rng=np.random.default_rng(2))
+    per_epoch = s.goal_index[::20]
+    g1 = family.target("G1")
+    assert s.names[0] == "G1" and (per_epoch[::2] == 0).all() and (per_epoch[1::2] != 0).all()
+    others = s.targets[per_epoch[1::2]]
+    if kind == "vg0":  # no selection, scored on G1's table; selection off exactly there
+        assert s.names == ("G1", NO_SELECTION) and (others == g1).all()
+        assert np.array_equal(s.selected, s.goal_index == 0)
+        return
+    assert s.selected is None and not (others == g1).all(axis=1).any()  # never G1's own table
+    distinct = len({t.tobytes() for t in others})
+    assert distinct == (1 if kind == "rvg-c" else len(others))  # rvg-v: fresh ones
+    for name, target in zip(s.names, s.targets):
+        assert np.array_equal(family.target(name), target)
+
+
+def test_a_schedule_over_training_epochs_keeps_its_selection_aligned():
+    s = make_schedule("vg0", logic_goal_family(4), 40, period=10).after_untrained_row()
+    assert len(s.selected) == len(s.goal_index) == 41
+    assert np.array_equal(s.selected, s.goal_index == 0)

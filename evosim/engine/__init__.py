@@ -61,12 +61,17 @@ def initial_state(task, rows: int, key: np.uint64) -> EngineState:
 
 
 def check_config(config) -> None:
-    """What the engines allow of a config (only the DEAP engine has rules of its own: imported
-    only for a run that uses it)."""
-    if config.run.mode == "evolution" and (config.run.engine == "deap"
-                                           or config.selection.operator):
+    """What the engines allow of a config (the DEAP engine's own rules are imported only for a
+    run that uses it); raises ConfigError naming the key."""
+    if config.run.mode != "evolution":
+        return
+    if config.run.engine == "deap" or config.selection.operator:
         from evosim.engine import deap_engine
         deap_engine.check_config(config)
+    if config.schedule.kind == "vg0" and config.selection.scheme == "nsga2":
+        from evosim.config import ConfigError
+        raise ConfigError("schedule.kind: vg0 (epochs without selection) needs selection.scheme "
+                          "elitist or tournament; allowed with nsga2: the other kinds")
 
 
 def needs_compiling(config, task) -> bool:
@@ -106,7 +111,7 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
     if len(state.genomes) != state_rows(config):
         raise ValueError(f"the engine state holds {len(state.genomes)} genomes; this config "
                          f"needs {state_rows(config)}")
-    engine = engine_params(config, task.n_rows)
+    engine = engine_params(config, task.n_rows, schedule.selected)
     constants = task.kernel_constants(config.variation, config.cost)
     loop = _loop(config, task, constants)
     targets = task.pack(schedule.targets)

@@ -17,7 +17,7 @@ from evosim.engine.params import ELITIST
 from evosim.engine.sorting import float_keys, radix_sort
 
 S_PERM, S_XO_DO, S_XO_CUT = Stream.PERM.value, Stream.XO_DO.value, Stream.XO_CUT.value
-S_TOURN, S_RANK = Stream.TOURNAMENT.value, Stream.RANK.value
+S_TOURN, S_RANK, S_NEUTRAL = Stream.TOURNAMENT.value, Stream.RANK.value, Stream.NEUTRAL.value
 # Sort keys are kept short (radix passes cost time): rank keys are 16 bits of (SCORE_MAX - score)
 # above 24 random bits; mating keys are 24 random bits. The rare equal random keys fall back to
 # index order (about 0.03 pairs a generation for N = 1000): no measurable bias.
@@ -46,6 +46,17 @@ def rank_by_score(scores, key, generation) -> np.ndarray:
     for i in range(scores.size):
         tie = (draw(state, i) >> RANDOM_DROP) if i else np.uint64(0)
         keys[i] = (np.uint64(SCORE_MAX - scores[i]) << TIE_BITS) | tie
+    return stable_order(keys)
+
+
+@njit(cache=True)
+def random_order(n, key, generation) -> np.ndarray:
+    """A random order of n indices, the incumbent included: the ranking of a generation without
+    selection (vg0), under which survival is random."""
+    state = stream_state(key, generation, S_NEUTRAL)
+    keys = np.empty(n, dtype=np.uint64)
+    for i in range(n):
+        keys[i] = draw(state, i) >> RANDOM_DROP
     return stable_order(keys)
 
 

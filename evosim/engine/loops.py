@@ -71,8 +71,9 @@ def next_generation(genomes, spare, order, engine, task, key, generation, parent
 
 
 def truncation_generations(genomes, spare, gen0, targets, engine, task, key, out) -> None:
-    """Elitist (K&A) or tournament selection on rows correct, or on a cost-penalised fitness.
-    Under an unchanged goal only the genomes that variation changed are evaluated."""
+    """Elitist (K&A) or tournament selection on rows correct, or on a cost-penalised fitness;
+    in a generation without selection (vg0) on a random order instead (the best is still
+    recorded). Under an unchanged goal only the genomes that variation changed are evaluated."""
     n = genomes.shape[0]
     correct, last_correct = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     cost, last_cost = np.empty(n, dtype=np.float64), np.empty(n, dtype=np.float64)
@@ -87,6 +88,8 @@ def truncation_generations(genomes, spare, gen0, targets, engine, task, key, out
                                 key, generation)
         K.record(b, order[0], current, correct, cost, out)
         out.front0[b] = 0
+        if not engine.selected[generation]:
+            order = K.random_order(n, key, generation)
         next_generation(current, other, order, engine, task, key, generation, parents)
         current, other = other, current
         correct, last_correct = last_correct, correct

@@ -27,6 +27,7 @@ class EngineParams(NamedTuple):
     cost_weight: float                # the cost penalty's weight (0: none, or NSGA-II)
     unique: bool                      # NSGA-II: copies sink below every distinct genome
     objective_thresholds: np.ndarray  # uint64[2]: coin thresholds of counting each objective
+    selected: np.ndarray              # bool[generations + 1]: False where nothing selects (vg0)
 
 
 class Statistics(NamedTuple):
@@ -46,8 +47,9 @@ class Statistics(NamedTuple):
                    np.empty((rows, genome_length), dtype=dtype))
 
 
-def engine_params(config, n_rows: int) -> EngineParams:
-    """The loops' parameters from a run's [run], [selection], [variation] and [cost] sections."""
+def engine_params(config, n_rows: int, selected: np.ndarray | None = None) -> EngineParams:
+    """The loops' parameters from a run's [run], [selection], [variation] and [cost] sections,
+    and the schedule's generations without selection (``selected``; None: every one selects)."""
     sel, cost = config.selection, config.cost
     scheme = SCHEMES[sel.scheme]
     costed = cost.kind != "none"
@@ -60,4 +62,6 @@ def engine_params(config, n_rows: int) -> EngineParams:
         cost_weight=float(cost.weight) if costed and scheme != NSGA2 else 0.0,
         unique=bool(sel.unique),
         objective_thresholds=np.array([crng.ALWAYS, crng.threshold(cost.p) if costed else 0],
-                                      dtype=np.uint64))
+                                      dtype=np.uint64),
+        selected=(np.ones(config.run.generations + 1, dtype=np.bool_) if selected is None
+                  else np.ascontiguousarray(selected, dtype=np.bool_)))

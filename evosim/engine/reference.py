@@ -6,8 +6,8 @@ import numpy as np
 
 from evosim import counter_rng as crng
 from evosim.engine import nsga2
-from evosim.engine.kernels import (RANDOM_DROP, S_PERM, S_RANK, S_TOURN, S_XO_CUT, S_XO_DO,
-                                   SCORE_MAX, TIE_BITS)
+from evosim.engine.kernels import (RANDOM_DROP, S_NEUTRAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT,
+                                   S_XO_DO, SCORE_MAX, TIE_BITS)
 from evosim.engine.params import ELITIST
 from evosim.engine.sorting import float_keys_numpy
 
@@ -31,6 +31,10 @@ def rank_by_score(scores: np.ndarray, key, generation) -> np.ndarray:
     tie[0] = 0  # the incumbent best wins its ties
     keys = (SCORE_MAX - scores).astype(np.uint64) << TIE_BITS | tie
     return np.argsort(keys, kind="stable")
+
+
+def random_order(n, key, generation) -> np.ndarray:
+    return np.argsort(_draws(key, generation, S_NEUTRAL, n) >> RANDOM_DROP, kind="stable")
 
 
 def select_parents(order, n_elite, scheme, tournament_size, key, generation, parents) -> None:

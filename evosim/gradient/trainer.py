@@ -96,9 +96,13 @@ def network_sizes(config, n_inputs: int) -> list[int]:
 
 
 def check_config(config) -> None:
-    """What gradient training allows of a config: its array backend must be installed."""
+    """What gradient training allows of a config: a schedule with a goal in every epoch, and an
+    array backend that is installed."""
     from evosim.config import ConfigError
 
+    if config.run.mode == "gradient" and config.schedule.kind == "vg0":
+        raise ConfigError("schedule.kind: vg0 (epochs without selection) is an evolution control; "
+                          "gradient mode trains on a goal in every epoch")
     if config.run.mode == "gradient" and config.gradient.array_backend == "cupy":
         try:
             array_module("cupy")

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from evosim.config import Config, ConfigError
+from evosim.goals import ALTERNATING
 from evosim.tasks.digit_pairs import DigitPairsTask
 from evosim.tasks.logic import LogicTask
 from evosim.tasks.retina import RetinaTask
@@ -54,7 +55,7 @@ def check_config(config: Config) -> None:
         return ConfigError(f"{key}: {name!r} is not a goal of {config.task.name}{size}; "
                            f"allowed: {', '.join(names)}")
 
-    if schedule.kind == "fixed" and not _is_goal(task, schedule.goal):
+    if schedule.kind in ("fixed", *ALTERNATING) and not _is_goal(task, schedule.goal):
         raise bad_goal("schedule.goal", schedule.goal)
     if schedule.kind == "mvg":
         bad = [g for g in schedule.goals if not _is_goal(task, g)]

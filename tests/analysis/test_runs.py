@@ -176,6 +176,16 @@ def summary(t, generations=300) -> RunSummary:
                       status="complete", t_solve=t)
 
 
+def test_time_to_a_goal_counts_only_the_epochs_of_its_table():
+    """Goals alternate (epoch 0: G1, 1: G2, ...): the run solves G2 in epoch 1 before it solves
+    G1 in epoch 2; T of G1's table is that later time, and T of a table it never had is None."""
+    h = history([0, 1, 1, 0], first_solved=[-1, 2, 3, -1])
+    h.goal_targets[:] = [[1] * 8 + [0] * 8, [0] * 8 + [1] * 8]
+    assert time_to_solve(h) == 7  # the first solution of any goal: G2, at 5 + 2
+    assert time_to_solve(h, h.goal_targets[0]) == 13  # G1's: epoch 2 at 10 + 3
+    assert time_to_solve(h, np.ones(16)) is None
+
+
 def test_speedup_with_censoring():
     fixed = [summary(100), summary(200), summary(None, generations=300)]
     varying = [summary(10), summary(20), summary(40)]

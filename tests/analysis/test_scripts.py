@@ -5,6 +5,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from evosim.analysis import MEASURES, load_conditions
 from evosim.analysis.conditions import Condition
 from evosim.analysis.networks import run_network
 from evosim.analysis.report import fmt
+from evosim.goals import logic_goal_family
 from evosim.io import load
 from evosim.modularity import LayerPermutation, qm
 
@@ -101,6 +103,8 @@ def condition(**settings) -> Condition:
       "cost.kind": "length"}, "Clune, Mouret & Lipson 2013", "—"),
     ({"task.name": "retina", "schedule.goal": "and", "selection.scheme": "nsga2"},
      "Clune, Mouret & Lipson 2013", "—"),
+    ({"schedule.kind": "vg0"}, "Kashtan, Noor & Alon 2007", "—"),
+    ({"schedule.kind": "rvg-c", "schedule.goal": "XOR"}, None, None),
     ({"schedule.goal": "XOR"}, None, None),
     ({"schedule.kind": "rmvg"}, None, None),
     ({"cost.kind": "count"}, None, None),
@@ -118,16 +122,33 @@ def test_the_paper_that_applies(settings, source, qm_text):
             assert ("P&CC" in paper.condition) == (settings.get("cost.kind") == "length")
 
 
+TABLES = {name: logic_goal_family(4).target(name) for name in ("G1", "G2", "XOR")}
+
+
+def holding(*goals, **settings) -> Condition:
+    """A condition whose one run holds these goals' truth tables."""
+    c = condition(**settings)
+    c.histories.append(SimpleNamespace(goal_targets=np.stack([TABLES[g] for g in goals])))
+    return c
+
+
 @pytest.mark.parametrize("fixed, varying, paired", [
-    ({}, {"schedule.kind": "mvg"}, True),
-    ({"schedule.goal": "XOR"}, {"schedule.kind": "mvg"}, False),  # not one of the MVG goals
-    ({"schedule.goal": "XOR"}, {"schedule.kind": "rmvg"}, True),
-    ({}, {"schedule.kind": "mvg", "run.population": 5000}, False),
-    ({}, {}, True),  # the table only pairs fixed with varying conditions
+    (("G1",), ("G1", "G2", {"schedule.kind": "mvg"}), True),
+    (("XOR", {"schedule.goal": "XOR"}), ("G1", "G2", {"schedule.kind": "mvg"}), False),
+    (("G1",), ("G2", "XOR", {"schedule.kind": "rmvg"}), False),  # a walk that missed G1
+    (("G1",), ("G1", "G2", {"schedule.kind": "rmvg"}), True),
+    (("G1",), ("G1", "G2", {"schedule.kind": "vg0"}), True),
+    (("G1",), ("G1", "G2", {"schedule.kind": "mvg", "run.population": 5000}), False),
+    (("G1",), ("G1",), True),  # the table only pairs fixed with varying conditions
 ])
 def test_speedup_pairs(fixed, varying, paired):
     ka = script("ka2005_replication")
-    assert ka._speedup_pair(condition(**fixed), condition(**varying)) == paired
+
+    def built(spec):
+        settings = spec[-1] if isinstance(spec[-1], dict) else {}
+        return holding(*(g for g in spec if isinstance(g, str)), **settings)
+
+    assert ka._speedup_pair(built(fixed), built(varying)) == paired
 
 
 def test_ka2005_bad_input_is_one_line(tmp_path):

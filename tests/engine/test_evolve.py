@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,9 @@ def _history(config, seed=3):
     {"task.n_inputs": 7, "cost.kind": "count", "cost.weight": 0.002},  # children inherit values
     {"selection.scheme": "nsga2", "cost.kind": "length", "cost.layout": "evolved"},
     {"task.name": "retina", "schedule.kind": "mvg", "run.population": 60},
+    {"schedule.kind": "vg0", "schedule.period": 10},
+    {"schedule.kind": "vg0", "schedule.period": 10, "selection.scheme": "tournament"},
+    {"schedule.kind": "rvg-v", "schedule.period": 10},
     {"task.name": "retina", "task.activation": "tanh", "selection.scheme": "nsga2",
      "cost.kind": "length", "run.population": 40, "variation.crossover_rate": 0.3},
 ])
@@ -109,3 +114,20 @@ def test_evolved_positions_shorten_the_wires_of_the_best(small_config):
     costs.connection_costs(placements, task.n_inputs, task.max_gates, costs.PLACED,
                            np.zeros((1, 1)), cost)
     assert h["cost_best"][-1] < np.quantile(cost, 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["elitist", "tournament"])
+def test_without_selection_the_goal_does_not_steer_survival(small_config, scheme):
+    """Generations without selection (vg0) rank at random: the population evolved under G1 and
+    under G2 is the same genome for genome, while with selection it is not."""
+    config = small_config.replace(**{"run.generations": 60, "selection.scheme": scheme,
+                                     "selection.tournament_size": 3})
+    task = get_task(config.task, config.cost.layout)
+
+    def final(goal, selected):
+        schedule = make_schedule("fixed", task.goals, 61, goal=goal)
+        schedule = dataclasses.replace(schedule, selected=np.full(61, selected))
+        return list(evolve(task, schedule, config, np.uint64(5), block_size=64))[-1].state.genomes
+
+    assert np.array_equal(final("G1", False), final("G2", False))
+    assert not np.array_equal(final("G1", True), final("G2", True))

@@ -1,6 +1,7 @@
 """The Numba kernels against their NumPy reference, and the operators' defining properties."""
 import numpy as np
 import pytest
+from scipy import stats
 
 from evosim import config as cfg
 from evosim import counter_rng as crng
@@ -30,6 +31,19 @@ def test_rank_by_score_is_best_first_with_random_ties(generation):
     assert not np.all(np.diff(tied[1:]) > 0)  # ties are not left in index order...
     scores[0] = scores.max()
     assert kernels.rank_by_score(scores, KEY, generation)[0] == 0  # ...but the incumbent wins
+
+
+def test_random_order_is_a_uniform_permutation_that_the_incumbent_does_not_lead():
+    """vg0's ranking: the reference's, a permutation, and each slot first about 1/n of the time
+    (chi-square over 4000 generations of 8 slots)."""
+    firsts = np.zeros(8)
+    for generation in range(4000):
+        order = kernels.random_order(8, KEY, generation)
+        if generation < 50:
+            assert np.array_equal(order, reference.random_order(8, KEY, generation))
+            assert sorted(order) == list(range(8))
+        firsts[order[0]] += 1
+    assert stats.chisquare(firsts).pvalue > 1e-3
 
 
 @pytest.mark.parametrize("scheme,size", [(ELITIST, 2), (TOURNAMENT, 3)])

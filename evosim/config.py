@@ -50,6 +50,9 @@ class TaskSection:
                         doc="what is evolved or trained (digit-pairs: gradient mode only)")
     n_inputs: int = _num(4, 2, 10, "logic-gates: circuit inputs (4: x, y, z, w)")
     max_gates: int = _num(12, 2, 200, "logic-gates: NAND gates per circuit (K&A)")
+    output: str = _choice("evolved", "evolved", "last-gate",
+                          doc="logic-gates: what drives the output, an evolved address gene "
+                              "(Kashtan et al. 2007 SI) or the last gate")
     activation: str = _choice("threshold", "threshold", "tanh",
                               doc="retina: threshold (K&A) or tanh(20 x) (Clune et al.)")
     init_density: float = _num(0.5, 0.0, 1.0, "retina: fraction of connections present at start")
@@ -236,7 +239,8 @@ SECTION_MODES = {"selection": ("evolution",), "variation": ("evolution",),
                  "cost": ("evolution",), "gradient": ("gradient",)}
 _LOGIC, _RETINA, _DIGITS = ("logic-gates",), ("retina",), ("digit-pairs",)
 TASK_KEYS = {
-    "task.n_inputs": _LOGIC, "task.max_gates": _LOGIC, "task.activation": _RETINA,
+    "task.n_inputs": _LOGIC, "task.max_gates": _LOGIC, "task.output": _LOGIC,
+    "task.activation": _RETINA,
     "task.init_density": _RETINA, "variation.mutation_rate": _LOGIC,
     "variation.position_mutation_rate": _LOGIC, "variation.add_connection_rate": _RETINA,
     "variation.delete_connection_rate": _RETINA, "variation.weight_mutation_scale": _RETINA,
@@ -246,6 +250,7 @@ TASK_KEYS = {
 }
 _EVOLUTION = ("evolution",)
 MODE_KEYS = {"run.population": _EVOLUTION, "run.engine": _EVOLUTION, "task.max_gates": _EVOLUTION,
+             "task.output": _EVOLUTION,
              "task.activation": _EVOLUTION, "task.init_density": _EVOLUTION}
 
 

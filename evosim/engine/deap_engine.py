@@ -154,7 +154,7 @@ def make_toolbox(task, config) -> base.Toolbox:
     toolbox.register("mate", tools.cxOnePoint)
     wiring = task.wiring_length
     toolbox.register("mutate", rewire_one_gene, gene_low=task.gene_low, gene_size=task.gene_size,
-                     stop=wiring)
+                     stop=task.rewired_length)
     toolbox.register("move", rewire_one_gene, gene_low=task.gene_low, gene_size=task.gene_size,
                      first=wiring)  # evolved gate positions (an empty range otherwise)
     n_elite = round(sel.elite_fraction * config.run.population)

@@ -23,7 +23,7 @@ def get_task(section: Any, layout: str = "line") -> LogicTask | RetinaTask | Dig
     whose genomes carry gate positions when it is ``evolved``."""
     if section.name == "logic-gates":
         return LogicTask(n_inputs=section.n_inputs, max_gates=section.max_gates,
-                         layout=layout)
+                         layout=layout, output=section.output)
     if section.name == "retina":
         return RetinaTask(activation=section.activation, init_density=section.init_density)
     if section.name == "digit-pairs":

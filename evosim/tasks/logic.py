@@ -1,7 +1,8 @@
 """NAND logic circuits (Kashtan & Alon 2005): genomes, bit-parallel evaluation, functional graphs.
 
 Genome: int16[2 * max_gates + 1]. Genes 2g and 2g + 1 are the source addresses of gate g; the last
-gene is the address of the gate that drives the output. Addresses 0 .. n_inputs - 1 are the inputs,
+gene is the address of the gate that drives the output: evolved (the default), or with
+``output = "last-gate"`` fixed at the last gate (a gene of one value, which mutation leaves alone). Addresses 0 .. n_inputs - 1 are the inputs,
 n_inputs + g is gate g. Circuits are feed-forward: gate g reads inputs or gates below g, so every gene
 has a fixed range of valid values (``gene_low`` + 0 .. ``gene_size`` - 1) and any gene-wise crossover
 keeps a genome valid. With the ``evolved`` layout of connection costs (``evosim.costs``) the
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # networkx is imported by graph() alone: runs start faster
     import networkx as nx
 
 INPUT_NAMES = "xyzwuv"
+OUTPUTS = ("evolved", "last-gate")  # what drives the output: an evolved gene, or the last gate
 INIT_STREAM = Stream.INIT_LOGIC.value
 # Streams of mutation: whether, where and to what a wiring gene changes; the moves of evolved
 # gate positions use the three streams from S_MOVE on, in the same way.
@@ -46,6 +48,7 @@ class LogicConstants(NamedTuple):
     gene_size: np.ndarray        # int64[L]
     sq_dist: np.ndarray          # float64[A, A] (unused with evolved positions)
     rewire: np.uint64            # coin threshold of variation.mutation_rate
+    rewired: int                 # genes rewiring may change: the gates' (and an evolved output)
     move: np.uint64              # coin threshold of variation.position_mutation_rate
     evaluate_copies: bool        # one word of rows: evaluating costs less than comparing
 
@@ -57,17 +60,23 @@ class LogicTask:
     directed_graph = False  # K&A record Q of the undirected circuit graph
     layouts = costs.LAYOUTS
 
-    def __init__(self, n_inputs: int = 4, max_gates: int = 12, layout: str = "line"):
+    def __init__(self, n_inputs: int = 4, max_gates: int = 12, layout: str = "line",
+                 output: str = "evolved"):
         self.n_inputs = n_inputs
         self.max_gates = max_gates
         self.layout = layout
+        self.output = output
         self.n_rows = 2**n_inputs
         self.n_words = (self.n_rows + 63) // 64
         self.wiring_length = 2 * max_gates + 1
         self.goals: GoalFamily = logic_goal_family(n_inputs)
         sources = n_inputs + np.repeat(np.arange(max_gates), 2)
-        low = [np.zeros(2 * max_gates), [n_inputs]]
-        size = [sources, [max_gates]]
+        if output not in OUTPUTS:
+            raise ValueError(f"task.output: {output!r}; allowed: {', '.join(OUTPUTS)}")
+        evolved = output == "evolved"
+        low = [np.zeros(2 * max_gates), [n_inputs if evolved else n_inputs + max_gates - 1]]
+        size = [sources, [max_gates if evolved else 1]]
+        self.rewired_length = 2 * max_gates + evolved
         if layout == "evolved":  # x in 0 .. n_inputs - 1, y in 1 .. rows, per gate
             rows = costs.position_rows(n_inputs, max_gates)
             low.append(np.tile([0, 1], max_gates))
@@ -92,7 +101,7 @@ class LogicTask:
         return LogicConstants(
             self.n_inputs, self.max_gates, costs.kernel_kind(cost.kind, cost.layout),
             self.input_words, self.row_mask, self.gene_low, self.gene_size, sq,
-            np.uint64(crng.threshold(variation.mutation_rate)),
+            np.uint64(crng.threshold(variation.mutation_rate)), self.rewired_length,
             np.uint64(crng.threshold(variation.position_mutation_rate)),
             bool(self.row_mask.size == 1))
 
@@ -341,7 +350,7 @@ def evaluate_numpy(genomes, target, c, correct, cost) -> None:
 def mutate(pop, n_fixed, key, generation, c) -> None:
     """Rewire one gene per mutated circuit; evolved gate positions move by their own rate."""
     wiring = 2 * c.n_gates + 1
-    mutate_rewire(pop, n_fixed, key, generation, c.rewire, c.gene_low, c.gene_size, 0, wiring,
+    mutate_rewire(pop, n_fixed, key, generation, c.rewire, c.gene_low, c.gene_size, 0, c.rewired,
                   S_MUT_DO)
     if pop.shape[1] > wiring:
         mutate_rewire(pop, n_fixed, key, generation, c.move, c.gene_low, c.gene_size, wiring,
@@ -351,7 +360,7 @@ def mutate(pop, n_fixed, key, generation, c) -> None:
 def mutate_numpy(pop, n_fixed, key, generation, c) -> None:
     wiring = 2 * c.n_gates + 1
     mutate_rewire_numpy(pop, n_fixed, key, generation, c.rewire, c.gene_low, c.gene_size, 0,
-                        wiring, S_MUT_DO)
+                        c.rewired, S_MUT_DO)
     if pop.shape[1] > wiring:
         mutate_rewire_numpy(pop, n_fixed, key, generation, c.move, c.gene_low, c.gene_size,
                             wiring, pop.shape[1], S_MOVE)

@@ -130,6 +130,15 @@ def test_deap_toolbox_rewires_wiring_and_moves_positions_apart():
     assert deap_engine.make_toolbox(LogicTask(), Config()).movepb == 0.0
 
 
+def test_deap_toolbox_leaves_a_last_gate_output_alone():
+    task = LogicTask(output="last-gate")
+    toolbox = deap_engine.make_toolbox(task, Config())
+    random.seed(3)
+    for genome in task.random_genomes(300, np.uint64(5)):
+        rewired = np.array(toolbox.mutate(list(genome))[0])
+        assert (rewired != genome).sum() == 1 and rewired[-1] == genome[-1] == 15
+
+
 def test_any_deap_selection_operator_can_drive_the_run():
     task = LogicTask()
     config = Config().replace(**{"run.generations": 30, "run.population": 50,

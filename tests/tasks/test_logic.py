@@ -68,6 +68,25 @@ def test_random_genomes_respect_feed_forward_ranges():
     assert np.array_equal(task.random_genomes(5, np.uint64(7)), genomes[:5])
 
 
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_a_last_gate_output_is_fixed_and_mutation_rewires_only_gates(backend):
+    """task.output = last-gate: the output gene has the one value n_inputs + max_gates - 1,
+    and each mutated circuit changes exactly one gate input (never the output)."""
+    from evosim.config import Config
+
+    task = LogicTask(4, 12, output="last-gate")
+    genomes = task.random_genomes(2000, np.uint64(3))
+    assert (genomes[:, 24] == 15).all() and task.genome_problem(genomes) is None
+    assert "gene 24" in task.genome_problem(np.where(np.arange(25) == 24, 14, genomes[:1]))
+    config = Config().replace(**{"variation.mutation_rate": 1.0})
+    constants = task.kernel_constants(config.variation, config.cost)
+    mutated = genomes.copy()
+    task.kernels(backend, constants).mutate(mutated, 0, np.uint64(9), 4, constants)
+    changed = mutated != genomes
+    assert (changed.sum(axis=1) == 1).all() and not changed[:, 24].any()
+    assert task.genome_problem(mutated) is None
+
+
 def test_evolved_layout_genomes_carry_gate_positions_for_the_drawing():
     task = LogicTask(layout="evolved")
     genome = np.concatenate([MODULAR_G1_GENOME, np.tile([3, 2], 12)]).astype(np.int16)

@@ -53,6 +53,11 @@ class TaskSection:
     output: str = _choice("evolved", "evolved", "last-gate",
                           doc="logic-gates: what drives the output, an evolved address gene "
                               "(Kashtan et al. 2007 SI) or the last gate")
+    feedback: bool = _num(False, doc="logic-gates: recurrent circuits, a gate may read any gate "
+                                     "(run as a clocked circuit: all gates from 0, updated "
+                                     "together task.steps times, the output read at the last)")
+    steps: int = _num(0, 0, 10000, "logic-gates with feedback: synchronous updates (0: "
+                                   "max_gates, after which every feed-forward circuit has settled)")
     activation: str = _choice("threshold", "threshold", "tanh",
                               doc="retina: threshold (K&A) or tanh(20 x) (Clune et al.)")
     init_density: float = _num(0.5, 0.0, 1.0, "retina: fraction of connections present at start")
@@ -240,6 +245,7 @@ SECTION_MODES = {"selection": ("evolution",), "variation": ("evolution",),
 _LOGIC, _RETINA, _DIGITS = ("logic-gates",), ("retina",), ("digit-pairs",)
 TASK_KEYS = {
     "task.n_inputs": _LOGIC, "task.max_gates": _LOGIC, "task.output": _LOGIC,
+    "task.feedback": _LOGIC, "task.steps": _LOGIC,
     "task.activation": _RETINA,
     "task.init_density": _RETINA, "variation.mutation_rate": _LOGIC,
     "variation.position_mutation_rate": _LOGIC, "variation.add_connection_rate": _RETINA,
@@ -250,7 +256,7 @@ TASK_KEYS = {
 }
 _EVOLUTION = ("evolution",)
 MODE_KEYS = {"run.population": _EVOLUTION, "run.engine": _EVOLUTION, "task.max_gates": _EVOLUTION,
-             "task.output": _EVOLUTION,
+             "task.output": _EVOLUTION, "task.feedback": _EVOLUTION, "task.steps": _EVOLUTION,
              "task.activation": _EVOLUTION, "task.init_density": _EVOLUTION}
 
 

@@ -40,6 +40,10 @@ def files(tmp_path_factory):
 
 # (arguments, words the one line must contain); {d} is the fixture folder
 CASES = [
+    (["run", "logic-gates", "--set", "task.feedback=true", "--cost", "count"],
+     "task.feedback: recurrent circuits run without a connection cost"),
+    (["run", "logic-gates", "--set", "task.feedback=true", "--engine", "deap"],
+     "task.feedback: recurrent circuits need run.engine numba or numpy"),
     (["run", "logic-gates", "--set", "schedule.kind=vg0", "--selection", "nsga2"],
      "schedule.kind: vg0 (epochs without selection) needs selection.scheme elitist or tournament"),
     (["run", "logic-gates", "--set", "schedule.kind=vg0", "--mode", "gradient"],

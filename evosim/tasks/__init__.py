@@ -23,7 +23,8 @@ def get_task(section: Any, layout: str = "line") -> LogicTask | RetinaTask | Dig
     whose genomes carry gate positions when it is ``evolved``."""
     if section.name == "logic-gates":
         return LogicTask(n_inputs=section.n_inputs, max_gates=section.max_gates,
-                         layout=layout, output=section.output)
+                         layout=layout, output=section.output, feedback=section.feedback,
+                         steps=section.steps)
     if section.name == "retina":
         return RetinaTask(activation=section.activation, init_density=section.init_density)
     if section.name == "digit-pairs":
@@ -38,6 +39,10 @@ def check_config(config: Config) -> None:
     if config.task.name == "digit-pairs" and not gradient:
         raise ConfigError("task.name: digit-pairs is trained, not evolved; it needs run.mode = "
                           "gradient (--mode gradient)")
+    if config.task.name == "logic-gates" and config.task.feedback and not gradient and (
+            config.cost.kind != "none"):
+        raise ConfigError(f"task.feedback: recurrent circuits run without a connection cost; "
+                          f"allowed with cost.kind = {config.cost.kind}: false")
     task = get_task(config.task, config.cost.layout)
     if not gradient and config.cost.layout not in task.layouts:
         raise ConfigError(f"cost.layout: {config.cost.layout!r} is not a {config.task.name} "

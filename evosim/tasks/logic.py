@@ -5,7 +5,8 @@ gene is the address of the gate that drives the output: evolved (the default), o
 ``output = "last-gate"`` fixed at the last gate (a gene of one value, which mutation leaves alone). Addresses 0 .. n_inputs - 1 are the inputs,
 n_inputs + g is gate g. Circuits are feed-forward: gate g reads inputs or gates below g, so every gene
 has a fixed range of valid values (``gene_low`` + 0 .. ``gene_size`` - 1) and any gene-wise crossover
-keeps a genome valid. With the ``evolved`` layout of connection costs (``evosim.costs``) the
+keeps a genome valid. With ``feedback`` a gate may read any gate (``evosim.tasks.recurrent``:
+evaluated as a clocked circuit). With the ``evolved`` layout of connection costs (``evosim.costs``) the
 genome goes on with 2 * max_gates position genes, (x, y) of every gate, each over its own range too.
 
 Evaluation is bit-parallel: the truth table of every signal over all 2**n_inputs rows is packed into
@@ -23,6 +24,7 @@ from evosim import counter_rng as crng
 from evosim.bits import CARD_GATES, CARD_INPUTS, popcount64
 from evosim.counter_rng import Stream, below, bounded, draw, stream_state
 from evosim.goals import GoalFamily, input_bits, logic_goal_family
+from evosim.tasks import recurrent
 from evosim.tasks.protocol import TaskKernels
 
 if TYPE_CHECKING:  # networkx is imported by graph() alone: runs start faster
@@ -49,6 +51,7 @@ class LogicConstants(NamedTuple):
     sq_dist: np.ndarray          # float64[A, A] (unused with evolved positions)
     rewire: np.uint64            # coin threshold of variation.mutation_rate
     rewired: int                 # genes rewiring may change: the gates' (and an evolved output)
+    steps: int                   # synchronous updates of a recurrent circuit (0: feed-forward)
     move: np.uint64              # coin threshold of variation.position_mutation_rate
     evaluate_copies: bool        # one word of rows: evaluating costs less than comparing
 
@@ -61,16 +64,19 @@ class LogicTask:
     layouts = costs.LAYOUTS
 
     def __init__(self, n_inputs: int = 4, max_gates: int = 12, layout: str = "line",
-                 output: str = "evolved"):
+                 output: str = "evolved", feedback: bool = False, steps: int = 0):
         self.n_inputs = n_inputs
         self.max_gates = max_gates
         self.layout = layout
         self.output = output
+        self.feedback = feedback
+        self.steps = (steps or max_gates) if feedback else 0  # max_gates: any DAG settles
         self.n_rows = 2**n_inputs
         self.n_words = (self.n_rows + 63) // 64
         self.wiring_length = 2 * max_gates + 1
         self.goals: GoalFamily = logic_goal_family(n_inputs)
-        sources = n_inputs + np.repeat(np.arange(max_gates), 2)
+        sources = np.full(2 * max_gates, n_inputs + max_gates) if feedback else \
+            n_inputs + np.repeat(np.arange(max_gates), 2)
         if output not in OUTPUTS:
             raise ValueError(f"task.output: {output!r}; allowed: {', '.join(OUTPUTS)}")
         evolved = output == "evolved"
@@ -101,7 +107,7 @@ class LogicTask:
         return LogicConstants(
             self.n_inputs, self.max_gates, costs.kernel_kind(cost.kind, cost.layout),
             self.input_words, self.row_mask, self.gene_low, self.gene_size, sq,
-            np.uint64(crng.threshold(variation.mutation_rate)), self.rewired_length,
+            np.uint64(crng.threshold(variation.mutation_rate)), self.rewired_length, self.steps,
             np.uint64(crng.threshold(variation.position_mutation_rate)),
             bool(self.row_mask.size == 1))
 
@@ -111,9 +117,13 @@ class LogicTask:
         cost, circuits of one word of rows and at most 64 gates take the fused pass; the card's
         circuits without a cost take its constant-size pass (a run compiles only the evaluation
         it uses: a first run's compiling is most of its time)."""
+        c = constants
+        if c.steps:
+            return (TaskKernels("logic-gates-recurrent", recurrent.evaluate_recurrent, mutate)
+                    if backend == "numba" else
+                    TaskKernels("logic-gates", recurrent.evaluate_recurrent_numpy, mutate_numpy))
         if backend == "numpy":
             return TaskKernels("logic-gates", evaluate_numpy, mutate_numpy)
-        c = constants
         if c.cost_kind != costs.NONE and c.row_mask.size == 1 and c.n_gates <= 64:
             return TaskKernels("logic-gates-fused", evaluate_fused, mutate)
         if c.cost_kind == costs.NONE and (c.n_inputs, c.n_gates) == (CARD_INPUTS, CARD_GATES):
@@ -154,8 +164,13 @@ class LogicTask:
     def performance(self, genomes: np.ndarray, target_words: np.ndarray) -> np.ndarray:
         """Fraction of rows each circuit gets right (the card's fitness)."""
         correct = np.empty(len(genomes), dtype=np.int64)
-        count_correct(genomes, self.n_inputs, self.max_gates, self.input_words, target_words,
-                      self.row_mask, correct)
+        if self.feedback:
+            recurrent.count_correct_recurrent(genomes, self.n_inputs, self.max_gates, self.steps,
+                                              self.input_words, target_words, self.row_mask,
+                                              correct)
+        else:
+            count_correct(genomes, self.n_inputs, self.max_gates, self.input_words,
+                          target_words, self.row_mask, correct)
         return correct / self.n_rows
 
     def functional_network(self, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,6 +185,8 @@ class LogicTask:
             int64[m, 2]: (source address, gate address) of each distinct wire into those gates.
         """
         wiring = np.asarray(genome, dtype=np.int64)[:self.wiring_length]
+        if self.feedback:
+            return recurrent.functional_network_recurrent(wiring, self.n_inputs)
         return functional_network(wiring, self.n_inputs)
 
     def adjacency(self, genome: np.ndarray, directed: bool = False) -> np.ndarray:
@@ -186,18 +203,15 @@ class LogicTask:
         import networkx as nx
 
         g = nx.DiGraph()
-        layer: dict[int, int] = {}
-        for node in nodes:  # addresses ascend, so sources come before the gates that read them
+        layer = _layers(nodes, edges, self.n_inputs)
+        for node in nodes:
             node = int(node)
             if node < self.n_inputs:
-                layer[node] = 0
                 label = INPUT_NAMES[node] if self.n_inputs <= len(INPUT_NAMES) else f"in{node}"
                 g.add_node(node, kind="input", layer=0, label=label)
             else:
-                gate = node - self.n_inputs
-                layer[node] = 1 + max(layer[int(s)] for s in genome[2 * gate: 2 * gate + 2])
                 g.add_node(node, kind="output" if node == out else "gate", layer=layer[node],
-                           label=f"g{gate}")
+                           label=f"g{node - self.n_inputs}")
         g.add_edges_from((int(a), int(b)) for a, b in edges)
         if self.layout == "evolved":
             xy = costs.positions("evolved", self.n_inputs, self.max_gates, genome)
@@ -208,6 +222,20 @@ class LogicTask:
                 for i, n in enumerate(members):
                     g.nodes[n]["position"] = (x + 0.3 * (i - (len(members) - 1) / 2), y)
         return g
+
+
+def _layers(nodes: np.ndarray, edges: np.ndarray, n_inputs: int) -> dict[int, int]:
+    """The drawing's layer of each node: inputs 0, a gate one more than its deepest source
+    (feed-forward), or, along loops, than the deepest source already placed (nodes in address
+    order; a gate with no placed source goes to layer 1)."""
+    sources: dict[int, list[int]] = {}
+    for a, b in edges:
+        sources.setdefault(int(b), []).append(int(a))
+    layer: dict[int, int] = {}
+    for node in map(int, nodes):
+        placed = [layer[s] for s in sources.get(node, []) if s in layer]
+        layer[node] = 0 if node < n_inputs else 1 + max(placed, default=0)
+    return layer
 
 
 def edges_to_adjacency(nodes: np.ndarray, edges: np.ndarray, directed: bool) -> np.ndarray:

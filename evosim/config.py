@@ -61,6 +61,9 @@ class TaskSection:
     activation: str = _choice("threshold", "threshold", "tanh",
                               doc="retina: threshold (K&A) or tanh(20 x) (Clune et al.)")
     init_density: float = _num(0.5, 0.0, 1.0, "retina: fraction of connections present at start")
+    zero_output: str = _choice("no", "no", "wrong",
+                               doc="retina: an output of exactly 0 means no, or is wrong for "
+                                   "either answer (Clune lab code, for tanh)")
 
 
 @dataclass(frozen=True)
@@ -247,7 +250,7 @@ TASK_KEYS = {
     "task.n_inputs": _LOGIC, "task.max_gates": _LOGIC, "task.output": _LOGIC,
     "task.feedback": _LOGIC, "task.steps": _LOGIC,
     "task.activation": _RETINA,
-    "task.init_density": _RETINA, "variation.mutation_rate": _LOGIC,
+    "task.init_density": _RETINA, "task.zero_output": _RETINA, "variation.mutation_rate": _LOGIC,
     "variation.position_mutation_rate": _LOGIC, "variation.add_connection_rate": _RETINA,
     "variation.delete_connection_rate": _RETINA, "variation.weight_mutation_scale": _RETINA,
     "variation.bias_mutation_rate": _RETINA, "gradient.test_fraction": _DIGITS,
@@ -257,7 +260,8 @@ TASK_KEYS = {
 _EVOLUTION = ("evolution",)
 MODE_KEYS = {"run.population": _EVOLUTION, "run.engine": _EVOLUTION, "task.max_gates": _EVOLUTION,
              "task.output": _EVOLUTION, "task.feedback": _EVOLUTION, "task.steps": _EVOLUTION,
-             "task.activation": _EVOLUTION, "task.init_density": _EVOLUTION}
+             "task.activation": _EVOLUTION, "task.init_density": _EVOLUTION,
+             "task.zero_output": _EVOLUTION}
 
 
 def applicable(config: Config) -> dict[str, dict[str, Any]]:

@@ -26,7 +26,8 @@ def get_task(section: Any, layout: str = "line") -> LogicTask | RetinaTask | Dig
                          layout=layout, output=section.output, feedback=section.feedback,
                          steps=section.steps)
     if section.name == "retina":
-        return RetinaTask(activation=section.activation, init_density=section.init_density)
+        return RetinaTask(activation=section.activation, init_density=section.init_density,
+                          zero_output=section.zero_output)
     if section.name == "digit-pairs":
         return DigitPairsTask()
     raise ValueError(f"task.name: unknown task {section.name!r}; allowed: {', '.join(TASKS)}")

@@ -92,26 +92,45 @@ def test_tanh_of_integer_sums_is_exactly_their_sign():
     assert np.array_equal(np.tanh(20.0 * h), np.sign(h).astype(float))
 
 
+def _plain_output(task, genome, p, activation):
+    """Oracle: the output neuron's sum for pattern p, one layer at a time by hand."""
+    act = task.patterns[:, p].astype(int)
+    for layer in range(4):
+        n_in, n_out = task.layers[layer], task.layers[layer + 1]
+        w = genome[W_START[layer]: W_START[layer + 1]].reshape(n_in, n_out)
+        h = act @ w + genome[B_START[layer]: B_START[layer + 1]]
+        act = h if layer == 3 else (np.where(h > 0, 1, -1) if activation == 0 else np.sign(h))
+    return int(act[0])
+
+
+@pytest.mark.parametrize("zero_output", ["no", "wrong"])
 @pytest.mark.parametrize("activation", [0, 1])
-def test_numba_evaluation_equals_a_numpy_forward_pass(activation):
-    task = RetinaTask(["threshold", "tanh"][activation])
+def test_numba_evaluation_equals_a_numpy_forward_pass(activation, zero_output):
+    task = RetinaTask(["threshold", "tanh"][activation], zero_output=zero_output)
     genomes = task.random_genomes(200, np.uint64(5))
     target = np.random.default_rng(0).integers(0, 2, 256).astype(np.uint8)
     words = task.pack(target)[0]
-    expected = retina_correct_numpy(genomes, task.patterns, task.layers, activation, words)
+    wrong = zero_output == "wrong"
+    expected = retina_correct_numpy(genomes, task.patterns, task.layers, activation, wrong, words)
     assert np.array_equal(task.performance(genomes, words) * 256, expected)
     # and the NumPy pass against a plain per-pattern loop, for a few networks
-    for genome in genomes[:3]:
+    for genome, right in zip(genomes[:4], expected[:4]):
+        sums = np.array([_plain_output(task, genome, p, activation) for p in range(256)])
         answers = forward_numpy(genome[None], task.patterns, task.layers, activation)[0]
-        for p in range(0, 256, 37):
-            act = task.patterns[:, p].astype(int)
-            for layer in range(4):
-                n_in, n_out = task.layers[layer], task.layers[layer + 1]
-                w = genome[W_START[layer]: W_START[layer + 1]].reshape(n_in, n_out)
-                h = act @ w + genome[B_START[layer]: B_START[layer + 1]]
-                act = h if layer == 3 else (np.where(h > 0, 1, -1) if activation == 0
-                                            else np.sign(h))
-            assert answers[p] == (act[0] > 0)
+        assert np.array_equal(answers, sums > 0)
+        by_hand = ((sums > 0) == target) & ((sums != 0) if wrong else True)
+        assert right == by_hand.sum()
+
+
+def test_an_output_of_zero_is_no_or_wrong_for_either_answer():
+    """A network with no weights outputs its bias, 0: "no" is right where the target says no,
+    and under zero_output = wrong no pattern is right."""
+    genome = np.zeros((1, 121), dtype=np.int16)
+    for zero_output, right in (("no", 256 - 40), ("wrong", 0)):
+        task = RetinaTask("tanh", zero_output=zero_output)
+        target = np.zeros(256, dtype=np.uint8)
+        target[:40] = 1
+        assert task.performance(genome, task.pack(target)[0])[0] * 256 == right
 
 
 def test_mutation_kernels_agree_and_respect_the_value_sets():

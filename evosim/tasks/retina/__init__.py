@@ -6,7 +6,9 @@ right half. Layers 8-8-4-2-1, connections only between adjacent layers, integer 
 the weighted sum is > 0, else -1) or ``tanh`` (Clune: tanh(20 x)); with integer weights, biases
 and inputs every weighted sum is an integer, and tanh(20 x) of an integer is exactly -1, 0 or +1
 in float64, so both activations run in exact integer arithmetic. The network says "yes" when the
-output neuron's weighted sum is > 0. Performance = 1 - errors / 256.
+output neuron's weighted sum is > 0; a sum of exactly 0 means "no" (``zero_output = "no"``), or as
+in Clune lab code is wrong for either answer (``"wrong"``: under tanh, tanh(20 * 0) = 0 is no
+answer). Performance = 1 - errors / 256.
 
 Genome: int16[121]: the weight matrices W0 (8x8), W1 (8x4), W2 (4x2), W3 (2x1) row-major (W[i, k]
 connects neuron i of a layer to neuron k of the next), then the 15 biases of layers 1-4.
@@ -40,6 +42,7 @@ if TYPE_CHECKING:  # networkx is imported by graph() alone: runs start faster
 LEFT_OBJECTS = (15, 7, 5, 13, 1, 11, 4, 14)     # 4-bit values of the left half (Clune lab code)
 RIGHT_OBJECTS = (15, 14, 10, 11, 8, 13, 2, 7)   # mirror images: the right-half objects
 ACTIVATIONS = ("threshold", "tanh")
+ZERO_OUTPUTS = ("no", "wrong")  # what an output of exactly 0 answers
 INIT_STREAM = Stream.INIT_RETINA.value
 
 
@@ -49,6 +52,7 @@ class RetinaConstants(NamedTuple):
     patterns: np.ndarray         # int16[8, 256] of +-1
     layers: np.ndarray           # int64[5]
     activation: int              # index in ACTIVATIONS
+    zero_wrong: bool             # an output of exactly 0 is wrong for either answer
     cost_kind: int               # 0 none, 1 count, 2 length
     sq_dist: np.ndarray          # float64[23, 23]
     add: np.uint64               # coin thresholds of the add, delete and bias mutations
@@ -98,10 +102,14 @@ class RetinaTask:
     directed_graph = True  # Clune et al. record directed (Leicht-Newman) Q
     layouts = ("layered",)
 
-    def __init__(self, activation: str = "threshold", init_density: float = 0.5):
+    def __init__(self, activation: str = "threshold", init_density: float = 0.5,
+                 zero_output: str = "no"):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation {activation!r}; allowed: {', '.join(ACTIVATIONS)}")
+        if zero_output not in ZERO_OUTPUTS:
+            raise ValueError(f"zero_output {zero_output!r}; allowed: {', '.join(ZERO_OUTPUTS)}")
         self.activation = activation
+        self.zero_output = zero_output
         self.init_density = init_density
         self.layers = LAYERS
         self.n_inputs = int(LAYERS[0])
@@ -127,7 +135,7 @@ class RetinaTask:
             raise ValueError(f"{cost.layout!r} is not a retina layout; allowed: layered")
         return RetinaConstants(
             self.patterns, self.layers, ACTIVATIONS.index(self.activation),
-            costs.COST_KINDS.index(cost.kind), costs.squared_distances(self.positions()),
+            self.zero_output == "wrong", costs.COST_KINDS.index(cost.kind), costs.squared_distances(self.positions()),
             np.uint64(crng.threshold(variation.add_connection_rate)),
             np.uint64(crng.threshold(variation.delete_connection_rate)),
             np.uint64(crng.threshold(variation.bias_mutation_rate)),
@@ -178,7 +186,7 @@ class RetinaTask:
     def performance(self, genomes: np.ndarray, target_words: np.ndarray) -> np.ndarray:
         correct = np.empty(len(genomes), dtype=np.int64)
         retina_correct(genomes, self.patterns, self.layers, ACTIVATIONS.index(self.activation),
-                       target_words, correct)
+                       self.zero_output == "wrong", target_words, correct)
         return correct / self.n_rows
 
     def outputs(self, genome: np.ndarray) -> np.ndarray:

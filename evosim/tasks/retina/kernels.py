@@ -17,10 +17,12 @@ S_WEIGHT_DIR, S_BIAS_DIR = S_WEIGHT + 1, S_BIAS + 1
 
 
 @njit(cache=True)
-def retina_correct(genomes, patterns, layers, activation, target_words, out) -> None:
+def retina_correct(genomes, patterns, layers, activation, zero_wrong, target_words,
+                   out) -> None:
     """out[i] = patterns network i classifies as the target says (all 256, in int16: every sum
-    is at most 8 * 2 + 2 in size). Each neuron sums into one contiguous buffer, which the
-    compiler vectorises over the 256 patterns."""
+    is at most 8 * 2 + 2 in size); an output of exactly 0 means "no", or with ``zero_wrong`` is
+    wrong for either answer. Each neuron sums into one contiguous buffer, which the compiler
+    vectorises over the 256 patterns."""
     n_rows = patterns.shape[1]
     widest = layers.max()
     act = np.empty((widest, n_rows), dtype=np.int16)
@@ -61,11 +63,13 @@ def retina_correct(genomes, patterns, layers, activation, target_words, out) -> 
                     act[k, p] = nxt[k, p]
         total = 0
         for word in range(target_words.size):
-            bits = np.uint64(0)
+            bits, zeros = np.uint64(0), np.uint64(0)
             for j in range(64):
                 if act[0, word * 64 + j] > 0:
                     bits |= np.uint64(1) << np.uint64(j)
-            total += popcount64(~(bits ^ target_words[word]))
+                elif zero_wrong and act[0, word * 64 + j] == 0:
+                    zeros |= np.uint64(1) << np.uint64(j)
+            total += popcount64(~(bits ^ target_words[word]) & ~zeros)
         out[g] = total
 
 
@@ -198,7 +202,7 @@ def retina_costs(genomes, layers, kind, sq_dist, out) -> None:
 
 @njit(cache=True)
 def evaluate(genomes, target, c, correct, cost) -> None:
-    retina_correct(genomes, c.patterns, c.layers, c.activation, target, correct)
+    retina_correct(genomes, c.patterns, c.layers, c.activation, c.zero_wrong, target, correct)
     retina_costs(genomes, c.layers, c.cost_kind, c.sq_dist, cost)
 
 

@@ -10,8 +10,9 @@ from evosim.tasks.retina.kernels import (S_ADD_DO, S_ADD_VAL, S_ADD_WHICH, S_BIA
 from evosim.tasks.retina.layout import BIAS_MAX, BIAS_MIN, WEIGHT_VALUES, layer_offsets
 
 
-def forward_numpy(genomes, patterns, layers, activation) -> np.ndarray:
-    """uint8[N, 256]: the answers of every network, with matrix products (the NumPy reference)."""
+def output_sums_numpy(genomes, patterns, layers, activation) -> np.ndarray:
+    """int64[N, 256]: the output neuron's weighted sum of every network for every pattern, with
+    matrix products (the NumPy reference)."""
     w_start, b_start, _ = layer_offsets(layers)
     genomes = np.asarray(genomes, dtype=np.int64)
     act = np.broadcast_to(patterns.T, (len(genomes), *patterns.T.shape)).astype(np.int64)
@@ -23,13 +24,22 @@ def forward_numpy(genomes, patterns, layers, activation) -> np.ndarray:
         if layer < len(layers) - 2:
             h = np.where(h > 0, 1, -1) if activation == 0 else np.sign(h)
         act = h
-    return (act[:, :, 0] > 0).astype(np.uint8)
+    return act[:, :, 0]
 
 
-def retina_correct_numpy(genomes, patterns, layers, activation, target_words) -> np.ndarray:
-    answers = forward_numpy(genomes, patterns, layers, activation)
-    targets = np.unpackbits(target_words.view(np.uint8), bitorder="little")[: answers.shape[1]]
-    return (answers == targets).sum(axis=1).astype(np.int64)
+def forward_numpy(genomes, patterns, layers, activation) -> np.ndarray:
+    """uint8[N, 256]: the answers of every network (1: yes, an output sum above 0)."""
+    return (output_sums_numpy(genomes, patterns, layers, activation) > 0).astype(np.uint8)
+
+
+def retina_correct_numpy(genomes, patterns, layers, activation, zero_wrong,
+                         target_words) -> np.ndarray:
+    sums = output_sums_numpy(genomes, patterns, layers, activation)
+    targets = np.unpackbits(target_words.view(np.uint8), bitorder="little")[: sums.shape[1]]
+    right = (sums > 0) == targets
+    if zero_wrong:
+        right &= sums != 0
+    return right.sum(axis=1).astype(np.int64)
 
 
 def mutate_retina_numpy(pop, n_fixed, key, generation, add_th, del_th, weight_scale, bias_th,
@@ -98,7 +108,8 @@ def retina_costs_numpy(genomes, layers, kind, sq_dist) -> np.ndarray:
 
 
 def evaluate_numpy(genomes, target, c, correct, cost) -> None:
-    correct[:] = retina_correct_numpy(genomes, c.patterns, c.layers, c.activation, target)
+    correct[:] = retina_correct_numpy(genomes, c.patterns, c.layers, c.activation, c.zero_wrong,
+                                      target)
     cost[:] = retina_costs_numpy(genomes, c.layers, c.cost_kind, c.sq_dist)
 
 

@@ -40,7 +40,8 @@ _FLAGS = [
     ("--cost-p", "cost.p", dict(type=float, help="nsga2: probability the cost counts in a "
                                                  "comparison.")),
     ("--cost-weight", "cost.weight", dict(type=float, help="Penalty: fitness - weight * cost.")),
-    ("--layout", "cost.layout", dict(type=click.Choice(["line", "grid", "evolved", "layered"]),
+    ("--layout", "cost.layout", dict(type=click.Choice(["line", "grid", "evolved", "layered",
+                                                          "optimal"]),
                                      help="Node positions for --cost length (evolved: gate "
                                           "positions are genes).")),
 ]

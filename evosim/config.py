@@ -120,10 +120,12 @@ class CostSection:
                                          "(elitist and tournament schemes)")
     p: float = _num(0.25, 0.0, 1.0, "nsga2: probability that cost counts in a comparison "
                                      "(Clune et al. 2013: 0.25; used to 1/256)")
-    layout: str = _choice("line", "line", "grid", "evolved", "layered",
+    layout: str = _choice("line", "line", "grid", "evolved", "layered", "optimal",
                           doc="node positions for kind = length: logic-gates: addresses on a line "
                               "or a grid, or gate positions that evolve with the genome (in the "
-                              "grid's box); retina: layered")
+                              "grid's box); retina: layered, or optimal (hidden neurons at the x "
+                              "positions that minimise each network's summed squared length, "
+                              "as Clune lab code's compute_optimal_length)")
 
 
 @dataclass(frozen=True)

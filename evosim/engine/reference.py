@@ -18,7 +18,8 @@ def best_of(correct, cost) -> int:
 
 def record(b, best, genomes, correct, cost, out) -> None:
     out.score_best[b], out.score_sum[b] = correct[best], correct.sum()
-    out.cost_best[b], out.cost_sum[b] = cost[best], cost.sum()
+    # summed in index order, as the kernel's loop does (NumPy's pairwise sum rounds otherwise)
+    out.cost_best[b], out.cost_sum[b] = cost[best], np.cumsum(cost)[-1] if cost.size else 0.0
     out.best_genomes[b] = genomes[best]
 
 

@@ -27,7 +27,7 @@ def get_task(section: Any, layout: str = "line") -> LogicTask | RetinaTask | Dig
                          steps=section.steps)
     if section.name == "retina":
         return RetinaTask(activation=section.activation, init_density=section.init_density,
-                          zero_output=section.zero_output)
+                          zero_output=section.zero_output, layout=layout)
     if section.name == "digit-pairs":
         return DigitPairsTask()
     raise ValueError(f"task.name: unknown task {section.name!r}; allowed: {', '.join(TASKS)}")

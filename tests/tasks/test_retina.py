@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from evosim.config import Config
+
 from evosim import counter_rng as crng
 from evosim.modularity import max_q
 from evosim.tasks.retina import (LEFT_OBJECTS, RIGHT_OBJECTS, RetinaTask, forward_numpy,
@@ -160,11 +162,59 @@ def test_cost_kernels_agree_and_count_functional_connections(kind):
     sq = ((xy[:, None] - xy[None]) ** 2).sum(axis=2)
     genomes = np.concatenate([task.random_genomes(100, np.uint64(1)), modular_network()[None]])
     out = np.empty(len(genomes))
-    retina_costs(genomes, task.layers, kind, sq, out)
-    assert np.array_equal(out, retina_costs_numpy(genomes, task.layers, kind, sq))
+    retina_costs(genomes, task.layers, kind, sq, False, xy[:, 0].copy(), out)
+    assert np.array_equal(out, retina_costs_numpy(genomes, task.layers, kind, sq, False,
+                                                  xy[:, 0]))
     for genome, cost in zip(genomes, out):
         _, edges = task.functional_network(genome)
         expected = len(edges) if kind == 1 else sum(sq[a, b] for a, b in edges)
         assert cost == expected
     if kind == 1:  # per detector: 8 wires into layer 1, 6 into layer 2, 2 into layer 3
         assert out[-1] == 2 * (8 + 6 + 2) + 2
+
+
+def _least_squares_length(task, genome):
+    """Oracle: the optimal placement by scipy's least squares over the hidden neurons' x, the
+    inputs and the output fixed, each connection one residual x_a - x_b (y differs by 1)."""
+    from scipy.optimize import lsq_linear
+
+    xy = task.positions()
+    _, edges = task.functional_network(genome)
+    free = sorted({int(v) for e in edges for v in e if 8 <= v < 22})
+    col = {v: i for i, v in enumerate(free)}
+    a = np.zeros((len(edges), len(free)))
+    b = np.zeros(len(edges))
+    for row, (u, v) in enumerate(edges):
+        for node, sign in ((u, 1.0), (v, -1.0)):
+            if node in col:
+                a[row, col[node]] += sign
+            else:
+                b[row] -= sign * xy[node, 0]
+    dx = a @ lsq_linear(a, b, tol=1e-12).x - b if free else -b
+    return float((dx ** 2).sum() + len(edges))
+
+
+def test_optimal_placement_is_the_least_squares_one_and_never_above_the_fixed_layout():
+    layered, optimal = RetinaTask(), RetinaTask(layout="optimal")
+    config = Config().replace(**{"task.name": "retina", "cost.kind": "length",
+                                 "cost.layout": "optimal"})
+    constants = optimal.kernel_constants(config.variation, config.cost)
+    fixed_constants = layered.kernel_constants(config.variation,
+                                               config.replace(**{"cost.layout": "layered"}).cost)
+    genomes = np.concatenate([optimal.random_genomes(60, np.uint64(2)), modular_network()[None]])
+    cost, fixed = np.empty(len(genomes)), np.empty(len(genomes))
+    correct = np.empty(len(genomes), dtype=np.int64)
+    target = optimal.pack(optimal.goals.target("and"))[0]
+    optimal.kernels("numba", constants).evaluate(genomes, target, constants, correct, cost)
+    layered.kernels("numba", fixed_constants).evaluate(genomes, target, fixed_constants, correct,
+                                                       fixed)
+    numpy_cost = np.empty(len(genomes))
+    optimal.kernels("numpy", constants).evaluate(genomes, target, constants, correct, numpy_cost)
+    assert np.array_equal(cost, numpy_cost)  # bit for bit
+    for genome, c in zip(genomes, cost):
+        assert c == pytest.approx(_least_squares_length(optimal, genome), abs=1e-9)
+    assert (cost <= fixed + 1e-12).all() and (cost < fixed - 1e-9).any()
+    # the drawing places the hidden neurons where the cost was measured
+    xy = optimal.positions(genomes[0])
+    _, edges = optimal.functional_network(genomes[0])
+    assert sum(((xy[a] - xy[b]) ** 2).sum() for a, b in edges) == pytest.approx(cost[0])

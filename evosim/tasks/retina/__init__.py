@@ -29,7 +29,7 @@ from evosim.counter_rng import Stream
 from evosim.goals import BINARY_FUNCTIONS, GoalFamily, input_bits
 from evosim.tasks.protocol import TaskKernels
 from evosim.tasks.retina.kernels import (evaluate, functional_network, mutate,  # noqa: F401
-                                         mutate_retina, retina_correct, retina_costs)
+                                         mutate_retina, optimal_x, retina_correct, retina_costs)
 from evosim.tasks.retina.layout import (BIAS_MAX, BIAS_MIN, LAYERS, WEIGHT_VALUES,  # noqa: F401
                                         layer_offsets)
 from evosim.tasks.retina.reference import (evaluate_numpy, forward_numpy,  # noqa: F401
@@ -54,7 +54,9 @@ class RetinaConstants(NamedTuple):
     activation: int              # index in ACTIVATIONS
     zero_wrong: bool             # an output of exactly 0 is wrong for either answer
     cost_kind: int               # 0 none, 1 count, 2 length
-    sq_dist: np.ndarray          # float64[23, 23]
+    sq_dist: np.ndarray          # float64[23, 23]: squared distances of the fixed layout
+    optimal: bool                # the length cost with hidden neurons placed optimally
+    x_fixed: np.ndarray          # float64[23]: x of every node in the fixed layout
     add: np.uint64               # coin thresholds of the add, delete and bias mutations
     delete: np.uint64
     bias: np.uint64
@@ -100,16 +102,17 @@ class RetinaTask:
 
     name = "retina"
     directed_graph = True  # Clune et al. record directed (Leicht-Newman) Q
-    layouts = ("layered",)
+    layouts = ("layered", "optimal")  # optimal: hidden neurons where the wiring is shortest
 
     def __init__(self, activation: str = "threshold", init_density: float = 0.5,
-                 zero_output: str = "no"):
+                 zero_output: str = "no", layout: str = "layered"):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation {activation!r}; allowed: {', '.join(ACTIVATIONS)}")
         if zero_output not in ZERO_OUTPUTS:
             raise ValueError(f"zero_output {zero_output!r}; allowed: {', '.join(ZERO_OUTPUTS)}")
         self.activation = activation
         self.zero_output = zero_output
+        self.layout = layout
         self.init_density = init_density
         self.layers = LAYERS
         self.n_inputs = int(LAYERS[0])
@@ -132,10 +135,13 @@ class RetinaTask:
     def kernel_constants(self, variation, cost) -> RetinaConstants:
         """The kernels' constants from the [variation] and [cost] sections."""
         if cost.layout not in self.layouts:
-            raise ValueError(f"{cost.layout!r} is not a retina layout; allowed: layered")
+            raise ValueError(f"{cost.layout!r} is not a retina layout; allowed: "
+                             f"{', '.join(self.layouts)}")
+        xy = self.positions()
         return RetinaConstants(
             self.patterns, self.layers, ACTIVATIONS.index(self.activation),
-            self.zero_output == "wrong", costs.COST_KINDS.index(cost.kind), costs.squared_distances(self.positions()),
+            self.zero_output == "wrong", costs.COST_KINDS.index(cost.kind),
+            costs.squared_distances(xy), cost.layout == "optimal", xy[:, 0].copy(),
             np.uint64(crng.threshold(variation.add_connection_rate)),
             np.uint64(crng.threshold(variation.delete_connection_rate)),
             np.uint64(crng.threshold(variation.bias_mutation_rate)),
@@ -213,18 +219,24 @@ class RetinaTask:
         nodes, edges = self.functional_network(genome)
         return edges_to_adjacency(nodes, edges, directed)
 
-    def positions(self) -> np.ndarray:
-        """float64[23, 2]: node positions, layer l at y = l, centred rows with unit spacing."""
+    def positions(self, genome: np.ndarray | None = None) -> np.ndarray:
+        """float64[23, 2]: node positions, layer l at y = l, centred rows with unit spacing; with
+        the optimal layout and a ``genome``, its hidden neurons where its functional network's
+        summed squared length is least (``kernels.optimal_x``)."""
         xy = []
         for layer, size in enumerate(self.layers):
             xy += [(k - (size - 1) / 2, float(layer)) for k in range(size)]
-        return np.array(xy)
+        xy = np.array(xy)
+        if self.layout == "optimal" and genome is not None:
+            _, edges = self.functional_network(genome)
+            xy[:, 0] = optimal_x(edges, self.layers, xy[:, 0].copy())
+        return xy
 
     def graph(self, genome: np.ndarray) -> nx.DiGraph:
         genome = np.asarray(genome, dtype=np.int64)
         nodes, edges = self.functional_network(genome)
         layer_of = np.searchsorted(self.node_start, np.arange(self.n_nodes), side="right") - 1
-        xy = self.positions()
+        xy = self.positions(genome)
         import networkx as nx
 
         g = nx.DiGraph()

@@ -186,24 +186,72 @@ def _weight_index(value) -> int:
 
 
 @njit(cache=True)
-def retina_costs(genomes, layers, kind, sq_dist, out) -> None:
+def retina_costs(genomes, layers, kind, sq_dist, optimal, x_fixed, out) -> None:
     """out[i] = connections of network i's functional part (kind 1) or their summed squared
-    lengths (kind 2); 0 for kind 0."""
+    lengths (kind 2: between the fixed positions of ``sq_dist``, or with ``optimal`` the hidden
+    neurons at the x positions that minimise the sum); 0 for kind 0."""
     for i in range(genomes.shape[0]):
         if kind == 0:
             out[i] = 0.0
             continue
         nodes, edges = functional_network(genomes[i].astype(np.int64), layers)
+        x = optimal_x(edges, layers, x_fixed) if kind == 2 and optimal else x_fixed
         total = 0.0
         for e in range(edges.shape[0]):
-            total += 1.0 if kind == 1 else sq_dist[edges[e, 0], edges[e, 1]]
+            if kind == 1:
+                total += 1.0
+            elif optimal:
+                d = x[edges[e, 0]] - x[edges[e, 1]]
+                total += d * d + 1.0  # adjacent layers are one apart in y
+            else:
+                total += sq_dist[edges[e, 0], edges[e, 1]]
         out[i] = total
+
+
+@njit(cache=True)
+def optimal_x(edges, layers, x_fixed) -> np.ndarray:
+    """x of every node with the hidden neurons where the summed squared lengths of ``edges``
+    are least (inputs and output stay at ``x_fixed``): the Laplacian system of the hidden
+    neurons, solved by Gaussian elimination in a fixed order (the NumPy twin does the same
+    operations, so both give the same bits). Hidden neurons without edges keep x_fixed."""
+    first, last = layers[0], layers.sum() - 1
+    h = last - first
+    m = np.zeros((h, h))
+    r = np.zeros(h)
+    for e in range(edges.shape[0]):
+        for side in range(2):
+            u, v = edges[e, side], edges[e, 1 - side]
+            if first <= u < last:
+                m[u - first, u - first] += 1.0
+                if first <= v < last:
+                    m[u - first, v - first] -= 1.0
+                else:
+                    r[u - first] += x_fixed[v]
+    unused = np.zeros(h, dtype=np.bool_)
+    for i in range(h):
+        if m[i, i] == 0.0:
+            unused[i] = True
+            m[i, i] = 1.0
+    for k in range(h):
+        for i in range(k + 1, h):
+            f = m[i, k] / m[k, k]
+            for j in range(k, h):
+                m[i, j] = m[i, j] - f * m[k, j]
+            r[i] = r[i] - f * r[k]
+    x = x_fixed.copy()
+    for i in range(h - 1, -1, -1):
+        acc = r[i]
+        for j in range(i + 1, h):
+            acc = acc - m[i, j] * x[first + j]
+        if not unused[i]:
+            x[first + i] = acc / m[i, i]
+    return x
 
 
 @njit(cache=True)
 def evaluate(genomes, target, c, correct, cost) -> None:
     retina_correct(genomes, c.patterns, c.layers, c.activation, c.zero_wrong, target, correct)
-    retina_costs(genomes, c.layers, c.cost_kind, c.sq_dist, cost)
+    retina_costs(genomes, c.layers, c.cost_kind, c.sq_dist, c.optimal, c.x_fixed, cost)
 
 
 @njit(cache=True)

@@ -86,11 +86,13 @@ def _nth_numpy(mask: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.argmax(np.cumsum(mask, axis=1) == (n + 1)[:, None], axis=1)
 
 
-def retina_costs_numpy(genomes, layers, kind, sq_dist) -> np.ndarray:
+def retina_costs_numpy(genomes, layers, kind, sq_dist, optimal, x_fixed) -> np.ndarray:
     """The NumPy twin of ``retina_costs``: reachability layer by layer on the whole population."""
     n = len(genomes)
     if kind == 0:
         return np.zeros(n)
+    if kind == 2 and optimal:
+        return optimal_lengths_numpy(genomes, layers, x_fixed)
     w_start, _, n_start = layer_offsets(layers)
     reached_next = np.ones((n, 1), dtype=bool)  # the output
     total = np.zeros(n)
@@ -110,9 +112,78 @@ def retina_costs_numpy(genomes, layers, kind, sq_dist) -> np.ndarray:
 def evaluate_numpy(genomes, target, c, correct, cost) -> None:
     correct[:] = retina_correct_numpy(genomes, c.patterns, c.layers, c.activation, c.zero_wrong,
                                       target)
-    cost[:] = retina_costs_numpy(genomes, c.layers, c.cost_kind, c.sq_dist)
+    cost[:] = retina_costs_numpy(genomes, c.layers, c.cost_kind, c.sq_dist, c.optimal, c.x_fixed)
 
 
 def mutate_numpy(pop, n_fixed, key, generation, c) -> None:
     mutate_retina_numpy(pop, n_fixed, key, generation, c.add, c.delete, c.weight_scale, c.bias,
                         c.n_weights)
+
+
+def functional_weights_numpy(genomes, layers) -> np.ndarray:
+    """bool[N, n_weights]: the weight genes of each network's functional part (a nonzero
+    weight into a neuron with a path to the output), by reachability back from the output."""
+    n = len(genomes)
+    w_start, _, _ = layer_offsets(layers)
+    live = np.zeros((n, int(w_start[-1])), dtype=bool)
+    reached_next = np.ones((n, 1), dtype=bool)  # the output
+    for layer in range(len(layers) - 2, -1, -1):
+        n_in, n_out = layers[layer], layers[layer + 1]
+        w = genomes[:, w_start[layer]: w_start[layer + 1]].reshape(n, n_in, n_out) != 0
+        block = w & reached_next[:, None, :]
+        live[:, w_start[layer]: w_start[layer + 1]] = block.reshape(n, -1)
+        reached_next = block.any(axis=2)
+    return live
+
+
+def weight_ends(layers) -> np.ndarray:
+    """int64[n_weights, 2]: the (source, target) node of each weight gene, in gene order."""
+    w_start, _, n_start = layer_offsets(layers)
+    ends = []
+    for layer in range(len(layers) - 1):
+        for i in range(layers[layer]):
+            for k in range(layers[layer + 1]):
+                ends.append((n_start[layer] + i, n_start[layer + 1] + k))
+    return np.array(ends, dtype=np.int64)
+
+
+def optimal_lengths_numpy(genomes, layers, x_fixed) -> np.ndarray:
+    """The twin of ``retina_costs`` with ``optimal``: the Laplacian system of every network's
+    hidden neurons built from its functional weights, eliminated in the kernel's order (the
+    same IEEE operations on every element, hence the same bits), then the lengths summed in
+    gene order."""
+    n = len(genomes)
+    live = functional_weights_numpy(genomes, layers)
+    ends = weight_ends(layers)
+    first, last = int(layers[0]), int(layers.sum()) - 1
+    h = last - first
+    m = np.zeros((n, h, h))
+    r = np.zeros((n, h))
+    for q, (a, b) in enumerate(ends):
+        on = live[:, q].astype(np.float64)
+        for u, v in ((a, b), (b, a)):
+            if first <= u < last:
+                m[:, u - first, u - first] += on
+                if first <= v < last:
+                    m[:, u - first, v - first] -= on
+                else:
+                    r[:, u - first] += on * x_fixed[v]
+    diagonal = np.arange(h)
+    unused = m[:, diagonal, diagonal] == 0.0
+    m[:, diagonal, diagonal] = np.where(unused, 1.0, m[:, diagonal, diagonal])
+    for k in range(h):
+        for i in range(k + 1, h):
+            f = m[:, i, k] / m[:, k, k]
+            m[:, i, k:] = m[:, i, k:] - f[:, None] * m[:, k, k:]
+            r[:, i] = r[:, i] - f * r[:, k]
+    x = np.tile(x_fixed, (n, 1))
+    for i in range(h - 1, -1, -1):
+        acc = r[:, i].copy()
+        for j in range(i + 1, h):
+            acc = acc - m[:, i, j] * x[:, first + j]
+        x[:, first + i] = np.where(unused[:, i], x[:, first + i], acc / m[:, i, i])
+    total = np.zeros(n)
+    for q, (a, b) in enumerate(ends):
+        d = x[:, a] - x[:, b]
+        total = total + np.where(live[:, q], d * d + 1.0, 0.0)
+    return total

@@ -110,6 +110,11 @@ class VariationSection:
     weight_mutation_scale: float = _num(2.0, 0.0, None, "retina: each weight steps with "
                                                         "probability scale / #connections")
     bias_mutation_rate: float = _num(1 / 24, 0.0, 1.0, "retina: probability per bias of a step")
+    value_mutation: str = _choice("step", "step", "sferes",
+                                  doc="retina: how a weight or bias changes: a step to a "
+                                      "neighbouring value, or as sferes does in Clune lab code "
+                                      "(a weight steps clamped at -2 and 2, a bias is redrawn "
+                                      "from -2..2, possibly to the same value)")
 
 
 @dataclass(frozen=True)
@@ -255,7 +260,7 @@ TASK_KEYS = {
     "task.init_density": _RETINA, "task.zero_output": _RETINA, "variation.mutation_rate": _LOGIC,
     "variation.position_mutation_rate": _LOGIC, "variation.add_connection_rate": _RETINA,
     "variation.delete_connection_rate": _RETINA, "variation.weight_mutation_scale": _RETINA,
-    "variation.bias_mutation_rate": _RETINA, "gradient.test_fraction": _DIGITS,
+    "variation.bias_mutation_rate": _RETINA, "variation.value_mutation": _RETINA, "gradient.test_fraction": _DIGITS,
     "gradient.n_pairs": _DIGITS, "gradient.mnist_images": _DIGITS,
     "gradient.mnist_labels": _DIGITS,
 }

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import stats
 
 from evosim.config import Config
 
@@ -135,12 +136,13 @@ def test_an_output_of_zero_is_no_or_wrong_for_either_answer():
         assert task.performance(genome, task.pack(target)[0])[0] * 256 == right
 
 
-def test_mutation_kernels_agree_and_respect_the_value_sets():
+@pytest.mark.parametrize("sferes", [False, True])
+def test_mutation_kernels_agree_and_respect_the_value_sets(sferes):
     task = RetinaTask()
     genomes = task.random_genomes(300, np.uint64(9))
     a, b = genomes.copy(), genomes.copy()
     args = (np.uint64(7), 3, crng.threshold(0.2), crng.threshold(0.2), 2.0,
-            crng.threshold(1 / 24), task.n_weights)
+            crng.threshold(1 / 24), task.n_weights, sferes)
     mutate_retina(a, 10, *args)
     mutate_retina_numpy(b, 10, *args)
     assert np.array_equal(a, b)
@@ -153,6 +155,30 @@ def test_mutation_kernels_agree_and_respect_the_value_sets():
     steps = np.abs(weights.astype(int) - genomes[:, :task.n_weights])
     both = (weights != 0) & (genomes[:, :task.n_weights] != 0)
     assert set(np.unique(steps[both])) <= {0, 1, 2}  # -1 <-> 1 is a step over the missing 0
+
+
+@pytest.mark.parametrize("backend", [mutate_retina, mutate_retina_numpy])
+def test_sferes_value_mutation_clamps_weights_and_redraws_biases(backend):
+    """Every weight and bias mutated (no adds or deletes): a weight at 2 stays there half the
+    time (a step up is clamped) and otherwise goes to 1; every other weight moves to a
+    neighbour; biases are redrawn uniformly over -2..2 whatever they were (chi-square)."""
+    task = RetinaTask()
+    genomes = task.random_genomes(2000, np.uint64(4))
+    mutated = genomes.copy()
+    backend(mutated, 0, np.uint64(8), 5, np.uint64(0), np.uint64(0), 1e9, crng.ALWAYS,
+            task.n_weights, True)
+    before, after = genomes[:, :task.n_weights], mutated[:, :task.n_weights]
+    at_two = before == 2
+    stayed = (after[at_two] == 2).mean()
+    assert 0.45 < stayed < 0.55 and set(np.unique(after[at_two])) == {1, 2}
+    inner = np.isin(before, [-1, 1])
+    assert (after[inner] != before[inner]).all()
+    assert (after[before == 0] == 0).all()
+    biases = mutated[:, task.n_weights:]
+    counts = np.array([(biases == v).sum() for v in range(-2, 3)])
+    assert stats.chisquare(counts).pvalue > 1e-3
+    was = genomes[:, task.n_weights:]
+    assert ((biases == was).mean() - 0.2) ** 2 < 0.02 ** 2  # a redraw, not a step
 
 
 @pytest.mark.parametrize("kind", [1, 2])

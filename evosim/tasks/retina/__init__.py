@@ -62,6 +62,7 @@ class RetinaConstants(NamedTuple):
     bias: np.uint64
     weight_scale: float          # expected weight steps per genome
     n_weights: int
+    sferes: bool                 # weights and biases change as Clune lab code's sferes does
     evaluate_copies: bool        # False: copies inherit their values (evaluation costs more)
 
 
@@ -145,7 +146,8 @@ class RetinaTask:
             np.uint64(crng.threshold(variation.add_connection_rate)),
             np.uint64(crng.threshold(variation.delete_connection_rate)),
             np.uint64(crng.threshold(variation.bias_mutation_rate)),
-            float(variation.weight_mutation_scale), self.n_weights, False)
+            float(variation.weight_mutation_scale), self.n_weights,
+            variation.value_mutation == "sferes", False)
 
     @staticmethod
     def kernels(backend: str, constants: RetinaConstants) -> TaskKernels:

@@ -140,10 +140,12 @@ def _step(value, low, high, up) -> int:
 
 @njit(cache=True)
 def mutate_retina(pop, n_fixed, key, generation, add_th, del_th, weight_scale, bias_th,
-                  n_weights) -> None:
+                  n_weights, sferes) -> None:
     """Per genome: add a connection (p_add), delete one (p_delete), then step each weight to a
     neighbouring value in {-2, -1, 1, 2} with probability weight_scale / #connections and each
-    bias to a neighbouring value in {-2..2} with probability p_bias."""
+    bias to a neighbouring value in {-2..2} with probability p_bias. With ``sferes`` (as Clune
+    lab code's sferes does) a weight steps up or down clamped at the ends (a step out of
+    -2 or 2 leaves it there) and a bias is redrawn uniformly from -2..2."""
     s_add = stream_state(key, generation, S_ADD_DO)
     s_add_which = stream_state(key, generation, S_ADD_WHICH)
     s_add_val = stream_state(key, generation, S_ADD_VAL)
@@ -173,11 +175,19 @@ def mutate_retina(pop, n_fixed, key, generation, add_th, del_th, weight_scale, b
                 if g[q] != 0 and below(draw(s_w, j * n_weights + q), w_th):
                     up = (draw(s_wdir, j * n_weights + q) >> np.uint64(63)) == 1
                     index = _weight_index(g[q])
-                    g[q] = WEIGHT_VALUES[_step(index, 0, 3, up)]
+                    if sferes:  # clamped: a step out of the ends does nothing
+                        index = min(index + 1, 3) if up else max(index - 1, 0)
+                    else:
+                        index = _step(index, 0, 3, up)
+                    g[q] = WEIGHT_VALUES[index]
         for q in range(n_bias):
             if below(draw(s_b, j * n_bias + q), bias_th):
-                up = (draw(s_bdir, j * n_bias + q) >> np.uint64(63)) == 1
-                g[n_weights + q] = _step(g[n_weights + q], BIAS_MIN, BIAS_MAX, up)
+                bits = draw(s_bdir, j * n_bias + q)
+                if sferes:
+                    g[n_weights + q] = BIAS_MIN + bounded(bits, BIAS_MAX - BIAS_MIN + 1)
+                else:
+                    g[n_weights + q] = _step(g[n_weights + q], BIAS_MIN, BIAS_MAX,
+                                             (bits >> np.uint64(63)) == 1)
 
 
 @njit(cache=True)
@@ -257,4 +267,4 @@ def evaluate(genomes, target, c, correct, cost) -> None:
 @njit(cache=True)
 def mutate(pop, n_fixed, key, generation, c) -> None:
     mutate_retina(pop, n_fixed, key, generation, c.add, c.delete, c.weight_scale, c.bias,
-                  c.n_weights)
+                  c.n_weights, c.sferes)

@@ -43,7 +43,7 @@ def retina_correct_numpy(genomes, patterns, layers, activation, zero_wrong,
 
 
 def mutate_retina_numpy(pop, n_fixed, key, generation, add_th, del_th, weight_scale, bias_th,
-                        n_weights) -> None:
+                        n_weights, sferes) -> None:
     """The vectorised twin of ``mutate_retina`` (same draws, same results)."""
     def draws(stream, n):
         return crng.draw_array(crng.stream_state_array(key, generation, stream), np.arange(n))
@@ -71,14 +71,21 @@ def mutate_retina_numpy(pop, n_fixed, key, generation, add_th, del_th, weight_sc
         < w_th.astype(np.uint64)[:, None])
     up = (draws(S_WEIGHT_DIR, m * n_weights).reshape(m, n_weights) >> np.uint64(63)) == 1
     index = np.where(weights < 0, weights + 2, weights + 1)
-    stepped = np.where(index == 0, 1, np.where(index == 3, 2, np.where(up, index + 1, index - 1)))
+    if sferes:  # clamped at the ends
+        stepped = np.clip(np.where(up, index + 1, index - 1), 0, 3)
+    else:  # the one neighbour at an end
+        stepped = np.where(index == 0, 1, np.where(index == 3, 2, np.where(up, index + 1, index - 1)))
     weights[hit] = WEIGHT_VALUES[stepped[hit]]
     biases = g[:, n_weights:]
     hit = crng.below_array(draws(S_BIAS, m * n_bias).reshape(m, n_bias), bias_th)
-    up = (draws(S_BIAS_DIR, m * n_bias).reshape(m, n_bias) >> np.uint64(63)) == 1
-    stepped = np.where(biases == BIAS_MIN, BIAS_MIN + 1, np.where(
-        biases == BIAS_MAX, BIAS_MAX - 1, np.where(up, biases + 1, biases - 1)))
-    biases[hit] = stepped[hit]
+    bits = draws(S_BIAS_DIR, m * n_bias).reshape(m, n_bias)
+    if sferes:  # redrawn
+        changed = BIAS_MIN + crng.bounded_array(bits, BIAS_MAX - BIAS_MIN + 1)
+    else:
+        up = (bits >> np.uint64(63)) == 1
+        changed = np.where(biases == BIAS_MIN, BIAS_MIN + 1, np.where(
+            biases == BIAS_MAX, BIAS_MAX - 1, np.where(up, biases + 1, biases - 1)))
+    biases[hit] = changed[hit]
 
 
 def _nth_numpy(mask: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -117,7 +124,7 @@ def evaluate_numpy(genomes, target, c, correct, cost) -> None:
 
 def mutate_numpy(pop, n_fixed, key, generation, c) -> None:
     mutate_retina_numpy(pop, n_fixed, key, generation, c.add, c.delete, c.weight_scale, c.bias,
-                        c.n_weights)
+                        c.n_weights, c.sferes)
 
 
 def functional_weights_numpy(genomes, layers) -> np.ndarray:

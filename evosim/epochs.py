@@ -33,14 +33,21 @@ class NetworkMeasures:
 
 
 def qm_due(schedule: Schedule, rows: np.ndarray, last: int, every: int) -> np.ndarray:
-    """Rows where Qm is computed: the last row of every ``every``-th goal epoch, and the run's
-    last row (0 = never)."""
+    """Rows where Qm is computed: the last row of every ``every``-th goal epoch (epochs without
+    selection are not counted: ``Schedule.goal_epoch_number``), and the run's last row (0 =
+    never)."""
     rows = np.asarray(rows)
     if not every:
         return np.zeros(rows.shape, dtype=bool)
     epoch = schedule.epoch_of(rows)
-    ends = (schedule.epoch_of(rows + 1) != epoch) & ((epoch + 1) % every == 0)
+    ends = (schedule.epoch_of(rows + 1) != epoch) & _every_th(schedule, epoch, every)
     return ends | (rows == last)
+
+
+def _every_th(schedule: Schedule, epochs, every: int) -> np.ndarray:
+    """Whether each epoch is an ``every``-th goal epoch."""
+    number = schedule.goal_epoch_number(epochs)
+    return (number > 0) & (number % every == 0)
 
 
 class EpochRecorder:
@@ -133,7 +140,8 @@ class EpochRecorder:
         net = self.measure(o.genome)
         row.update(q_solved=net.q, q_solved_exact=net.exact, cost_solved=o.cost,
                    n_nodes_solved=net.n_nodes, n_edges_solved=net.n_edges)
-        if self.qm_epochs and ((epoch + 1) % self.qm_epochs == 0 or end == self.last):
+        if self.qm_epochs and (_every_th(self.schedule, epoch, self.qm_epochs)
+                               or end == self.last):
             r = self.qm(net.adjacency)
             row.update(qm_solved=r.qm, z_solved=r.z, q_rand_solved=r.q_rand,
                        q_max_solved=r.q_max)

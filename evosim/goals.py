@@ -70,6 +70,17 @@ class Schedule:
         of the period: they end epochs), so sampling never falls on the row after a switch."""
         return (np.asarray(rows) + 1 - self.offset) % every == 0
 
+    def goal_epoch_number(self, epochs) -> np.ndarray:
+        """The 1-based count of each epoch among the epochs with selection (``epoch + 1`` when
+        every epoch selects); 0 for an epoch without selection (vg0)."""
+        epochs = np.asarray(epochs)
+        if self.selected is None:
+            return epochs + 1
+        of_row = self.epoch_of(np.arange(self.selected.size))
+        selects = np.zeros(int(of_row.max()) + 1, dtype=bool)
+        selects[of_row] = self.selected
+        return np.where(selects[epochs], np.cumsum(selects)[epochs], 0)
+
     def after_untrained_row(self) -> "Schedule":
         """This schedule over rows 1..N, with a row 0 (an untrained network) under the first goal."""
         prepend = (lambda a: None if a is None else np.concatenate([a[:1], a]))

@@ -81,3 +81,18 @@ def test_a_schedule_over_training_epochs_keeps_its_selection_aligned():
     s = make_schedule("vg0", logic_goal_family(4), 40, period=10).after_untrained_row()
     assert len(s.selected) == len(s.goal_index) == 41
     assert np.array_equal(s.selected, s.goal_index == 0)
+
+
+def test_qm_is_due_on_goal_epochs_only():
+    """Qm every 2nd goal epoch: under vg0 the epochs without selection are not counted (Qm of a
+    network that survived by chance measures nothing), elsewhere every epoch is."""
+    from evosim.epochs import qm_due
+
+    family = logic_goal_family(4)
+    vg0 = make_schedule("vg0", family, 401, period=20)
+    assert vg0.goal_epoch_number(np.arange(6)).tolist() == [1, 0, 2, 0, 3, 0]
+    due = np.flatnonzero(qm_due(vg0, np.arange(401), 400, 2))
+    assert due.tolist() == [59, 139, 219, 299, 379, 400]  # ends of epochs 2, 6, 10, 14, 18; last
+    assert vg0.selected[due[:-1]].all()
+    mvg = make_schedule("mvg", family, 401, period=20)
+    assert np.flatnonzero(qm_due(mvg, np.arange(401), 400, 2)).tolist()[:3] == [39, 79, 119]

@@ -19,7 +19,8 @@ Conventions (the reports quote them):
   other.  The re-solve measures leave it out by their definition (they start after the run's
   first solved epoch, whose solution came from a random population, not from a switch).
 * T (``t_solve``) = the first generation whose best solved the goal in force, from all epochs
-  (a time, not a rate); None if never.  In comparisons, runs that never solved are *censored at
+  (a time, not a rate); None if never.  Every other measure is over the *goal epochs*: a vg0
+  run's epochs without selection are left out (``goal_epochs``).  In comparisons, runs that never solved are *censored at
   their last generation* (T taken to be the run length) and flagged: that keeps them in ranks and
   medians, as the larger times they are at least.
 * Speedup ``S = median T_fixed / median T_varying`` (Kashtan, Noor & Alon 2007), T_varying
@@ -38,10 +39,12 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from evosim.goals import NO_SELECTION
 from evosim.io import History, RunFileError, load
 
 __all__ = ["AnalysisError", "RunSummary", "Speedup", "Measure", "MEASURES", "DEFAULT_MEASURES",
            "DEFAULT_LAST_EPOCHS", "get_measure", "load_runs", "period_of", "full_epochs",
+           "goal_epochs",
            "time_to_solve", "censored_t_solve", "solved_rate_all", "resolve_rate",
            "median_resolve", "epoch_mean", "q_end_mean", "summarise", "censored_times",
            "speedup", "trajectories", "epoch_series"]
@@ -88,9 +91,19 @@ def _epochs(h: History) -> dict[str, np.ndarray]:
     return h.epochs
 
 
-def full_epochs(h: History) -> dict[str, np.ndarray]:
-    """The /epochs columns restricted to full epochs (``length >= schedule.period``)."""
+def goal_epochs(h: History) -> dict[str, np.ndarray]:
+    """The /epochs columns of the epochs with a goal to solve: all but a vg0 run's epochs
+    without selection (``none``: what survives them is chance, not a solution)."""
     e = _epochs(h)
+    if NO_SELECTION not in h.goal_names:
+        return e
+    keep = e["goal"] != h.goal_names.index(NO_SELECTION)
+    return {name: column[keep] for name, column in e.items()}
+
+
+def full_epochs(h: History) -> dict[str, np.ndarray]:
+    """The goal epochs (``goal_epochs``) that are full (``length >= schedule.period``)."""
+    e = goal_epochs(h)
     keep = e["length"] >= period_of(h)
     return {name: column[keep] for name, column in e.items()}
 
@@ -126,8 +139,9 @@ def solved_rate_all(h: History) -> float:
 
 def _after_first_solution(h: History) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """(full epochs, mask of those after the run's first solved epoch); the mask is None if the
-    run never solved.  The first solved epoch is looked for among all epochs, partial ones too."""
-    e, f = _epochs(h), full_epochs(h)
+    run never solved.  The first solved epoch is looked for among all goal epochs, partial ones
+    too."""
+    e, f = goal_epochs(h), full_epochs(h)
     solved = np.flatnonzero(e["solved"])
     return f, (f["epoch"] > e["epoch"][solved[0]] if solved.size else None)
 

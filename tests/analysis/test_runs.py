@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from evosim.analysis import (DEFAULT_MEASURES, MEASURES, AnalysisError, RunSummary,
-                             bootstrap_ci, censored_t_solve, censored_times, cliffs_delta,
+                             bootstrap_ci, censored_t_solve, censored_times, epoch_mean, cliffs_delta,
                              epoch_series, get_measure, load_runs, mann_whitney, mean_sd,
                              median_resolve, resolve_rate, rolling_median, solved_rate_all,
                              speedup, summarise, time_to_solve, trajectories)
@@ -184,6 +184,18 @@ def test_time_to_a_goal_counts_only_the_epochs_of_its_table():
     assert time_to_solve(h) == 7  # the first solution of any goal: G2, at 5 + 2
     assert time_to_solve(h, h.goal_targets[0]) == 13  # G1's: epoch 2 at 10 + 3
     assert time_to_solve(h, np.ones(16)) is None
+
+
+def test_epochs_without_selection_are_left_out_of_the_epoch_measures():
+    """vg0: epochs 1 and 3 are `none` (no selection); their chance solutions count toward T
+    but not toward solved and re-solve rates or the solving networks' Q."""
+    h = history([0, 1, 1, 1, 0], first_solved=[-1, 0, 2, 0, -1],
+                q_solved=[NAN, 0.9, 0.4, 0.9, NAN])
+    h.goal_names = ["G1", "none"]
+    assert time_to_solve(h) == 5  # epoch 1's solution, found by drift
+    assert solved_rate_all(h) == pytest.approx(1 / 3)  # epochs 0, 2, 4
+    assert resolve_rate(h) == pytest.approx(0.0)  # after epoch 2 (the first goal-epoch solution): 4
+    assert epoch_mean(h, "q_solved") == (pytest.approx(0.4), 1)
 
 
 def test_speedup_with_censoring():

@@ -89,6 +89,9 @@ class SelectionSection:
                                              "the population)")
     unique: bool = _num(False, doc="nsga2: duplicate genomes only survive when nothing else is "
                                    "left to fill the population")
+    diversity: bool = _num(False, doc="nsga2 on the retina: behavioural diversity as a third "
+                                      "objective (Clune lab code): the mean normalised Hamming "
+                                      "distance of a network's 256 answers to the others'")
     operator: str = _num("", doc="a deap.tools selection operator (e.g. deap.tools.selTournament) "
                                  "filling the non-elite; its keyword arguments go in this section "
                                  "too. Runs on the DEAP engine")

@@ -40,6 +40,10 @@ def files(tmp_path_factory):
 
 # (arguments, words the one line must contain); {d} is the fixture folder
 CASES = [
+    (["run", "retina", "--set", "selection.diversity=true"],
+     "selection.diversity: behavioural diversity is an NSGA-II objective"),
+    (["run", "logic-gates", "--selection", "nsga2", "--set", "selection.diversity=true"],
+     "selection.diversity: behavioural diversity is defined for the retina"),
     (["run", "logic-gates", "--set", "task.feedback=true", "--cost", "count"],
      "task.feedback: recurrent circuits run without a connection cost"),
     (["run", "logic-gates", "--set", "task.feedback=true", "--engine", "deap"],

@@ -68,6 +68,10 @@ def check_config(config) -> None:
     if config.run.engine == "deap" or config.selection.operator:
         from evosim.engine import deap_engine
         deap_engine.check_config(config)
+    if config.selection.diversity and config.selection.scheme != "nsga2":
+        from evosim.config import ConfigError
+        raise ConfigError("selection.diversity: behavioural diversity is an NSGA-II objective; it "
+                          "needs selection.scheme nsga2")
     if config.schedule.kind == "vg0" and config.selection.scheme == "nsga2":
         from evosim.config import ConfigError
         raise ConfigError("schedule.kind: vg0 (epochs without selection) needs selection.scheme "

@@ -54,6 +54,9 @@ def check_config(config) -> None:
         raise ConfigError(f"{field} runs the tasks {', '.join(TASKS)} only; for "
                           f"{config.task.name} use run.engine numba or numpy without "
                           "selection.operator")
+    if config.selection.diversity:
+        raise ConfigError("selection.diversity: behavioural diversity needs run.engine numba or "
+                          "numpy without selection.operator")
     if config.task.feedback:
         raise ConfigError("task.feedback: recurrent circuits need run.engine numba or numpy "
                           "without selection.operator")

@@ -192,6 +192,26 @@ def record(b, best, genomes, correct, cost, out) -> None:
 
 
 @njit(cache=True)
+def behavioural_diversity(words, n_rows, out) -> None:
+    """out[i] = mean normalised Hamming distance of individual i's answers (``words[i]``, bit r
+    of word r // 64 for row r) to every other individual's (Clune lab code's behaviour
+    diversity): the distance is summed as integers from each row's count of "yes" answers, then
+    divided once."""
+    n = words.shape[0]
+    ones = np.zeros(n_rows, dtype=np.int64)
+    for i in range(n):
+        for r in range(n_rows):
+            ones[r] += (words[i, r >> 6] >> np.uint64(r & 63)) & np.uint64(1)
+    scale = 1.0 / (n_rows * max(n - 1, 1))
+    for i in range(n):
+        total = 0
+        for r in range(n_rows):
+            bit = (words[i, r >> 6] >> np.uint64(r & 63)) & np.uint64(1)
+            total += n - ones[r] if bit else ones[r]
+        out[i] = total * scale
+
+
+@njit(cache=True)
 def duplicates(genomes) -> np.ndarray:
     """bool[N]: True for every genome equal to one with a lower index (the first copy stays)."""
     n, length = genomes.shape

@@ -24,7 +24,7 @@ from evosim.engine import kernels, reference
 from evosim.engine.rebind import rebind
 from evosim.tasks.protocol import TaskKernels
 
-OBJECTIVE_WEIGHTS = np.array([1.0, -1.0])  # performance up, connection cost down
+OBJECTIVE_WEIGHTS = np.array([1.0, -1.0, 1.0])  # performance up, cost down, diversity up
 K = kernels  # the engine's kernel set: rebound for each backend by ``loops_for``
 
 
@@ -36,6 +36,16 @@ def evaluate_task(genomes, target, constants, correct, cost) -> None:
 def mutate_task(genomes, n_fixed, key, generation, constants) -> None:
     """The task's mutation: bound for each task by ``loops_for``."""
     raise NotImplementedError("loops run only as built by loops_for")
+
+
+def behave_task(genomes, constants, out) -> None:
+    """The task's behaviour (answers over all rows): bound for each task by ``loops_for``."""
+    raise NotImplementedError("loops run only as built by loops_for")
+
+
+def no_behaviour(genomes, constants, out) -> None:
+    """What a task without a behaviour kernel is bound to (its configs cannot ask for it)."""
+    out[:] = 0
 
 
 def evaluate_generation(genomes, last, sources, target, same_goal, task, last_correct, last_cost,
@@ -105,13 +115,18 @@ def nsga2_generations(merged, spare, gen0, targets, engine, task, key, out) -> N
     on the front ranks and crowding distances of that same sort, and varies them.
 
     Objectives: performance (max), connection cost (min), each counted in a comparison with
-    probability ``engine.objective_thresholds[m]`` (P&NSGA). Survivors keep their evaluation
+    probability ``engine.objective_thresholds[m]`` (P&NSGA), and with ``engine.diversity`` the
+    behavioural diversity (max) of each of the 2N among them (always counted). Survivors keep their evaluation
     until the goal changes, and so do offspring that variation left equal to their parent. With
     ``engine.unique``, duplicate genomes are kept only if nothing else fills the population."""
     n = merged.shape[0] // 2
     correct = np.empty(2 * n, dtype=np.int64)
     cost = np.empty(2 * n, dtype=np.float64)
-    values = np.empty((2, 2 * n), dtype=np.float64).T  # columns contiguous: sorted by column
+    n_objectives = 3 if engine.diversity else 2
+    weights = OBJECTIVE_WEIGHTS[:n_objectives]
+    values = np.empty((n_objectives, 2 * n), dtype=np.float64).T  # columns contiguous
+    behaviour = np.empty((2 * n if engine.diversity else 0, (engine.n_rows + 63) // 64),
+                         dtype=np.uint64)
     winners = np.empty(n, dtype=np.int64)  # the survivor each offspring was copied from
     current, other = merged, spare
     for b in range(targets.shape[0]):
@@ -124,14 +139,17 @@ def nsga2_generations(merged, spare, gen0, targets, engine, task, key, out) -> N
             evaluate_task(current, targets[b], task, correct, cost)
         values[:, 0] = correct  # rows correct: integers sort in fewer passes than fractions
         values[:, 1] = cost
+        if engine.diversity:  # of this generation's 2N, so recomputed for every one
+            behave_task(current, task, behaviour)
+            K.behavioural_diversity(behaviour, engine.n_rows, values[:, 2])
         if engine.unique:  # copies sink below every real solution (Clune et al.'s option)
             worst_cost = cost.max() + 1.0
             for i in np.flatnonzero(K.duplicates(current)):
                 values[i, 0] = -1.0
                 values[i, 1] = worst_cost
             fresh = 0  # sunk survivors are out of order
-        order = K.sweep_order(values, OBJECTIVE_WEIGHTS, fresh)
-        chosen, rank, crowd, front0 = K.nsga2_select(values, OBJECTIVE_WEIGHTS,
+        order = K.sweep_order(values, weights, fresh)
+        chosen, rank, crowd, front0 = K.nsga2_select(values, weights,
                                                      engine.objective_thresholds, n, key,
                                                      generation, order)
         K.copy_rows(current, chosen, other[:n])
@@ -160,8 +178,11 @@ def loops_for(task_kernels: TaskKernels, backend: str) -> dict[str, Callable]:
     for this task; under Numba each is compiled lazily (at its first call) and cached under a
     name of its own (the task's name and a stamp of its kernels' files, ``TaskKernels.tag``)."""
     tag = task_kernels.tag()
+    behave = task_kernels.behave or (njit(cache=True)(no_behaviour) if backend == "numba"
+                                     else no_behaviour)
     names = {"K": kernels if backend == "numba" else reference,
-             "evaluate_task": task_kernels.evaluate, "mutate_task": task_kernels.mutate}
+             "evaluate_task": task_kernels.evaluate, "mutate_task": task_kernels.mutate,
+             "behave_task": behave}
     for func in _CALLEES_FIRST:
         used = set(func.__code__.co_names)
         bound = rebind(func, **{name: value for name, value in names.items() if name in used})

@@ -26,7 +26,8 @@ class EngineParams(NamedTuple):
     n_rows: int                       # rows of the task's truth table (performance = correct / n_rows)
     cost_weight: float                # the cost penalty's weight (0: none, or NSGA-II)
     unique: bool                      # NSGA-II: copies sink below every distinct genome
-    objective_thresholds: np.ndarray  # uint64[2]: coin thresholds of counting each objective
+    objective_thresholds: np.ndarray  # uint64[3]: coin thresholds of counting each objective
+    diversity: bool                   # NSGA-II: behavioural diversity as a third objective
     selected: np.ndarray              # bool[generations + 1]: False where nothing selects (vg0)
 
 
@@ -61,7 +62,8 @@ def engine_params(config, n_rows: int, selected: np.ndarray | None = None) -> En
         n_rows=int(n_rows),
         cost_weight=float(cost.weight) if costed and scheme != NSGA2 else 0.0,
         unique=bool(sel.unique),
-        objective_thresholds=np.array([crng.ALWAYS, crng.threshold(cost.p) if costed else 0],
-                                      dtype=np.uint64),
+        objective_thresholds=np.array([crng.ALWAYS, crng.threshold(cost.p) if costed else 0,
+                                       crng.ALWAYS], dtype=np.uint64),
+        diversity=bool(sel.diversity) and scheme == NSGA2,
         selected=(np.ones(config.run.generations + 1, dtype=np.bool_) if selected is None
                   else np.ascontiguousarray(selected, dtype=np.bool_)))

@@ -34,6 +34,14 @@ def rank_by_score(scores: np.ndarray, key, generation) -> np.ndarray:
     return np.argsort(keys, kind="stable")
 
 
+def behavioural_diversity(words, n_rows, out) -> None:
+    bits = np.unpackbits(words.view(np.uint8), axis=1, bitorder="little")[:, :n_rows]
+    ones = bits.sum(axis=0).astype(np.int64)
+    n = words.shape[0]
+    total = np.where(bits == 1, n - ones, ones).sum(axis=1)
+    out[:] = total * (1.0 / (n_rows * max(n - 1, 1)))
+
+
 def random_order(n, key, generation) -> np.ndarray:
     return np.argsort(_draws(key, generation, S_NEUTRAL, n) >> RANDOM_DROP, kind="stable")
 

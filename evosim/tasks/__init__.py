@@ -45,6 +45,9 @@ def check_config(config: Config) -> None:
         raise ConfigError(f"task.feedback: recurrent circuits run without a connection cost; "
                           f"allowed with cost.kind = {config.cost.kind}: false")
     task = get_task(config.task, config.cost.layout)
+    if not gradient and config.selection.diversity and not getattr(task, "behaves", False):
+        raise ConfigError(f"selection.diversity: behavioural diversity is defined for the retina "
+                          f"(Clune et al.); allowed with {config.task.name}: false")
     if not gradient and config.cost.layout not in task.layouts:
         raise ConfigError(f"cost.layout: {config.cost.layout!r} is not a {config.task.name} "
                           f"layout; allowed: {', '.join(task.layouts)}")

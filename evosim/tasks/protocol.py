@@ -13,6 +13,9 @@ Kernel signatures (``constants`` is the task's record; every array is written in
   cost (float64) of every genome, for one goal's packed target.
 - ``mutate(genomes, n_fixed, key, generation, constants)``: the task's mutation of every genome
   but the first ``n_fixed``, drawing from counter-based streams of (key, generation).
+- ``behave(genomes, constants, out)`` (optional): every genome's answers over all rows, packed
+  in uint64 words ``out[N, n_rows // 64]``: the behaviour that NSGA-II's diversity objective
+  compares (``selection.diversity``).
 
 The constants record has a field ``evaluate_copies``: True where evaluating a genome costs less
 than comparing it with the one it was copied from (the engine then evaluates every genome instead
@@ -32,12 +35,13 @@ class TaskKernels(NamedTuple):
     name: str                 # the task's name: it names the engine loops compiled for it
     evaluate: Callable
     mutate: Callable
+    behave: Callable | None = None  # a task without it cannot run selection.diversity
 
     def tag(self) -> str:
         """The task's name and a stamp of its kernels' source files (path, size, mtime): a
         compiled loop cached for these kernels is not reused after they are edited."""
         stamps = []
-        for kernel in (self.evaluate, self.mutate):
+        for kernel in (self.evaluate, self.mutate, *([self.behave] if self.behave else [])):
             path = inspect.getfile(getattr(kernel, "py_func", kernel))
             try:
                 info = os.stat(path)

@@ -39,6 +39,8 @@ def _history(config, seed=3):
     {"task.name": "retina", "selection.scheme": "nsga2", "cost.kind": "length",
      "cost.layout": "optimal", "run.population": 40},
     {"task.name": "retina", "variation.value_mutation": "sferes", "run.population": 40},
+    {"task.name": "retina", "selection.scheme": "nsga2", "cost.kind": "count", "cost.p": 0.25,
+     "selection.diversity": True, "run.population": 40},
     {"task.name": "retina", "task.activation": "tanh", "task.zero_output": "wrong",
      "selection.scheme": "nsga2", "cost.kind": "count", "run.population": 40},
     {"task.name": "retina", "task.activation": "tanh", "selection.scheme": "nsga2",

@@ -207,3 +207,21 @@ def test_best_of_and_record_match_their_numpy_definitions():
     for field in Statistics._fields:
         if field != "front0":
             assert np.array_equal(getattr(a, field)[1], getattr(b, field)[1]), field
+
+
+@pytest.mark.parametrize("module", [kernels, reference])
+def test_behavioural_diversity_is_the_mean_hamming_distance_to_the_others(module):
+    """Against scipy: the mean over the others of the fraction of rows answered differently."""
+    from scipy.spatial.distance import cdist
+
+    bits = np.random.default_rng(4).integers(0, 2, (60, 256)).astype(np.uint8)
+    bits[1] = bits[0]  # a copy: distance 0 between them
+    words = np.packbits(bits, axis=1, bitorder="little").view(np.uint64)
+    out = np.empty(60)
+    module.behavioural_diversity(words, 256, out)
+    distances = cdist(bits, bits, "hamming")
+    assert np.allclose(out, distances.sum(axis=1) / 59, rtol=0, atol=1e-15)
+    if module is reference:
+        numba_out = np.empty(60)
+        kernels.behavioural_diversity(words, 256, numba_out)
+        assert np.array_equal(out, numba_out)

@@ -244,3 +244,17 @@ def test_optimal_placement_is_the_least_squares_one_and_never_above_the_fixed_la
     xy = optimal.positions(genomes[0])
     _, edges = optimal.functional_network(genomes[0])
     assert sum(((xy[a] - xy[b]) ** 2).sum() for a, b in edges) == pytest.approx(cost[0])
+
+
+def test_the_behaviour_kernels_pack_the_answers():
+    task = RetinaTask("tanh")
+    genomes = task.random_genomes(50, np.uint64(6))
+    config = Config().replace(**{"task.name": "retina"})
+    constants = task.kernel_constants(config.variation, config.cost)
+    fast, slow = np.empty((50, 4), dtype=np.uint64), np.empty((50, 4), dtype=np.uint64)
+    task.kernels("numba", constants).behave(genomes, constants, fast)
+    task.kernels("numpy", constants).behave(genomes, constants, slow)
+    assert np.array_equal(fast, slow)
+    for genome, words in zip(genomes[:3], fast):
+        answers = np.unpackbits(words.view(np.uint8), bitorder="little")
+        assert np.array_equal(answers, task.outputs(genome))

@@ -28,12 +28,13 @@ from evosim import counter_rng as crng
 from evosim.counter_rng import Stream
 from evosim.goals import BINARY_FUNCTIONS, GoalFamily, input_bits
 from evosim.tasks.protocol import TaskKernels
-from evosim.tasks.retina.kernels import (evaluate, functional_network, mutate,  # noqa: F401
-                                         mutate_retina, optimal_x, retina_correct, retina_costs)
+from evosim.tasks.retina.kernels import (behave, evaluate, functional_network,  # noqa: F401
+                                         mutate, mutate_retina, optimal_x, retina_correct,
+                                         retina_costs)
 from evosim.tasks.retina.layout import (BIAS_MAX, BIAS_MIN, LAYERS, WEIGHT_VALUES,  # noqa: F401
                                         layer_offsets)
-from evosim.tasks.retina.reference import (evaluate_numpy, forward_numpy,  # noqa: F401
-                                           mutate_numpy, mutate_retina_numpy,
+from evosim.tasks.retina.reference import (behave_numpy, evaluate_numpy,  # noqa: F401
+                                           forward_numpy, mutate_numpy, mutate_retina_numpy,
                                            retina_correct_numpy, retina_costs_numpy)
 
 if TYPE_CHECKING:  # networkx is imported by graph() alone: runs start faster
@@ -103,6 +104,7 @@ class RetinaTask:
 
     name = "retina"
     directed_graph = True  # Clune et al. record directed (Leicht-Newman) Q
+    behaves = True  # its kernels give the answers behavioural diversity compares
     layouts = ("layered", "optimal")  # optimal: hidden neurons where the wiring is shortest
 
     def __init__(self, activation: str = "threshold", init_density: float = 0.5,
@@ -153,8 +155,8 @@ class RetinaTask:
     def kernels(backend: str, constants: RetinaConstants) -> TaskKernels:
         """The retina kernels of a backend ("numba" or "numpy")."""
         if backend == "numpy":
-            return TaskKernels("retina", evaluate_numpy, mutate_numpy)
-        return TaskKernels("retina", evaluate, mutate)
+            return TaskKernels("retina", evaluate_numpy, mutate_numpy, behave_numpy)
+        return TaskKernels("retina", evaluate, mutate, behave)
 
     def pack(self, tables: np.ndarray) -> np.ndarray:
         """uint8[k, 256] truth tables -> uint64[k, 4] bit-packed (bit r of word r // 64 = row r)."""

@@ -19,48 +19,11 @@ S_WEIGHT_DIR, S_BIAS_DIR = S_WEIGHT + 1, S_BIAS + 1
 @njit(cache=True)
 def retina_correct(genomes, patterns, layers, activation, zero_wrong, target_words,
                    out) -> None:
-    """out[i] = patterns network i classifies as the target says (all 256, in int16: every sum
-    is at most 8 * 2 + 2 in size); an output of exactly 0 means "no", or with ``zero_wrong`` is
-    wrong for either answer. Each neuron sums into one contiguous buffer, which the compiler
-    vectorises over the 256 patterns."""
-    n_rows = patterns.shape[1]
-    widest = layers.max()
-    act = np.empty((widest, n_rows), dtype=np.int16)
-    nxt = np.empty((widest, n_rows), dtype=np.int16)
-    h = np.empty(n_rows, dtype=np.int16)
-    hidden_end = layers.size - 2
+    """out[i] = patterns network i classifies as the target says (all 256); an output of exactly
+    0 means "no", or with ``zero_wrong`` is wrong for either answer."""
+    act, nxt, h = _buffers(patterns, layers)
     for g in range(genomes.shape[0]):
-        genome = genomes[g]
-        for i in range(layers[0]):
-            for p in range(n_rows):
-                act[i, p] = patterns[i, p]
-        w = 0
-        b = genome.size - layers[1:].sum()
-        for layer in range(layers.size - 1):
-            n_in, n_out = layers[layer], layers[layer + 1]
-            for k in range(n_out):
-                bias = np.int16(genome[b + k])
-                for p in range(n_rows):
-                    h[p] = bias
-                for i in range(n_in):
-                    weight = np.int16(genome[w + i * n_out + k])
-                    if weight != 0:
-                        for p in range(n_rows):
-                            h[p] += weight * act[i, p]
-                if layer == hidden_end:  # the output neuron keeps its sum
-                    for p in range(n_rows):
-                        nxt[k, p] = h[p]
-                elif activation == 0:  # threshold
-                    for p in range(n_rows):
-                        nxt[k, p] = 1 if h[p] > 0 else -1
-                else:  # tanh(20 h) of an integer h: its sign
-                    for p in range(n_rows):
-                        nxt[k, p] = (h[p] > 0) - (h[p] < 0)
-            w += n_in * n_out
-            b += n_out
-            for k in range(n_out):
-                for p in range(n_rows):
-                    act[k, p] = nxt[k, p]
+        _output_sums(genomes[g], patterns, layers, activation, act, nxt, h)
         total = 0
         for word in range(target_words.size):
             bits, zeros = np.uint64(0), np.uint64(0)
@@ -71,6 +34,67 @@ def retina_correct(genomes, patterns, layers, activation, zero_wrong, target_wor
                     zeros |= np.uint64(1) << np.uint64(j)
             total += popcount64(~(bits ^ target_words[word]) & ~zeros)
         out[g] = total
+
+
+@njit(cache=True)
+def retina_answers(genomes, patterns, layers, activation, out) -> None:
+    """out[i]: network i's answers packed in words (bit p of word p // 64: "yes", an output
+    above 0, to pattern p): its behaviour, for behavioural diversity."""
+    act, nxt, h = _buffers(patterns, layers)
+    for g in range(genomes.shape[0]):
+        _output_sums(genomes[g], patterns, layers, activation, act, nxt, h)
+        for word in range(out.shape[1]):
+            bits = np.uint64(0)
+            for j in range(64):
+                if act[0, word * 64 + j] > 0:
+                    bits |= np.uint64(1) << np.uint64(j)
+            out[g, word] = bits
+
+
+@njit(cache=True, inline="always")
+def _buffers(patterns, layers):
+    n_rows, widest = patterns.shape[1], layers.max()
+    return (np.empty((widest, n_rows), dtype=np.int16), np.empty((widest, n_rows), dtype=np.int16),
+            np.empty(n_rows, dtype=np.int16))
+
+
+@njit(cache=True, inline="always")
+def _output_sums(genome, patterns, layers, activation, act, nxt, h) -> None:
+    """One network over all patterns, leaving the output neuron's sums in act[0] (int16: every
+    sum is at most 8 * 2 + 2 in size). Each neuron sums into one contiguous buffer, which the
+    compiler vectorises over the patterns."""
+    n_rows = patterns.shape[1]
+    hidden_end = layers.size - 2
+    for i in range(layers[0]):
+        for p in range(n_rows):
+            act[i, p] = patterns[i, p]
+    w = 0
+    b = genome.size - layers[1:].sum()
+    for layer in range(layers.size - 1):
+        n_in, n_out = layers[layer], layers[layer + 1]
+        for k in range(n_out):
+            bias = np.int16(genome[b + k])
+            for p in range(n_rows):
+                h[p] = bias
+            for i in range(n_in):
+                weight = np.int16(genome[w + i * n_out + k])
+                if weight != 0:
+                    for p in range(n_rows):
+                        h[p] += weight * act[i, p]
+            if layer == hidden_end:  # the output neuron keeps its sum
+                for p in range(n_rows):
+                    nxt[k, p] = h[p]
+            elif activation == 0:  # threshold
+                for p in range(n_rows):
+                    nxt[k, p] = 1 if h[p] > 0 else -1
+            else:  # tanh(20 h) of an integer h: its sign
+                for p in range(n_rows):
+                    nxt[k, p] = (h[p] > 0) - (h[p] < 0)
+        w += n_in * n_out
+        b += n_out
+        for k in range(n_out):
+            for p in range(n_rows):
+                act[k, p] = nxt[k, p]
 
 
 @njit(cache=True)
@@ -262,6 +286,11 @@ def optimal_x(edges, layers, x_fixed) -> np.ndarray:
 def evaluate(genomes, target, c, correct, cost) -> None:
     retina_correct(genomes, c.patterns, c.layers, c.activation, c.zero_wrong, target, correct)
     retina_costs(genomes, c.layers, c.cost_kind, c.sq_dist, c.optimal, c.x_fixed, cost)
+
+
+@njit(cache=True)
+def behave(genomes, c, out) -> None:
+    retina_answers(genomes, c.patterns, c.layers, c.activation, out)
 
 
 @njit(cache=True)

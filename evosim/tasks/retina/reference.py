@@ -122,6 +122,11 @@ def evaluate_numpy(genomes, target, c, correct, cost) -> None:
     cost[:] = retina_costs_numpy(genomes, c.layers, c.cost_kind, c.sq_dist, c.optimal, c.x_fixed)
 
 
+def behave_numpy(genomes, c, out) -> None:
+    answers = forward_numpy(genomes, c.patterns, c.layers, c.activation)
+    out[:] = np.packbits(answers, axis=1, bitorder="little").view(np.uint64)
+
+
 def mutate_numpy(pop, n_fixed, key, generation, c) -> None:
     mutate_retina_numpy(pop, n_fixed, key, generation, c.add, c.delete, c.weight_scale, c.bias,
                         c.n_weights, c.sferes)

@@ -74,7 +74,8 @@ def mutate_retina_numpy(pop, n_fixed, key, generation, add_th, del_th, weight_sc
     if sferes:  # clamped at the ends
         stepped = np.clip(np.where(up, index + 1, index - 1), 0, 3)
     else:  # the one neighbour at an end
-        stepped = np.where(index == 0, 1, np.where(index == 3, 2, np.where(up, index + 1, index - 1)))
+        stepped = np.where(index == 0, 1, np.where(index == 3, 2,
+                                                   np.where(up, index + 1, index - 1)))
     weights[hit] = WEIGHT_VALUES[stepped[hit]]
     biases = g[:, n_weights:]
     hit = crng.below_array(draws(S_BIAS, m * n_bias).reshape(m, n_bias), bias_th)
@@ -94,26 +95,17 @@ def _nth_numpy(mask: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 
 def retina_costs_numpy(genomes, layers, kind, sq_dist, optimal, x_fixed) -> np.ndarray:
-    """The NumPy twin of ``retina_costs``: reachability layer by layer on the whole population."""
-    n = len(genomes)
+    """The NumPy twin of ``retina_costs``: the functional weights of the whole population
+    (``functional_weights_numpy``), counted or weighted by their squared lengths."""
     if kind == 0:
-        return np.zeros(n)
+        return np.zeros(len(genomes))
     if kind == 2 and optimal:
         return optimal_lengths_numpy(genomes, layers, x_fixed)
-    w_start, _, n_start = layer_offsets(layers)
-    reached_next = np.ones((n, 1), dtype=bool)  # the output
-    total = np.zeros(n)
-    for layer in range(len(layers) - 2, -1, -1):
-        n_in, n_out = layers[layer], layers[layer + 1]
-        w = genomes[:, w_start[layer]: w_start[layer + 1]].reshape(n, n_in, n_out) != 0
-        live = w & reached_next[:, None, :]
-        if kind == 1:
-            total += live.sum(axis=(1, 2))
-        else:
-            block = sq_dist[n_start[layer]: n_start[layer + 1], n_start[layer + 1]: n_start[layer + 2]]
-            total += (live * block[None]).sum(axis=(1, 2))
-        reached_next = live.any(axis=2)
-    return total
+    live = functional_weights_numpy(genomes, layers)
+    if kind == 1:
+        return live.sum(axis=1).astype(np.float64)
+    ends = weight_ends(layers)  # fixed-layout lengths are quarter-integers: exact in any order
+    return (live * sq_dist[ends[:, 0], ends[:, 1]]).sum(axis=1)
 
 
 def evaluate_numpy(genomes, target, c, correct, cost) -> None:

@@ -263,7 +263,8 @@ TASK_KEYS = {
     "task.init_density": _RETINA, "task.zero_output": _RETINA, "variation.mutation_rate": _LOGIC,
     "variation.position_mutation_rate": _LOGIC, "variation.add_connection_rate": _RETINA,
     "variation.delete_connection_rate": _RETINA, "variation.weight_mutation_scale": _RETINA,
-    "variation.bias_mutation_rate": _RETINA, "variation.value_mutation": _RETINA, "gradient.test_fraction": _DIGITS,
+    "variation.bias_mutation_rate": _RETINA, "variation.value_mutation": _RETINA,
+    "gradient.test_fraction": _DIGITS,
     "gradient.n_pairs": _DIGITS, "gradient.mnist_images": _DIGITS,
     "gradient.mnist_labels": _DIGITS,
 }

@@ -20,13 +20,14 @@ Conventions (the reports quote them):
   first solved epoch, whose solution came from a random population, not from a switch).
 * T (``t_solve``) = the first generation whose best solved the goal in force, from all epochs
   (a time, not a rate); None if never.  Every other measure is over the *goal epochs*: a vg0
-  run's epochs without selection are left out (``goal_epochs``).  In comparisons, runs that never solved are *censored at
-  their last generation* (T taken to be the run length) and flagged: that keeps them in ranks and
-  medians, as the larger times they are at least.
+  run's epochs without selection are left out (``goal_epochs``).  In comparisons, runs that
+  never solved are *censored at their last generation* (T taken to be the run length) and
+  flagged: that keeps them in ranks and medians, as the larger times they are at least.
 * Speedup ``S = median T_fixed / median T_varying`` (Kashtan, Noor & Alon 2007), T_varying
   counting only solutions of the fixed goal's truth table (a varying run that solves its other
-  goals first has not yet done what the fixed run does), with the same censoring: censoring fixed-goal runs makes S a lower bound, censoring varying-goal runs an upper
-  bound.  :func:`speedup` returns the censored counts so reports can say how much this mattered.
+  goals first has not yet done what the fixed run does), with the same censoring: censoring
+  fixed-goal runs makes S a lower bound, censoring varying-goal runs an upper bound.
+  :func:`speedup` returns the censored counts so reports can say how much this mattered.
 """
 from __future__ import annotations
 

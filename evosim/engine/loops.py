@@ -116,9 +116,10 @@ def nsga2_generations(merged, spare, gen0, targets, engine, task, key, out) -> N
 
     Objectives: performance (max), connection cost (min), each counted in a comparison with
     probability ``engine.objective_thresholds[m]`` (P&NSGA), and with ``engine.diversity`` the
-    behavioural diversity (max) of each of the 2N among them (always counted). Survivors keep their evaluation
-    until the goal changes, and so do offspring that variation left equal to their parent. With
-    ``engine.unique``, duplicate genomes are kept only if nothing else fills the population."""
+    behavioural diversity (max) of each of the 2N among them (always counted). Survivors keep
+    their evaluation until the goal changes, and so do offspring that variation left equal to
+    their parent. With ``engine.unique``, duplicate genomes are kept only if nothing else fills
+    the population."""
     n = merged.shape[0] // 2
     correct = np.empty(2 * n, dtype=np.int64)
     cost = np.empty(2 * n, dtype=np.float64)

@@ -3,8 +3,8 @@
 A generation sorts one to two thousand keys several times (ranks, orders by objective), and the
 keys of these runs (rows correct, connection counts, random bits) vary in one to three bytes, or
 in a dozen bits or fewer, which one counting pass sorts: far less work than a comparison sort
-(``benchmarks/bench_kernels.py`` measures it against Numba's ``np.argsort``). NumPy's ``argsort(kind="stable")`` gives the same orders
-(the reference kernels use it).
+(``benchmarks/bench_kernels.py`` measures it against Numba's ``np.argsort``). NumPy's
+``argsort(kind="stable")`` gives the same orders (the reference kernels use it).
 """
 from __future__ import annotations
 

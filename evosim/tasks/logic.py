@@ -2,12 +2,13 @@
 
 Genome: int16[2 * max_gates + 1]. Genes 2g and 2g + 1 are the source addresses of gate g; the last
 gene is the address of the gate that drives the output: evolved (the default), or with
-``output = "last-gate"`` fixed at the last gate (a gene of one value, which mutation leaves alone). Addresses 0 .. n_inputs - 1 are the inputs,
-n_inputs + g is gate g. Circuits are feed-forward: gate g reads inputs or gates below g, so every gene
-has a fixed range of valid values (``gene_low`` + 0 .. ``gene_size`` - 1) and any gene-wise crossover
-keeps a genome valid. With ``feedback`` a gate may read any gate (``evosim.tasks.recurrent``:
-evaluated as a clocked circuit). With the ``evolved`` layout of connection costs (``evosim.costs``) the
-genome goes on with 2 * max_gates position genes, (x, y) of every gate, each over its own range too.
+``output = "last-gate"`` fixed at the last gate (a gene of one value, which mutation leaves
+alone). Addresses 0 .. n_inputs - 1 are the inputs, n_inputs + g is gate g. Circuits are
+feed-forward: gate g reads inputs or gates below g, so every gene has a fixed range of valid
+values (``gene_low`` + 0 .. ``gene_size`` - 1) and any gene-wise crossover keeps a genome valid.
+With ``feedback`` a gate may read any gate (``evosim.tasks.recurrent``: evaluated as a clocked
+circuit). With the ``evolved`` layout of connection costs (``evosim.costs``) the genome goes on
+with 2 * max_gates position genes, (x, y) of every gate, each over its own range too.
 
 Evaluation is bit-parallel: the truth table of every signal over all 2**n_inputs rows is packed into
 uint64 words (bit r of word r // 64 is row r), so one gate over all rows is ``~(a & b)``.

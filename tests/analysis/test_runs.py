@@ -8,9 +8,10 @@ import pytest
 from scipy import stats
 
 from evosim.analysis import (DEFAULT_MEASURES, MEASURES, AnalysisError, RunSummary,
-                             bootstrap_ci, censored_t_solve, censored_times, epoch_mean, cliffs_delta,
-                             epoch_series, get_measure, load_runs, mann_whitney, mean_sd,
-                             median_resolve, resolve_rate, rolling_median, solved_rate_all,
+                             bootstrap_ci, censored_t_solve, censored_times, cliffs_delta,
+                             epoch_mean, epoch_series, get_measure, load_runs, mann_whitney,
+                             mean_sd, median_resolve, resolve_rate, rolling_median,
+                             solved_rate_all,
                              speedup, summarise, time_to_solve, trajectories)
 from evosim.config import Config
 from evosim.io import History, RunFileError, load

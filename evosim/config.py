@@ -128,6 +128,11 @@ class CostSection:
                                          "(elitist and tournament schemes)")
     p: float = _num(0.25, 0.0, 1.0, "nsga2: probability that cost counts in a comparison "
                                      "(Clune et al. 2013: 0.25; used to 1/256)")
+    coins: str = _choice("per-pair", "per-pair", "per-check",
+                         doc="nsga2: one coin per pair of individuals a generation and mates "
+                             "by front, then crowding; or a fresh coin at every dominance check "
+                             "of fronts peeled round by round, and mates by the same stochastic "
+                             "dominance, then crowding (Clune lab code's pnsga)")
     layout: str = _choice("line", "line", "grid", "evolved", "layered", "optimal",
                           doc="node positions for kind = length: logic-gates: addresses on a line "
                               "or a grid, or gate positions that evolve with the genome (in the "

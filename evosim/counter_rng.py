@@ -27,6 +27,8 @@ class Stream(IntEnum):
     TOURNAMENT = 7      # tournament picks
     RANK = 8            # random ties of the rank order
     NEUTRAL = 14        # a generation without selection (vg0): the random order of survival
+    CHECK = 15          # P&NSGA per-check coins: the sort's dominance checks
+    MATING_CHECK = 16   # per-check coins: the mating tournaments' dominance checks and ties
     MATING = 9          # NSGA-II's binary tournaments
     CUT = 10            # NSGA-II: random ties of crowding distance at the cut
     MOVE = 11           # evolved gate positions: whether (11), which gene (12), where to (13)

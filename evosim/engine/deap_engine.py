@@ -63,6 +63,9 @@ def check_config(config) -> None:
     if config.schedule.kind == "vg0":
         raise ConfigError("schedule.kind: vg0 (epochs without selection) needs run.engine numba "
                           "or numpy without selection.operator")
+    if sel.scheme == "nsga2" and config.cost.coins == "per-check":
+        raise ConfigError("cost.coins: per-check coins need run.engine numba or numpy; allowed "
+                          "with deap: per-pair")
     if sel.scheme == "nsga2" and config.cost.kind != "none" and config.cost.p < 1:
         raise ConfigError("cost.p: P&NSGA (p < 1) needs run.engine numba or numpy; allowed with "
                           "deap: 1.0")

@@ -11,8 +11,9 @@ import numpy as np
 from numba import njit, uintp
 
 from evosim.counter_rng import Stream, below, bounded, draw, mix64, stream_state
-from evosim.engine.nsga2 import (binary_tournament, select_sorted as nsga2_select,  # noqa: F401
-                                 sweep_order)  # (the kernel set)
+from evosim.engine.nsga2 import (binary_tournament, dominance_tournament,  # noqa: F401
+                                 select_per_check as nsga2_select_per_check,
+                                 select_sorted as nsga2_select, sweep_order)  # (the kernel set)
 from evosim.engine.params import ELITIST
 from evosim.engine.sorting import float_keys, radix_sort
 

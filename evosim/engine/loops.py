@@ -116,7 +116,9 @@ def nsga2_generations(merged, spare, gen0, targets, engine, task, key, out) -> N
 
     Objectives: performance (max), connection cost (min), each counted in a comparison with
     probability ``engine.objective_thresholds[m]`` (P&NSGA), and with ``engine.diversity`` the
-    behavioural diversity (max) of each of the 2N among them (always counted). Survivors keep
+    behavioural diversity (max) of each of the 2N among them (always counted). With
+    ``engine.per_check`` every dominance check draws its own coins, in the sort and in the mating
+    tournaments (Clune lab code's order, ``nsga2.peeling``). Survivors keep
     their evaluation until the goal changes, and so do offspring that variation left equal to
     their parent. With ``engine.unique``, duplicate genomes are kept only if nothing else fills
     the population."""
@@ -150,15 +152,23 @@ def nsga2_generations(merged, spare, gen0, targets, engine, task, key, out) -> N
                 values[i, 1] = worst_cost
             fresh = 0  # sunk survivors are out of order
         order = K.sweep_order(values, weights, fresh)
-        chosen, rank, crowd, front0 = K.nsga2_select(values, weights,
-                                                     engine.objective_thresholds, n, key,
-                                                     generation, order)
+        thresholds = engine.objective_thresholds[:n_objectives]
+        if engine.per_check:
+            chosen, rank, crowd, front0 = K.nsga2_select_per_check(values, weights, thresholds,
+                                                                   n, key, generation, order)
+        else:
+            chosen, rank, crowd, front0 = K.nsga2_select(values, weights, thresholds, n, key,
+                                                         generation, order)
         K.copy_rows(current, chosen, other[:n])
         correct[:n] = correct[chosen]
         cost[:n] = cost[chosen]
         K.record(b, K.best_of(correct[:n], cost[:n]), other[:n], correct[:n], cost[:n], out)
         out.front0[b] = front0
-        winners = K.binary_tournament(rank[chosen], crowd[chosen], n, key, generation)
+        if engine.per_check:  # Clune lab code: by the same stochastic dominance
+            winners = K.dominance_tournament(values[chosen], weights, thresholds, crowd[chosen],
+                                             n, key, generation)
+        else:
+            winners = K.binary_tournament(rank[chosen], crowd[chosen], n, key, generation)
         K.copy_rows(other[:n], winners, other[n:])
         vary(other[n:], 0, engine, task, key, generation)
         current, other = other, current

@@ -28,6 +28,7 @@ class EngineParams(NamedTuple):
     unique: bool                      # NSGA-II: copies sink below every distinct genome
     objective_thresholds: np.ndarray  # uint64[3]: coin thresholds of counting each objective
     diversity: bool                   # NSGA-II: behavioural diversity as a third objective
+    per_check: bool                   # NSGA-II: fresh coins at every dominance check (Clune)
     selected: np.ndarray              # bool[generations + 1]: False where nothing selects (vg0)
 
 
@@ -65,5 +66,6 @@ def engine_params(config, n_rows: int, selected: np.ndarray | None = None) -> En
         objective_thresholds=np.array([crng.ALWAYS, crng.threshold(cost.p) if costed else 0,
                                        crng.ALWAYS], dtype=np.uint64),
         diversity=bool(sel.diversity) and scheme == NSGA2,
+        per_check=cost.coins == "per-check" and scheme == NSGA2,
         selected=(np.ones(config.run.generations + 1, dtype=np.bool_) if selected is None
                   else np.ascontiguousarray(selected, dtype=np.bool_)))

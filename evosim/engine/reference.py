@@ -6,6 +6,7 @@ import numpy as np
 
 from evosim import counter_rng as crng
 from evosim.engine import nsga2
+from evosim.engine.nsga2 import peeling
 from evosim.engine.kernels import (RANDOM_DROP, S_NEUTRAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT,
                                    S_XO_DO, SCORE_MAX, TIE_BITS)
 from evosim.engine.params import ELITIST
@@ -213,6 +214,17 @@ def nsga2_select(values, weights, thresholds, k, key, generation, order):
     else:
         rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
         listing = np.arange(n)
+    return _select_ranked(values, rank, listing, k, key, generation, order)
+
+
+def nsga2_select_per_check(values, weights, thresholds, k, key, generation, order):
+    rank = peeled_ranks(values, weights, thresholds, k, key, generation)
+    return _select_ranked(values, rank, np.arange(values.shape[0]), k, key, generation, order)
+
+
+def _select_ranked(values, rank, listing, k, key, generation, order):
+    """Crowding and the cut of the fronts that fill k, each front in ``listing`` order."""
+    n = values.shape[0]
     sizes = np.bincount(rank[rank >= 0], minlength=n + 1)
     last = int(np.searchsorted(np.cumsum(sizes), k))
     filled = sizes[:last].sum()
@@ -230,6 +242,72 @@ def binary_tournament(rank, crowd, n_picks, key, generation) -> np.ndarray:
     picks = crng.bounded_array(crng.draw_array(state, np.arange(2 * n_picks)), rank.size)
     a, b = picks[0::2], picks[1::2]
     b_wins = (rank[b] < rank[a]) | ((rank[b] == rank[a]) & (crowd[b] > crowd[a]))
+    return np.where(b_wins, b, a)
+
+
+def _relations(values, weights, thresholds, j, i) -> np.ndarray:
+    """How j dominates i, pair by pair (``peeling``'s NEVER, SURE, UNCOUNTED or COUNTED): on the
+    always-counted objectives, then on the one a coin counts."""
+    wv = values * weights
+    coin = (thresholds > 0) & (thresholds < nsga2.ALWAYS)
+    counted = (thresholds >= nsga2.ALWAYS) & ~coin
+    better = (wv[j][:, counted] > wv[i][:, counted]).any(axis=1)
+    worse = (wv[j][:, counted] < wv[i][:, counted]).any(axis=1)
+    ahead = (wv[j][:, coin] - wv[i][:, coin]).sum(axis=1)  # one column, or none: 0
+    return np.select([worse, better & (ahead >= 0), better, ahead > 0],
+                     [peeling.NEVER, peeling.SURE, peeling.UNCOUNTED, peeling.COUNTED],
+                     peeling.NEVER)
+
+
+def _coin_threshold(thresholds) -> np.uint64:
+    coin = thresholds[(thresholds > 0) & (thresholds < nsga2.ALWAYS)]
+    return coin[0] if coin.size else nsga2.ALWAYS
+
+
+def peeled_ranks(values, weights, thresholds, needed, key, generation) -> np.ndarray:
+    """Round by round: an individual is non-dominated when it has no SURE dominator left and all
+    coins of its other checks fail (every coin drawn: the answer is the kernel's)."""
+    n = values.shape[0]
+    j, i = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    relation = _relations(values, weights, thresholds, j.ravel(), i.ravel()).reshape(n, n)
+    threshold = _coin_threshold(thresholds)
+    state = crng.stream_state_array(key, generation, peeling.S_CHECK)
+    rank = np.full(n, -1, dtype=np.int64)
+    r, ranked = 0, 0
+    while ranked < needed and (rank < 0).any():
+        alive = np.flatnonzero(rank < 0)
+        among = relation[np.ix_(alive, alive)]
+        open_ = alive[(among == peeling.SURE).sum(axis=0) == 0]
+        uncounted = (relation[np.ix_(alive, open_)] == peeling.UNCOUNTED).sum(axis=0)
+        checks = uncounted + (relation[np.ix_(alive, open_)] == peeling.COUNTED).sum(axis=0)
+        owner = np.repeat(np.arange(open_.size), checks)
+        t = np.arange(checks.sum()) - np.repeat(np.cumsum(checks) - checks, checks)
+        base = ((r * n + open_[owner]) * n + t).astype(np.uint64)
+        coin = crng.below_array(crng.draw_array(state, base), threshold)
+        succeeds = np.where(t < uncounted[owner], ~coin, coin)  # the check finds a dominator
+        dominated = np.bincount(owner[succeeds], minlength=open_.size) > 0
+        front = open_[~dominated]
+        rank[front] = r
+        ranked += front.size
+        r += 1
+    return rank
+
+
+def dominance_tournament(values, weights, thresholds, crowd, n_picks, key, generation):
+    n = values.shape[0]
+    picks = crng.bounded_array(_draws(key, generation, nsga2.S_MATING, 2 * n_picks), n)
+    a, b = picks[0::2], picks[1::2]
+    coins = _draws(key, generation, peeling.S_MATING_CHECK, 2 * n_picks)
+    counted = crng.below_array(coins[0::2], _coin_threshold(thresholds))
+    tie = (coins[1::2] >> np.uint64(63)) != 0
+
+    def dominates(relation):
+        return (relation == peeling.SURE) | ((relation == peeling.UNCOUNTED) & ~counted) | (
+            (relation == peeling.COUNTED) & counted)
+
+    b_wins = dominates(_relations(values, weights, thresholds, b, a)) | (
+        ~dominates(_relations(values, weights, thresholds, a, b))
+        & ((crowd[b] > crowd[a]) | ((crowd[b] == crowd[a]) & tie)))
     return np.where(b_wins, b, a)
 
 

@@ -45,6 +45,12 @@ def _history(config, seed=3):
      "selection.scheme": "nsga2", "cost.kind": "count", "run.population": 40},
     {"task.name": "retina", "task.activation": "tanh", "selection.scheme": "nsga2",
      "cost.kind": "length", "run.population": 40, "variation.crossover_rate": 0.3},
+    {"task.name": "retina", "selection.scheme": "nsga2", "cost.kind": "length",
+     "cost.coins": "per-check", "run.population": 40},
+    {"task.name": "retina", "selection.scheme": "nsga2", "cost.kind": "count",
+     "cost.coins": "per-check", "selection.diversity": True, "run.population": 40},
+    {"selection.scheme": "nsga2", "cost.kind": "count", "cost.coins": "per-check",
+     "selection.unique": True},
 ])
 def test_numba_and_numpy_backends_give_identical_histories(small_config, overrides):
     config = small_config.replace(**overrides).replace(**{"run.generations": 150})

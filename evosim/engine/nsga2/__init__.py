@@ -15,6 +15,11 @@ a sweep (``sweep``). ``crowding`` holds the crowding distances and the cut they 
 public pieces compose as DEAP's emo.py: ``ranks`` (the fronts), ``crowding_distance``, ``cut``,
 ``select`` / ``select_sorted`` (selNSGA2) and ``binary_tournament`` (the mating selection).
 
+Those draw one coin per pair and objective a generation (``cost.coins = "per-pair"``). Clune lab
+code draws a fresh coin at every dominance check, in a sort that peels its fronts round by round,
+and mates by the same stochastic dominance (``cost.coins = "per-check"``): ``peeling`` holds that
+order, ``peeled_ranks``, ``select_per_check`` and ``dominance_tournament``.
+
 Selection (``select``) is DEAP's ``selNSGA2`` except for one thing: among the last front's equal
 crowding distances the cut is drawn at random, where DEAP keeps the earlier individuals (parents
 before offspring), which would freeze neutral drift among equally good genomes.
@@ -27,6 +32,8 @@ from numba import njit
 from evosim.counter_rng import ALWAYS, Stream, bounded, draw, stream_state
 from evosim.engine.nsga2.crowding import crowding_distance, cut  # noqa: F401 (public pieces)
 from evosim.engine.nsga2.pairwise import _select_pairwise, dominance_matrix, front_ranks
+from evosim.engine.nsga2.peeling import (dominance_tournament, peeled_ranks,  # noqa: F401
+                                         select_per_check)
 from evosim.engine.nsga2.sweep import _select_by_sweep, sweep_order, sweep_ranks
 
 S_DOMINANCE = Stream.DOMINANCE.value  # stream ids S_DOMINANCE + m: the coins of objective m

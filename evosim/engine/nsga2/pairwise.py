@@ -97,8 +97,15 @@ def _list_fronts(rank, k):
 @njit(cache=True)
 def _select_pairwise(values, weights, thresholds, k, key, generation, order):
     """``select_sorted`` by the pairwise sort, its fronts listed in index order."""
-    n = values.shape[0]
     rank = front_ranks(dominance_matrix(values, weights, thresholds, key, generation), k)
+    return _select_ranked(values, rank, k, key, generation, order)
+
+
+@njit(cache=True)
+def _select_ranked(values, rank, k, key, generation, order):
+    """``select_sorted`` given the fronts' ranks (-1: unranked): DEAP's crowding of each front
+    listed in index order, and the cut."""
+    n = values.shape[0]
     members, start, last, filled = _list_fronts(rank, k)
     dist = np.zeros(members.size)
     order_scratch = np.empty(members.size, dtype=np.int64)

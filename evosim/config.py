@@ -182,9 +182,11 @@ class ModularitySection:
                                   "epoch ends (0: never; /epochs always has it)")
     directed: bool = _num(False, doc="Leicht-Newman directed Q instead of undirected Newman Q")
     exact_limit: int = _num(24, 1, 64, "largest graph solved exactly; above it a heuristic, recorded")
-    qm_epochs: int = _num(10, 0, None, "compute Qm (and z) every this many goal epochs, of the "
-                                       "epoch's solving network (/epochs) and of the best at its "
-                                       "end (/history), and at the run's end (0: never)")
+    qm_epochs: int = _num(10, 0, None, "compute Qm (and z) every this many goal epochs and in "
+                                       "the epoch before each where its goal differs (both goals "
+                                       "of an alternation alike), of the epoch's solving network "
+                                       "(/epochs) and of the best at its end (/history), and at "
+                                       "the run's end (0: never)")
     qm_samples: int = _num(20, 2, 1000, "random networks of the null model for Q_rand and its sd")
     qmax_restarts: int = _num(4, 1, 100, "annealing restarts for Q_max")
     qmax_sweeps: int = _num(300, 1, 100_000, "annealing moves for Q_max per restart, per vertex "

@@ -33,28 +33,22 @@ class NetworkMeasures:
 
 
 def qm_due(schedule: Schedule, rows: np.ndarray, last: int, every: int) -> np.ndarray:
-    """Rows where Qm is computed: the last row of every ``every``-th goal epoch (epochs without
-    selection are not counted: ``Schedule.goal_epoch_number``), and the run's last row (0 =
-    never)."""
+    """Rows where Qm is computed: the last row of every ``every``-th goal epoch and of the goal
+    epoch before it where that one's goal differs (``Schedule.sampled_epochs``; epochs without
+    selection are not counted), and the run's last row (0 = never)."""
     rows = np.asarray(rows)
     if not every:
         return np.zeros(rows.shape, dtype=bool)
     epoch = schedule.epoch_of(rows)
-    ends = (schedule.epoch_of(rows + 1) != epoch) & _every_th(schedule, epoch, every)
+    ends = (schedule.epoch_of(rows + 1) != epoch) & schedule.sampled_epochs(epoch, every)
     return ends | (rows == last)
-
-
-def _every_th(schedule: Schedule, epochs, every: int) -> np.ndarray:
-    """Whether each epoch is an ``every``-th goal epoch."""
-    number = schedule.goal_epoch_number(epochs)
-    return (number > 0) & (number % every == 0)
 
 
 class EpochRecorder:
     """Turns the per-generation best of each block into finished ``/epochs`` rows.
 
     ``measure(genome)`` gives a genome's network measures and ``qm(adjacency)`` its Qm record;
-    Qm is computed for the solving network of every ``qm_epochs``-th epoch and of the last."""
+    Qm is computed for the solving network of the sampled epochs (``qm_due``) and of the last."""
 
     def __init__(self, schedule: Schedule, last: int,
                  measure: Callable[[np.ndarray], NetworkMeasures],
@@ -140,7 +134,7 @@ class EpochRecorder:
         net = self.measure(o.genome)
         row.update(q_solved=net.q, q_solved_exact=net.exact, cost_solved=o.cost,
                    n_nodes_solved=net.n_nodes, n_edges_solved=net.n_edges)
-        if self.qm_epochs and (_every_th(self.schedule, epoch, self.qm_epochs)
+        if self.qm_epochs and (self.schedule.sampled_epochs(epoch, self.qm_epochs)
                                or end == self.last):
             r = self.qm(net.adjacency)
             row.update(qm_solved=r.qm, z_solved=r.z, q_rand_solved=r.q_rand,

@@ -81,6 +81,24 @@ class Schedule:
         selects[of_row] = self.selected
         return np.where(selects[epochs], np.cumsum(selects)[epochs], 0)
 
+    def sampled_epochs(self, epochs, every: int) -> np.ndarray:
+        """Whether each epoch is one whose networks get the costly measures (Qm): every
+        ``every``-th goal epoch, and the goal epoch before it where its goal differs. Under two
+        alternating goals the multiples of an even ``every`` all fall on the second goal; its
+        partner measures the first as often. A fixed goal samples every ``every``-th epoch."""
+        epochs = np.asarray(epochs)
+        rows = self.goal_index.size
+        every_epoch = np.arange(int(self.epoch_of(rows - 1)) + 1)
+        number = self.goal_epoch_number(every_epoch)
+        goal = self.goal_index[np.minimum(every_epoch * self.period + self.offset, rows - 1)]
+        due = (number > 0) & (number % every == 0)
+        epoch_numbered = np.full(int(number.max()) + 1, -1)
+        epoch_numbered[number[number > 0]] = every_epoch[number > 0]
+        late = every_epoch[due & (number > 1)]
+        before = epoch_numbered[number[late] - 1]
+        due[before[goal[before] != goal[late]]] = True
+        return due[epochs]
+
     def after_untrained_row(self) -> "Schedule":
         """This schedule over rows 1..N, with a row 0 (an untrained network) under the first goal."""
         prepend = (lambda a: None if a is None else np.concatenate([a[:1], a]))

@@ -94,5 +94,19 @@ def test_qm_is_due_on_goal_epochs_only():
     due = np.flatnonzero(qm_due(vg0, np.arange(401), 400, 2))
     assert due.tolist() == [59, 139, 219, 299, 379, 400]  # ends of epochs 2, 6, 10, 14, 18; last
     assert vg0.selected[due[:-1]].all()
-    mvg = make_schedule("mvg", family, 401, period=20)
-    assert np.flatnonzero(qm_due(mvg, np.arange(401), 400, 2)).tolist()[:3] == [39, 79, 119]
+    fixed = make_schedule("fixed", family, 401, period=20)
+    assert np.flatnonzero(qm_due(fixed, np.arange(401), 400, 2)).tolist()[:3] == [39, 79, 119]
+
+
+@pytest.mark.parametrize("kind", ["mvg", "rvg-c", "rvg-v"])
+def test_qm_measures_both_goals_of_an_alternation_alike(kind):
+    """The multiples of an even qm_epochs all fall on the second goal of two alternating goals:
+    the epoch before each is measured too, so both goals are measured equally often."""
+    from evosim.epochs import qm_due
+
+    schedule = make_schedule(kind, logic_goal_family(4), 4001, period=20,
+                             rng=np.random.default_rng(1))
+    due = np.flatnonzero(qm_due(schedule, np.arange(4001), 4000, 10))[:-1]
+    assert due[:4].tolist() == [179, 199, 379, 399]  # ends of epochs 8, 9, 18, 19
+    first = schedule.goal_index[due] == schedule.goal_index[0]
+    assert first.sum() == (~first).sum() == 20

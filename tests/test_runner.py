@@ -34,8 +34,9 @@ def test_history_columns_and_goal_switches(tmp_path, small_config):
     assert np.array_equal(switches, np.arange(20, n, 20))
     assert h.goal_names == ["G1", "G2"]
     assert np.isfinite(h["q_best"]).all() and h["q_exact"].all()
-    # Qm at the end of every 5th goal epoch (never the generation after a switch), and the last
-    qm_rows = {99, 199, 299, 300}
+    # Qm at the end of every 5th goal epoch and of the one before it (the other goal; never the
+    # generation after a switch), and the last
+    qm_rows = {79, 99, 179, 199, 279, 299, 300}
     assert set(np.flatnonzero(np.isfinite(h["qm_best"]))) <= qm_rows
     for column in ("q_rand", "q_rand_sd", "q_max", "z"):
         assert set(np.flatnonzero(np.isfinite(h[column]))) <= qm_rows

@@ -255,9 +255,10 @@ def config_show(target) -> None:
 def _register_commands() -> None:
     """Commands that live in their own modules."""
     from evosim.cli_analysis import compare, draw, export, plot
+    from evosim.cli_sample import sample
     from evosim.cli_sweep import sweep
 
-    for command in (sweep, plot, draw, export, compare):
+    for command in (sweep, plot, draw, export, compare, sample):
         main.add_command(command)
 
 

@@ -31,7 +31,8 @@ DEFINITIONS = f"""Per-run measures come from each run's `/epochs` table (one row
 `schedule.period` generations): only full epochs count (the run's last, partial epoch is left
 out), epoch 0 included.  The solved-network measures (`q_solved`, `qm_solved`, `z_solved`,
 `cost_solved`) average, per run, the last solving network of each solved epoch (Qm and z where
-they were computed: every `modularity.qm_epochs`-th epoch); `resolve_rate` is the fraction of the
+they were computed: every `modularity.qm_epochs`-th epoch and the one before it where its goal
+differs); `resolve_rate` is the fraction of the
 epochs after the run's first solved epoch that were solved and `median_resolve` the median
 generations from an epoch's start to its first solution over those re-solved epochs (the
 all-epoch rate is `solved_rate_all`).  `t_solve` is the first generation whose best solved the

@@ -164,7 +164,7 @@ def median_resolve(h: History) -> float:
 
 def epoch_mean(h: History, column: str) -> tuple[float, int]:
     """(mean, count) of a solving-network column of /epochs over the solved full epochs where it
-    is finite (Qm and z are computed every ``modularity.qm_epochs``-th epoch only).
+    is finite (Qm and z are computed in the sampled epochs only: ``Schedule.sampled_epochs``).
 
     Returns
     -------

@@ -24,12 +24,7 @@ def gradient_source(config, task, schedule, seeds: dict,
     epoch and named arrays, ``saved``, when resuming; one that does not fit the config is
     refused with ValueError), the meter, the file layout, and the data split under /gradient/."""
     g = config.gradient
-    if config.task.name == "digit-pairs":
-        mnist = (g.mnist_images, g.mnist_labels) if g.mnist_images else None
-        dataset = gdata.pairs_dataset(g.n_pairs, g.test_fraction,
-                                      np.random.default_rng(seeds["schedule"].spawn(1)[0]), mnist)
-    else:
-        dataset = gdata.table_dataset(task)
+    dataset = run_dataset(config, task, seeds)
     sizes = network_sizes(config, dataset.x_train.shape[1])
     extra = {name: np.dtype(np.float64) for name in EXTRA_COLUMNS}
     extra.update({f"activation_change_layer{k}": np.dtype(np.float64)
@@ -41,6 +36,17 @@ def gradient_source(config, task, schedule, seeds: dict,
     split["gradient/layer_sizes"] = np.array(sizes)
     return RunSource(blocks, WeightGraphMeter(config, sizes, schedule), (1, parameter_count(sizes)),
                      np.float64, extra, split, checkpoint_layout(config, sizes))
+
+
+def run_dataset(config, task, seeds: dict) -> gdata.Dataset:
+    """A gradient run's data: the task's truth table, or its digit pairs (drawn from the run's
+    schedule stream)."""
+    g = config.gradient
+    if config.task.name != "digit-pairs":
+        return gdata.table_dataset(task)
+    mnist = (g.mnist_images, g.mnist_labels) if g.mnist_images else None
+    return gdata.pairs_dataset(g.n_pairs, g.test_fraction,
+                               np.random.default_rng(seeds["schedule"].spawn(1)[0]), mnist)
 
 
 class WeightGraphMeter(NetworkMeter):

@@ -1,4 +1,5 @@
-"""``evosim plot``, ``evosim draw`` and ``evosim export``: looking at one run file;
+"""``evosim plot``, ``evosim draw``, ``evosim export`` and ``evosim broadness``: looking at one run
+file;
 ``evosim compare``: conditions of many runs side by side.
 
 Standalone click commands, registered on the main group in :mod:`evosim.cli`.  Heavy imports
@@ -16,7 +17,7 @@ import numpy as np
 from evosim.cli_options import UserError
 from evosim.io import History, RunFileError, load
 
-__all__ = ["plot", "draw", "export", "compare"]
+__all__ = ["plot", "draw", "export", "compare", "broadness"]
 
 _RUN_FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -167,3 +168,55 @@ def compare(runs: tuple[Path, ...], by: tuple[str, ...], measures: tuple[str, ..
     for c in conditions:
         click.echo(f"{c.name}: {len(c)} runs ({int(c.censored.sum())} never solved)")
     click.echo(f"wrote {path}")
+
+
+@click.command()
+@click.argument("run_file", type=_RUN_FILE)
+@click.option("-g", "--generation", type=int, help="The best of this generation, or the latest "
+                                                    "stored before it (default: the last solving "
+                                                    "network).")
+@click.option("--mutations", type=click.IntRange(1, 10), default=3, show_default=True,
+              help="The most mutations at once (1 is enumerated, more are sampled).")
+@click.option("--draws", type=click.IntRange(1, 10**6), default=1000, show_default=True,
+              help="Random mutants per number of mutations above 1.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Seed of the random mutants.")
+@click.option("-o", "--out", type=_RUN_FILE,
+              help="Figure to write (default: RUN_FILE-broadness-g<G>.png); the figures beside "
+                   "it with .h5.")
+def broadness(run_file: Path, generation: int | None, mutations: int, draws: int, seed: int,
+              out: Path | None) -> None:
+    """Mutational robustness of an evolved network: the fraction of all single mutations that
+    keep its performance under the goal in force, and of 2, 3, ... random ones, with the
+    performance they lose."""
+    if out is not None:
+        _output(out, IMAGE_SUFFIXES, "a figure")
+    h = _load(run_file)
+    if h.attrs.get("mode") == "gradient":
+        raise UserError(f"{run_file}: broadness of gradient-trained networks (Jacobian, Hessian, "
+                        "perturbations) is not built yet; evolution runs only")
+    from evosim.analysis.networks import NoSnapshotError, stored_network, task_of
+    from evosim.analysis.plots import plot_robustness
+    from evosim.broadness import mutational_robustness, write
+
+    try:
+        chosen = stored_network(h, generation)
+    except NoSnapshotError as err:
+        raise UserError(str(err)) from None
+    task, _ = task_of(h)
+    row = int(np.searchsorted(h["generation"], chosen.generation))
+    goal = int(h["goal"][row])
+    result = mutational_robustness(task, chosen.genome, task.pack(h.goal_targets[goal])[0],
+                                   mutations, draws, np.random.default_rng(seed))
+    click.echo(f"generation {chosen.generation} ({chosen.description}), goal "
+               f"{h.goal_names[goal]}, performance {result.performance:.4f}")
+    for k, (kept, loss) in enumerate(zip(result.kept, result.loss), start=1):
+        how = f"all {result.n_single}" if k == 1 else f"{draws} random"
+        click.echo(f"  {k} mutation{'s' if k > 1 else ' '} ({how}): {kept:.3f} keep "
+                   f"performance, mean loss {loss:.4f}")
+    out = out or run_file.with_name(f"{run_file.stem}-broadness-g{chosen.generation}.png")
+    title = f"{run_file.name}: generation {chosen.generation}, goal {h.goal_names[goal]}"
+    data = out.with_suffix(".h5")
+    _writing(lambda: write(data, result, run_file=str(run_file), generation=chosen.generation,
+                           goal=h.goal_names[goal], draws=draws, seed=seed), data)
+    click.echo(f"wrote {data} and {_writing(lambda: plot_robustness(result, out, title), out)}")

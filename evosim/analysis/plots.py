@@ -322,3 +322,20 @@ def scatter_matrix(columns: Mapping[str, Sequence[float]], path: str | Path) -> 
             if j == 0:
                 ax.set_ylabel(yn)
     return _save(fig, path)
+
+
+def plot_robustness(result, path: str | Path, title: str) -> Path:
+    """Mutational robustness against the number of mutations (``evosim.broadness.Robustness``):
+    the fraction of mutants that keep performance, and the mean performance they lose."""
+    k = np.arange(1, result.kept.size + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
+    left.plot(k, result.kept, "o-", color="tab:blue")
+    left.set(xlabel="mutations", ylabel="fraction keeping performance", ylim=(0, 1.02),
+             xticks=k)
+    right.plot(k, result.loss, "o-", color="tab:red")
+    right.set(xlabel="mutations", ylabel="mean performance lost", xticks=k)
+    for ax in (left, right):
+        _plain_axis(ax)
+    fig.suptitle(_wrap(title, 90), fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -149,6 +149,12 @@ class LogicTask:
         draws = crng.draw_array(state, np.arange(n * self.genome_length)).reshape(n, -1)
         return (self.gene_low + crng.bounded_array(draws, self.gene_size)).astype(np.int16)
 
+    def alleles(self) -> list[np.ndarray]:
+        """The values each wiring gene can take (position genes change only the cost, not what
+        the circuit computes): what a single mutation of the circuit can do."""
+        return [np.arange(low, low + size) for low, size in
+                zip(self.gene_low[: self.rewired_length], self.gene_size[: self.rewired_length])]
+
     def genome_problem(self, genomes: np.ndarray) -> str | None:
         """What makes these genomes invalid (a gene out of its range), or None: the compiled
         kernels do not check addresses."""

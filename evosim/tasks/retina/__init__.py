@@ -176,6 +176,11 @@ class RetinaTask:
             draws[:, self.n_weights:, 1], BIAS_MAX - BIAS_MIN + 1)
         return genomes
 
+    def alleles(self) -> list[np.ndarray]:
+        """The values each gene can take: weights -2..2 (0: no connection), biases -2..2."""
+        values = np.arange(BIAS_MIN, BIAS_MAX + 1)  # = WEIGHT_VALUES and 0
+        return [values] * self.genome_length
+
     def genome_problem(self, genomes: np.ndarray) -> str | None:
         """What makes these genomes invalid (a weight or bias out of range), or None."""
         genomes = np.asarray(genomes)

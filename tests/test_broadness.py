@@ -1,0 +1,86 @@
+"""Mutational robustness of evolved networks against direct enumeration with an independent
+circuit evaluator."""
+import itertools
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from evosim import config as cfg
+from evosim import runner
+from evosim.broadness import mutational_robustness, random_mutants, single_mutants
+from evosim.cli import main
+from evosim.tasks.logic import LogicTask
+from evosim.tasks.retina import RetinaTask
+
+XOR = [0, 1, 0, 2, 1, 2, 3, 4, 5]  # a, b -> g0 = nand(a, b), g1, g2, g3 = xor; output g3
+
+
+def _circuit_output(genome, n_inputs, max_gates):
+    """The output column of a feed-forward NAND circuit, gate by gate, row by row."""
+    out = []
+    for row in range(2**n_inputs):
+        signal = [(row >> i) & 1 for i in range(n_inputs)]
+        for g in range(max_gates):
+            signal.append(1 - (signal[genome[2 * g]] & signal[genome[2 * g + 1]]))
+        out.append(signal[genome[-1]])
+    return np.array(out)
+
+
+def test_single_mutations_of_a_hand_built_xor_are_enumerated_exactly():
+    task = LogicTask(n_inputs=2, max_gates=4)
+    genome = np.array(XOR, dtype=np.int16)
+    target = np.array([0, 1, 1, 0])
+    assert np.array_equal(_circuit_output(genome, 2, 4), target)
+    ranges = [range(2 + g) for g in range(4) for _ in range(2)] + [range(2, 6)]
+    kept, total = 0, 0
+    for gene, values in enumerate(ranges):
+        for v in values:
+            if v == genome[gene]:
+                continue
+            mutant = genome.copy()
+            mutant[gene] = v
+            total += 1
+            kept += np.array_equal(_circuit_output(mutant, 2, 4), target)
+    result = mutational_robustness(task, genome, task.pack(target)[0])
+    assert result.performance == 1.0 and result.n_single == total
+    assert result.single == kept / total
+    assert len(single_mutants(genome, task.alleles())) == total
+
+
+@pytest.mark.parametrize("task", [LogicTask(), RetinaTask()])
+def test_random_mutants_change_exactly_k_genes_to_allowed_values(task):
+    rng = np.random.default_rng(1)
+    genome = task.random_genomes(1, np.uint64(3))[0]
+    alleles = task.alleles()
+    for k in (2, 3):
+        mutants = random_mutants(genome, alleles, k, 200, rng)
+        changed = mutants != genome
+        assert (changed.sum(axis=1) == k).all()
+        for row in mutants:
+            assert all(row[g] in alleles[g] for g in range(len(alleles)))
+        assert task.genome_problem(mutants) is None
+    again = random_mutants(genome, alleles, 2, 50, np.random.default_rng(4))
+    assert np.array_equal(again, random_mutants(genome, alleles, 2, 50, np.random.default_rng(4)))
+
+
+def test_more_mutations_keep_performance_less_often():
+    task = LogicTask()
+    genome = np.array(XOR[:-1] + list(range(24 - 8)) + [5], dtype=np.int16)  # any valid circuit
+    genome = np.clip(genome, task.gene_low, task.gene_low + task.gene_size - 1).astype(np.int16)
+    result = mutational_robustness(task, genome, task.pack(np.arange(16) % 2)[0], draws=400)
+    assert result.kept[0] >= result.kept[1] >= result.kept[2]
+    assert result.loss[0] <= result.loss[1] <= result.loss[2]
+
+
+def test_the_command_writes_its_figures_and_refuses_gradient_runs(tmp_path):
+    small = {"run.generations": 50, "run.population": 40, "modularity.qm_epochs": 0}
+    run = runner.run(cfg.Config().replace(**small), tmp_path / "r.h5").path
+    result = CliRunner().invoke(main, ["broadness", str(run), "--draws", "50"])
+    assert result.exit_code == 0, result.output
+    assert "1 mutation  (all" in result.output
+    assert (tmp_path / "r-broadness-g50.png").exists() and (tmp_path / "r-broadness-g50.h5").exists()
+    gradient = runner.run(cfg.Config().replace(**{**small, "run.mode": "gradient",
+                                                  "run.generations": 2}), tmp_path / "g.h5").path
+    refused = CliRunner().invoke(main, ["broadness", str(gradient)])
+    assert refused.exit_code == 2 and "not built yet" in refused.output

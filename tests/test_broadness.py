@@ -1,6 +1,5 @@
 """Mutational robustness of evolved networks against direct enumeration with an independent
 circuit evaluator."""
-import itertools
 
 import numpy as np
 import pytest

@@ -254,11 +254,11 @@ def config_show(target) -> None:
 
 def _register_commands() -> None:
     """Commands that live in their own modules."""
-    from evosim.cli_analysis import broadness, compare, draw, export, plot
+    from evosim.cli_analysis import broadness, compare, dependence, draw, export, plot
     from evosim.cli_sample import sample
     from evosim.cli_sweep import sweep
 
-    for command in (sweep, plot, draw, export, compare, sample, broadness):
+    for command in (sweep, plot, draw, export, compare, sample, broadness, dependence):
         main.add_command(command)
 
 

@@ -1,4 +1,4 @@
-"""``evosim plot``, ``evosim draw``, ``evosim export`` and ``evosim broadness``: looking at one run
+"""``evosim plot``, ``draw``, ``export``, ``broadness`` and ``dependence``: looking at one run
 file;
 ``evosim compare``: conditions of many runs side by side.
 
@@ -17,7 +17,7 @@ import numpy as np
 from evosim.cli_options import UserError
 from evosim.io import History, RunFileError, load
 
-__all__ = ["plot", "draw", "export", "compare", "broadness"]
+__all__ = ["plot", "draw", "export", "compare", "broadness", "dependence"]
 
 _RUN_FILE = click.Path(dir_okay=False, path_type=Path)
 
@@ -220,3 +220,34 @@ def broadness(run_file: Path, generation: int | None, mutations: int, draws: int
     _writing(lambda: write(data, result, run_file=str(run_file), generation=chosen.generation,
                            goal=h.goal_names[goal], draws=draws, seed=seed), data)
     click.echo(f"wrote {data} and {_writing(lambda: plot_robustness(result, out, title), out)}")
+
+
+@click.command()
+@click.argument("run_file", type=_RUN_FILE)
+@click.option("-g", "--generation", type=int, help="The best of this generation, or the latest "
+                                                    "stored before it (default: the last solving "
+                                                    "network).")
+def dependence(run_file: Path, generation: int | None) -> None:
+    """How each unit of an evolved network depends on each input half: Boolean derivatives
+    (the fraction of patterns where flipping an input of the half changes the unit), mutual
+    information with each half, and the network's scores."""
+    h = _load(run_file)
+    if h.attrs.get("mode") == "gradient":
+        raise UserError(f"{run_file}: input dependence of gradient-trained networks is not built "
+                        "yet; evolution runs only")
+    from evosim.analysis.networks import NoSnapshotError, stored_network, task_of
+    from evosim.dependence import halves_of, network_dependence
+
+    try:
+        chosen = stored_network(h, generation)
+        task, _ = task_of(h)
+        d = network_dependence(task, chosen.genome, halves_of(task))
+    except (NoSnapshotError, ValueError) as err:
+        raise UserError(str(err)) from None
+    click.echo(f"generation {chosen.generation} ({chosen.description}): {len(d.units)} units")
+    click.echo("unit  depends on left  right   information left  right (bits)")
+    for u, (dep, info) in enumerate(zip(d.dependence, d.information)):
+        click.echo(f"{d.units[u]:>4}  {dep[0]:15.3f}  {dep[1]:5.3f}   {info[0]:16.3f}  "
+                   f"{info[1]:5.3f}")
+    click.echo(f"units depending on one half only: {d.one_sided:.3f}; max Q of the unit-input "
+               f"dependency graph: {d.q_dependency:.3f}")

@@ -196,6 +196,19 @@ class LogicTask:
             return recurrent.functional_network_recurrent(wiring, self.n_inputs)
         return functional_network(wiring, self.n_inputs)
 
+    def unit_outputs(self, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(gate addresses of the functional network, uint8[gates, rows]: each gate's output on
+        every input row, row r holding input i = (r >> i) & 1). Feed-forward circuits only."""
+        if self.feedback:
+            raise ValueError("task.feedback: unit outputs are defined for feed-forward circuits")
+        genome = np.asarray(genome, dtype=np.int64)
+        signal = list(input_bits(self.n_inputs))
+        for g in range(self.max_gates):
+            signal.append(1 - (signal[genome[2 * g]] & signal[genome[2 * g + 1]]))
+        nodes = self.functional_network(genome)[0]
+        gates = nodes[nodes >= self.n_inputs]
+        return gates, np.array([signal[a] for a in gates], dtype=np.uint8).reshape(-1, self.n_rows)
+
     def adjacency(self, genome: np.ndarray, directed: bool = False) -> np.ndarray:
         """0/1 adjacency of the functional network, nodes in address order."""
         nodes, edges = self.functional_network(genome)

@@ -222,6 +222,27 @@ class RetinaTask:
         """
         return functional_network(np.asarray(genome, dtype=np.int64), self.layers)
 
+    def unit_outputs(self, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ids of the functional network's neurons, int8[neurons, 256]: each one's activation on
+        every pattern; the output neuron's is its answer, 1 yes and 0 no)."""
+        w_start, b_start, _ = layer_offsets(self.layers)
+        genome = np.asarray(genome, dtype=np.int64)
+        act = self.patterns.T.astype(np.int64)  # [256, 8]
+        every = [act.T]
+        for layer in range(len(self.layers) - 1):
+            n_in, n_out = self.layers[layer], self.layers[layer + 1]
+            weights = genome[w_start[layer]: w_start[layer + 1]].reshape(n_in, n_out)
+            h = act @ weights + genome[b_start[layer]: b_start[layer + 1]]
+            if layer == len(self.layers) - 2:
+                h = (h > 0).astype(np.int64)
+            else:
+                h = np.where(h > 0, 1, -1) if self.activation == "threshold" else np.sign(h)
+            every.append(h.T)
+            act = h
+        nodes = self.functional_network(genome)[0]
+        units = nodes[nodes >= self.n_inputs]
+        return units, np.concatenate(every)[units].astype(np.int8)
+
     def adjacency(self, genome: np.ndarray, directed: bool = True) -> np.ndarray:
         from evosim.tasks.logic import edges_to_adjacency
 

@@ -4,8 +4,7 @@ network's neighbourhood in genome space keeps its performance.
 Mutational robustness: every single mutation (each gene the task's mutation changes, set to each
 of its other values) enumerated exactly, and k random mutations (k distinct genes, each to a
 random other value) sampled, for k up to ``max_mutations``. A flat optimum keeps its performance
-under many of them. The broadness of gradient-trained networks (the Jacobian's rank, the loss's
-Hessian, random perturbations) is not built yet.
+under many of them. Gradient-trained networks' broadness is in ``evosim.gradient.broadness``.
 """
 from __future__ import annotations
 

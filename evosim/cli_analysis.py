@@ -186,18 +186,14 @@ def compare(runs: tuple[Path, ...], by: tuple[str, ...], measures: tuple[str, ..
                    "it with .h5.")
 def broadness(run_file: Path, generation: int | None, mutations: int, draws: int, seed: int,
               out: Path | None) -> None:
-    """Mutational robustness of an evolved network: the fraction of all single mutations that
-    keep its performance under the goal in force, and of 2, 3, ... random ones, with the
-    performance they lose."""
+    """Broadness of a network's optimum. Evolved: the fraction of all single mutations that keep
+    its performance under the goal in force, and of 2, 3, ... random ones, with the performance
+    they lose. Gradient-trained: the output Jacobian's singular values, rank and flat directions
+    on the training data, and the loss under random perturbations."""
     if out is not None:
         _output(out, IMAGE_SUFFIXES, "a figure")
     h = _load(run_file)
-    if h.attrs.get("mode") == "gradient":
-        raise UserError(f"{run_file}: broadness of gradient-trained networks (Jacobian, Hessian, "
-                        "perturbations) is not built yet; evolution runs only")
     from evosim.analysis.networks import NoSnapshotError, stored_network, task_of
-    from evosim.analysis.plots import plot_robustness
-    from evosim.broadness import mutational_robustness, write
 
     try:
         chosen = stored_network(h, generation)
@@ -206,6 +202,14 @@ def broadness(run_file: Path, generation: int | None, mutations: int, draws: int
     task, _ = task_of(h)
     row = int(np.searchsorted(h["generation"], chosen.generation))
     goal = int(h["goal"][row])
+    out = out or run_file.with_name(f"{run_file.stem}-broadness-g{chosen.generation}.png")
+    title = f"{run_file.name}: generation {chosen.generation}, goal {h.goal_names[goal]}"
+    if h.attrs.get("mode") == "gradient":
+        _gradient_broadness(h, chosen, task, goal, draws, seed, out, title)
+        return
+    from evosim.analysis.plots import plot_robustness
+    from evosim.broadness import mutational_robustness, write
+
     result = mutational_robustness(task, chosen.genome, task.pack(h.goal_targets[goal])[0],
                                    mutations, draws, np.random.default_rng(seed))
     click.echo(f"generation {chosen.generation} ({chosen.description}), goal "
@@ -214,12 +218,46 @@ def broadness(run_file: Path, generation: int | None, mutations: int, draws: int
         how = f"all {result.n_single}" if k == 1 else f"{draws} random"
         click.echo(f"  {k} mutation{'s' if k > 1 else ' '} ({how}): {kept:.3f} keep "
                    f"performance, mean loss {loss:.4f}")
-    out = out or run_file.with_name(f"{run_file.stem}-broadness-g{chosen.generation}.png")
-    title = f"{run_file.name}: generation {chosen.generation}, goal {h.goal_names[goal]}"
     data = out.with_suffix(".h5")
     _writing(lambda: write(data, result, run_file=str(run_file), generation=chosen.generation,
                            goal=h.goal_names[goal], draws=draws, seed=seed), data)
     click.echo(f"wrote {data} and {_writing(lambda: plot_robustness(result, out, title), out)}")
+
+
+def _gradient_broadness(h, chosen, task, goal, draws, seed, out, title) -> None:
+    """``broadness`` of a gradient run's network: the output Jacobian's spectrum on the training
+    data and the loss under random perturbations."""
+    import h5py
+
+    from evosim import config as cfg
+    from evosim.analysis.plots import plot_broadness_spectrum
+    from evosim.gradient.broadness import network_broadness
+
+    b = network_broadness(cfg.loads(h.config_toml), task, chosen.genome, h.goal_targets[goal],
+                          min(draws, 200), np.random.default_rng(seed))
+    s = b.spectrum
+    click.echo(f"epoch {chosen.generation} ({chosen.description}), goal {h.goal_names[goal]}")
+    click.echo(f"  output Jacobian: {s.n_parameters} parameters, rank {s.rank} (singular values "
+               f"above {s.rtol:g} x the largest), {s.null_dimension} flat directions")
+    click.echo("  largest singular values: "
+               + ", ".join(f"{v:.3g}" for v in s.singular_values[:5]))
+    for scale, row in zip(b.scales, b.increase):
+        click.echo(f"  perturbation {scale:g} x RMS parameter: loss +{np.median(row):.4g} "
+                   f"(median of {row.size})")
+    data = out.with_suffix(".h5")
+
+    def write():
+        with h5py.File(data, "w") as f:
+            group = f.create_group("broadness")
+            group.attrs.update(epoch=chosen.generation, goal=h.goal_names[goal], rank=s.rank,
+                               n_parameters=s.n_parameters, rtol=s.rtol, seed=seed)
+            group.create_dataset("singular_values", data=s.singular_values)
+            group.create_dataset("scales", data=b.scales)
+            group.create_dataset("loss_increase", data=b.increase)
+
+    _writing(write, data)
+    click.echo(f"wrote {data} and "
+               f"{_writing(lambda: plot_broadness_spectrum(b, out, title), out)}")
 
 
 @click.command()

@@ -72,7 +72,7 @@ def test_more_mutations_keep_performance_less_often():
     assert result.loss[0] <= result.loss[1] <= result.loss[2]
 
 
-def test_the_command_writes_its_figures_and_refuses_gradient_runs(tmp_path):
+def test_the_command_writes_its_figures_for_evolved_and_trained_networks(tmp_path):
     small = {"run.generations": 50, "run.population": 40, "modularity.qm_epochs": 0}
     run = runner.run(cfg.Config().replace(**small), tmp_path / "r.h5").path
     result = CliRunner().invoke(main, ["broadness", str(run), "--draws", "50"])
@@ -81,5 +81,7 @@ def test_the_command_writes_its_figures_and_refuses_gradient_runs(tmp_path):
     assert (tmp_path / "r-broadness-g50.png").exists() and (tmp_path / "r-broadness-g50.h5").exists()
     gradient = runner.run(cfg.Config().replace(**{**small, "run.mode": "gradient",
                                                   "run.generations": 2}), tmp_path / "g.h5").path
-    refused = CliRunner().invoke(main, ["broadness", str(gradient)])
-    assert refused.exit_code == 2 and "not built yet" in refused.output
+    trained = CliRunner().invoke(main, ["broadness", str(gradient), "--draws", "5"])
+    assert trained.exit_code == 0, trained.output
+    assert "output Jacobian: 81 parameters" in trained.output  # 4-8-4-1 on the truth table
+    assert (tmp_path / "g-broadness-g2.png").exists() and (tmp_path / "g-broadness-g2.h5").exists()

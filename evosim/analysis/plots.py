@@ -339,3 +339,21 @@ def plot_robustness(result, path: str | Path, title: str) -> Path:
     fig.suptitle(_wrap(title, 90), fontsize=9)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plot_broadness_spectrum(broadness, path: str | Path, title: str) -> Path:
+    """A trained network's broadness (``evosim.gradient.broadness.Broadness``): the output
+    Jacobian's singular values, and the loss increase against the perturbation's size."""
+    s = broadness.spectrum
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
+    values = np.maximum(s.singular_values, 1e-300)
+    left.semilogy(np.arange(1, values.size + 1), values, ".", color="tab:blue")
+    left.axhline(s.rtol * values[0], color="0.5", lw=0.8, ls="--")
+    left.set(xlabel="index", ylabel="singular value",
+             title=f"rank {s.rank} of {s.n_parameters} parameters")
+    median = np.median(broadness.increase, axis=1)
+    right.loglog(broadness.scales, np.maximum(median, 1e-12), "o-", color="tab:red")
+    right.set(xlabel="perturbation / RMS parameter", ylabel="median loss increase")
+    fig.suptitle(_wrap(title, 90), fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,104 @@
+"""Broadness of a gradient-trained optimum (source document 000, experiments 2 and 10): the
+Jacobian of the outputs with respect to every parameter over the data points, its singular values,
+rank and null space (the flat directions that information loss predicts), and the loss increase
+under random parameter perturbations of growing size.
+
+The Jacobian is analytic (backpropagation of each output to each sample's parameters), with the
+network as evaluated: no dropout. Hessian eigenvalues of the loss are not built yet.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evosim.gradient.network import _act_grad, forward, loss_value
+from evosim.gradient.trainer import flatten, unflatten
+
+
+def output_jacobian(params, x: np.ndarray, activation: str) -> np.ndarray:
+    """float[N * n_out, P]: d output[n, k] / d parameter, rows sample-major, columns in
+    ``trainer.flatten`` order (each layer's W row-major, then its b)."""
+    out, cache = forward(params, x, activation)
+    n, n_out = out.shape
+    blocks = []
+    delta = np.broadcast_to(np.eye(n_out), (n, n_out, n_out)).copy()  # [n, k, units]
+    for layer in range(len(params) - 1, -1, -1):
+        a_in, h, a, _ = cache[layer]
+        if layer < len(params) - 1:
+            delta = delta * _act_grad(activation, h, a, np)[:, None, :]
+        d_w = np.einsum("ni,nku->nkiu", a_in, delta).reshape(n * n_out, -1)
+        blocks.append((d_w, delta.reshape(n * n_out, -1)))
+        delta = delta @ params[layer][0].T
+    return np.concatenate([part for d_w, d_b in reversed(blocks) for part in (d_w, d_b)],
+                          axis=1)
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """The Jacobian's singular values and what they say about flat directions."""
+
+    singular_values: np.ndarray  # descending
+    rank: int                    # singular values above rtol times the largest
+    n_parameters: int
+    rtol: float
+
+    @property
+    def null_dimension(self) -> int:
+        """Parameter directions that change no output on the data: P - rank."""
+        return self.n_parameters - self.rank
+
+
+def jacobian_spectrum(jacobian: np.ndarray, rtol: float = 1e-6) -> Spectrum:
+    """Singular values of the Jacobian and its rank at relative tolerance ``rtol``."""
+    s = np.linalg.svd(jacobian, compute_uv=False)
+    rank = int(np.sum(s > rtol * s[0])) if s.size and s[0] > 0 else 0
+    return Spectrum(s, rank, jacobian.shape[1], rtol)
+
+
+def perturbation_curve(params, x: np.ndarray, y: np.ndarray, activation: str, loss: str,
+                       scales: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """float[len(scales), draws]: the loss increase when every parameter moves by Gaussian noise
+    of standard deviation ``scale`` (relative to the parameters' RMS), ``draws`` times each."""
+    flat = flatten(params)
+    sizes = [params[0][0].shape[0], *(w.shape[1] for w, _ in params)]
+    base = loss_value(forward(params, x, activation)[0], y, loss)
+    rms = float(np.sqrt(np.mean(flat * flat))) or 1.0
+    out = np.empty((len(scales), draws))
+    for s, scale in enumerate(scales):
+        for d in range(draws):
+            moved = unflatten(flat + rng.normal(0.0, scale * rms, flat.size), sizes)
+            out[s, d] = loss_value(forward(moved, x, activation)[0], y, loss) - base
+    return out
+
+
+SCALES = np.array([0.01, 0.03, 0.1, 0.3, 1.0])  # perturbation sizes, relative to the RMS parameter
+
+
+@dataclass(frozen=True)
+class Broadness:
+    """One trained network's broadness on its run's training data under one goal."""
+
+    spectrum: Spectrum
+    scales: np.ndarray
+    increase: np.ndarray  # [scales, draws]: loss increase under random perturbations
+
+
+def network_broadness(config, task, flat: np.ndarray, goal_target: np.ndarray, draws: int,
+                      rng: np.random.Generator, rtol: float = 1e-6) -> Broadness:
+    """Broadness of a run's flattened network (a snapshot or /epochs genome) on the run's own
+    training data, its loss under the goal whose truth table (or coefficients) is given."""
+    from evosim.counter_rng import seed_streams
+    from evosim.gradient import data as gdata
+    from evosim.gradient.recording import run_dataset
+    from evosim.gradient.trainer import network_sizes
+
+    g = config.gradient
+    dataset = run_dataset(config, task, seed_streams(config.run.seed))
+    params = unflatten(np.asarray(flat, dtype=np.float64),
+                       network_sizes(config, dataset.x_train.shape[1]))
+    y = gdata.targets(dataset, dataset.key_train, goal_target)
+    spectrum = jacobian_spectrum(output_jacobian(params, dataset.x_train, g.activation), rtol)
+    increase = perturbation_curve(params, dataset.x_train, y, g.activation, g.loss, SCALES,
+                                  draws, rng)
+    return Broadness(spectrum, SCALES, increase)

@@ -7,7 +7,8 @@ patterns where flipping input i changes the output; its dependence on a half is 
 patterns where flipping some input of that half changes it; and its mutual information with a half
 is I(X_half; output) over uniform patterns, in bits. A modular network has units that depend on one
 half only; the dependency graph (units and inputs, weighted by the Boolean derivatives) has a high
-Q. Gradient-trained networks' derivatives (mean |d a / d x|) are not built yet.
+Q. For gradient-trained networks the node derivatives mean |d a_u / d x_i| over the data take the
+Boolean derivatives' place (``trained_dependence``).
 """
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ class Dependence:
     information: np.ndarray     # [U, 2]: mutual information with each half (bits)
     one_sided: float            # fraction of units that depend on some input and on one half only
     q_dependency: float         # max Q of the unit-input graph weighted by the derivatives
+    q_exact: bool               # whether that Q is exact (Louvain above 24 nodes)
 
 
 def network_dependence(task, genome: np.ndarray, halves: list[list[int]]) -> Dependence:
@@ -84,12 +86,41 @@ def network_dependence(task, genome: np.ndarray, halves: list[list[int]]) -> Dep
     depends = dependence > 0
     active = depends.any(axis=1)
     one_sided = float(np.mean(depends[active].sum(axis=1) == 1)) if active.any() else np.nan
-    graph = np.zeros((n + len(units),) * 2)  # inputs first, then the units
+    return Dependence(units, derivatives, dependence, half_information(outputs, halves),
+                      one_sided, *_dependency_q(derivatives))
+
+
+def trained_dependence(params, x: np.ndarray, activation: str,
+                       halves: list[list[int]], one_sided_below: float = 0.1) -> Dependence:
+    """The dependence measures of a trained network's units over its data ``x``: the node
+    derivatives mean |d a_u / d x_i| in place of the Boolean ones, a half's dependence their mean
+    over its inputs, and a unit one-sided when its smaller half's dependence is below
+    ``one_sided_below`` times the larger's. No mutual information (the activations are
+    continuous): NaN."""
+    from evosim.gradient.measures import input_derivatives
+
+    derivatives = np.abs(input_derivatives(params, x, activation)).mean(axis=0).T  # [U, inputs]
+    dependence = np.stack([derivatives[:, half].mean(axis=1) for half in halves], axis=1)
+    larger = dependence.max(axis=1)
+    active = larger > 0
+    one_sided = (float(np.mean(dependence.min(axis=1)[active] < one_sided_below * larger[active]))
+                 if active.any() else np.nan)
+    n = x.shape[1]
+    return Dependence(np.arange(n, n + len(derivatives)), derivatives, dependence,
+                      np.full(dependence.shape, np.nan), one_sided, *_dependency_q(derivatives))
+
+
+def _dependency_q(derivatives: np.ndarray) -> tuple[float, bool]:
+    """(max Q, exact) of the graph of inputs and units, a unit joined to each input by its
+    derivative along it (Louvain, recorded, above ``solve_max_q``'s exact limit)."""
+    units, n = derivatives.shape
+    graph = np.zeros((n + units,) * 2)  # inputs first, then the units
     graph[:n, n:] = derivatives.T
     graph[n:, :n] = derivatives
-    q = solve_max_q(graph).q if graph.any() else np.nan
-    return Dependence(units, derivatives, dependence, half_information(outputs, halves),
-                      one_sided, float(q))
+    if not graph.any():
+        return np.nan, True
+    result = solve_max_q(graph, rng=0)
+    return float(result.q), bool(result.exact)
 
 
 def halves_of(task) -> list[list[int]]:

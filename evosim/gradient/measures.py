@@ -49,3 +49,20 @@ def activation_change(params, activation: str, x: np.ndarray, x_other: np.ndarra
         out.append(float((np.linalg.norm(a - b, axis=1)[ok] / norm[ok]).mean()) if ok.any()
                    else np.nan)
     return np.array(out)
+
+
+def input_derivatives(params, x: np.ndarray, activation: str) -> np.ndarray:
+    """float64[n, inputs, units]: d a_u / d x_i of every non-input unit (hidden layers in order,
+    then the linear output) at every sample, by the chain rule through the layers."""
+    from evosim.gradient.network import _act_grad, forward
+
+    _, cache = forward(params, x, activation)
+    jac = np.broadcast_to(np.eye(x.shape[1]), (len(x), x.shape[1], x.shape[1]))
+    every = []
+    for layer, (w, _) in enumerate(params):
+        _, h, a, _ = cache[layer]
+        jac = jac @ w
+        if layer < len(params) - 1:
+            jac = jac * _act_grad(activation, h, a, np)[:, None, :]
+        every.append(jac)
+    return np.concatenate(every, axis=2)

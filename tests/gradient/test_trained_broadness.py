@@ -60,3 +60,33 @@ def test_the_perturbation_curve_starts_at_zero_and_is_reproducible():
     assert np.array_equal(a, b) and a.shape == (3, 30)
     assert np.all(a[0] == 0.0)
     assert np.abs(a[2]).mean() > np.abs(a[1]).mean()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_input_derivatives_equal_finite_differences(activation):
+    from evosim.gradient.measures import hidden_activations, input_derivatives
+
+    rng = np.random.default_rng(5)
+    params = [(w, rng.normal(0.0, 0.3, b.size)) for w, b in init_params(SIZES, rng)]
+    x = rng.normal(size=(6, 4))
+
+    def units(x):
+        return np.concatenate([*hidden_activations(params, x, activation),
+                               forward(params, x, activation)[0]], axis=1)
+
+    eps = 1e-6
+    numeric = np.stack([(units(x + eps * np.eye(4)[i]) - units(x - eps * np.eye(4)[i])) / (2 * eps)
+                        for i in range(4)], axis=1)
+    assert np.allclose(input_derivatives(params, x, activation), numeric, atol=1e-7)
+
+
+def test_a_unit_wired_to_the_left_half_only_is_one_sided():
+    from evosim.dependence import trained_dependence
+
+    rng = np.random.default_rng(6)
+    params = [(w.copy(), b) for w, b in init_params([4, 3, 1], rng)]
+    params[0][0][2:, 0] = 0.0  # hidden unit 0 reads inputs 0 and 1 only
+    d = trained_dependence(params, rng.normal(size=(50, 4)), "tanh", [[0, 1], [2, 3]])
+    assert d.dependence[0, 1] == 0.0 and d.dependence[0, 0] > 0
+    assert d.one_sided == pytest.approx(1 / 4)  # unit 0 of the 3 hidden and the output
+    assert np.isnan(d.information).all() and d.q_exact

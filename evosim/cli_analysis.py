@@ -189,7 +189,8 @@ def broadness(run_file: Path, generation: int | None, mutations: int, draws: int
     """Broadness of a network's optimum. Evolved: the fraction of all single mutations that keep
     its performance under the goal in force, and of 2, 3, ... random ones, with the performance
     they lose. Gradient-trained: the output Jacobian's singular values, rank and flat directions
-    on the training data, and the loss under random perturbations."""
+    on the training data, the loss's largest Hessian eigenvalues, and the loss under random
+    perturbations."""
     if out is not None:
         _output(out, IMAGE_SUFFIXES, "a figure")
     h = _load(run_file)
@@ -226,7 +227,7 @@ def broadness(run_file: Path, generation: int | None, mutations: int, draws: int
 
 def _gradient_broadness(h, chosen, task, goal, draws, seed, out, title) -> None:
     """``broadness`` of a gradient run's network: the output Jacobian's spectrum on the training
-    data and the loss under random perturbations."""
+    data, the loss's top Hessian eigenvalues and the loss under random perturbations."""
     import h5py
 
     from evosim import config as cfg
@@ -241,6 +242,8 @@ def _gradient_broadness(h, chosen, task, goal, draws, seed, out, title) -> None:
                f"above {s.rtol:g} x the largest), {s.null_dimension} flat directions")
     click.echo("  largest singular values: "
                + ", ".join(f"{v:.3g}" for v in s.singular_values[:5]))
+    click.echo("  largest Hessian eigenvalues of the loss: "
+               + ", ".join(f"{v:.4g}" for v in b.hessian_top))
     for scale, row in zip(b.scales, b.increase):
         click.echo(f"  perturbation {scale:g} x RMS parameter: loss +{np.median(row):.4g} "
                    f"(median of {row.size})")
@@ -254,6 +257,7 @@ def _gradient_broadness(h, chosen, task, goal, draws, seed, out, title) -> None:
             group.create_dataset("singular_values", data=s.singular_values)
             group.create_dataset("scales", data=b.scales)
             group.create_dataset("loss_increase", data=b.increase)
+            group.create_dataset("hessian_top", data=b.hessian_top)
 
     _writing(write, data)
     click.echo(f"wrote {data} and "

@@ -4,7 +4,9 @@ rank and null space (the flat directions that information loss predicts), and th
 under random parameter perturbations of growing size.
 
 The Jacobian is analytic (backpropagation of each output to each sample's parameters), with the
-network as evaluated: no dropout. Hessian eigenvalues of the loss are not built yet.
+network as evaluated: no dropout. The loss's Hessian is never formed: its products with a vector
+come from Pearlmutter's R-operator (the forward and backward passes differentiated along the
+vector), and its largest eigenvalues from Lanczos iteration on them (scipy's ``eigsh``).
 """
 from __future__ import annotations
 
@@ -72,6 +74,65 @@ def perturbation_curve(params, x: np.ndarray, y: np.ndarray, activation: str, lo
     return out
 
 
+def hessian_vector_product(params, x: np.ndarray, y: np.ndarray, activation: str, loss: str,
+                           vector: np.ndarray, l2: float = 0.0) -> np.ndarray:
+    """H v for the mean loss over (x, y) plus ``l2`` times the summed squared weights, v and the
+    result flat (``trainer.flatten`` order). Exact: the R-operator of Pearlmutter (1994)."""
+    sizes = [params[0][0].shape[0], *(w.shape[1] for w, _ in params)]
+    direction = unflatten(np.asarray(vector, dtype=np.float64), sizes)
+    out, cache = forward(params, x, activation)
+    last = len(params) - 1
+    r_in = np.zeros_like(x)  # R{a_(l-1)}
+    r_h = []
+    for layer, ((w, _), (v_w, v_b)) in enumerate(zip(params, direction)):
+        a_in, h, a, _ = cache[layer]
+        rh = r_in @ w + a_in @ v_w + v_b
+        r_h.append(rh)
+        r_in = rh if layer == last else _act_grad(activation, h, a, np) * rh
+    if loss == "mse":
+        delta, r_delta = 2.0 * (out - y) / out.size, 2.0 * r_h[-1] / out.size
+    else:
+        s = 1.0 / (1.0 + np.exp(-out))
+        delta, r_delta = (s - y) / out.size, s * (1.0 - s) * r_h[-1] / out.size
+    parts = [None] * len(params)
+    for layer in range(last, -1, -1):
+        a_in, h, a, _ = cache[layer]
+        r_a_in = (np.zeros_like(x) if layer == 0 else
+                  _act_grad(activation, cache[layer - 1][1], cache[layer - 1][2], np)
+                  * r_h[layer - 1])
+        w, v_w = params[layer][0], direction[layer][0]
+        if layer < last:  # delta and R{delta} arrive as the gradient wrt a_l
+            slope = _act_grad(activation, h, a, np)
+            r_delta = r_delta * slope + delta * _act_second(activation, a, slope) * r_h[layer]
+            delta = delta * slope
+        parts[layer] = (r_a_in.T @ delta + a_in.T @ r_delta + 2.0 * l2 * v_w, r_delta.sum(axis=0))
+        delta, r_delta = delta @ w.T, r_delta @ w.T + delta @ v_w.T
+    return flatten(parts)
+
+
+def _act_second(activation: str, a, slope):
+    """The activation's second derivative, from its value and first derivative."""
+    if activation == "tanh":
+        return -2.0 * a * slope
+    if activation == "sigmoid":
+        return slope * (1.0 - 2.0 * a)
+    return np.zeros_like(a)  # relu
+
+
+def top_hessian_eigenvalues(params, x, y, activation: str, loss: str, k: int = 5,
+                            l2: float = 0.0, seed: int = 0) -> np.ndarray:
+    """The k largest eigenvalues of the loss's Hessian, descending, by Lanczos iteration on
+    Hessian-vector products (the start vector seeded)."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    n = flatten(params).size
+    k = min(k, n - 1)
+    operator = LinearOperator((n, n), dtype=np.float64, matvec=lambda v: hessian_vector_product(
+        params, x, y, activation, loss, np.ravel(v), l2))
+    start = np.random.default_rng(seed).normal(size=n)
+    return np.sort(eigsh(operator, k=k, which="LA", v0=start, return_eigenvectors=False))[::-1]
+
+
 SCALES = np.array([0.01, 0.03, 0.1, 0.3, 1.0])  # perturbation sizes, relative to the RMS parameter
 
 
@@ -82,6 +143,7 @@ class Broadness:
     spectrum: Spectrum
     scales: np.ndarray
     increase: np.ndarray  # [scales, draws]: loss increase under random perturbations
+    hessian_top: np.ndarray  # the loss's largest Hessian eigenvalues (with the run's L2), descending
 
 
 def network_broadness(config, task, flat: np.ndarray, goal_target: np.ndarray, draws: int,
@@ -101,4 +163,5 @@ def network_broadness(config, task, flat: np.ndarray, goal_target: np.ndarray, d
     spectrum = jacobian_spectrum(output_jacobian(params, dataset.x_train, g.activation), rtol)
     increase = perturbation_curve(params, dataset.x_train, y, g.activation, g.loss, SCALES,
                                   draws, rng)
-    return Broadness(spectrum, SCALES, increase)
+    top = top_hessian_eigenvalues(params, dataset.x_train, y, g.activation, g.loss, 5, g.l2)
+    return Broadness(spectrum, SCALES, increase, top)

@@ -90,3 +90,42 @@ def test_a_unit_wired_to_the_left_half_only_is_one_sided():
     assert d.dependence[0, 1] == 0.0 and d.dependence[0, 0] > 0
     assert d.one_sided == pytest.approx(1 / 4)  # unit 0 of the 3 hidden and the output
     assert np.isnan(d.information).all() and d.q_exact
+
+
+@pytest.mark.parametrize("activation,loss", [("tanh", "bce"), ("sigmoid", "mse"),
+                                             ("relu", "bce")])
+def test_hessian_vector_products_equal_finite_differences_of_gradients(activation, loss):
+    from evosim.gradient.broadness import hessian_vector_product
+    from evosim.gradient.network import Pressures, loss_and_grad
+
+    rng = np.random.default_rng(7)
+    params = [(w, rng.normal(0.0, 0.3, b.size)) for w, b in init_params(SIZES, rng)]
+    x = rng.normal(size=(9, 4))
+    y = (rng.random((9, 1)) < 0.5).astype(float)
+    flat = flatten(params)
+    v = rng.normal(size=flat.size)
+    l2 = 0.01
+
+    def grad(f):
+        return flatten(loss_and_grad(unflatten(f, SIZES), x, y, activation, loss,
+                                     Pressures(l2=l2))[1])
+
+    eps = 1e-5
+    numeric = (grad(flat + eps * v) - grad(flat - eps * v)) / (2 * eps)
+    exact = hessian_vector_product(params, x, y, activation, loss, v, l2)
+    assert np.allclose(exact, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_top_hessian_eigenvalues_equal_those_of_the_full_matrix():
+    from evosim.gradient.broadness import hessian_vector_product, top_hessian_eigenvalues
+
+    rng = np.random.default_rng(8)
+    params = init_params(SIZES, rng)
+    x = rng.normal(size=(12, 4))
+    y = (x[:, :1] > 0).astype(float)
+    n = flatten(params).size
+    full = np.stack([hessian_vector_product(params, x, y, "tanh", "bce", e) for e in np.eye(n)])
+    assert np.allclose(full, full.T, atol=1e-10)
+    expected = np.sort(np.linalg.eigvalsh((full + full.T) / 2))[::-1][:4]
+    assert np.allclose(top_hessian_eigenvalues(params, x, y, "tanh", "bce", k=4), expected,
+                       rtol=1e-6, atol=1e-10)

@@ -233,3 +233,21 @@ def test_measures_comparison_without_unsolved_uses_solved_epochs_only(sweep_fold
     never = [s.path.name for c in conditions for s in c.summaries if s.n_solved == 0]
     assert never and all(name in text for name in never)
     assert not any(math.isnan(float(r["Q"])) for r in rows)
+
+
+def test_broadness_report_measures_every_solving_run(sweep_folder, tmp_path):
+    out = tmp_path / "report"
+    script("broadness").main([str(sweep_folder), "-o", str(out), "--draws", "50",
+                              "--bootstrap", "200"])
+    text = assert_report(out, "broadness.md", ["broadness_vs_q.png"])
+    with open(out / "runs.csv") as f:
+        runs = list(csv.DictReader(f))
+    for name in ("schedule.kind=fixed", "schedule.kind=mvg"):
+        (row,) = rows_starting(text, name)
+        measured = sum(r["condition"] == name for r in runs)
+        assert int(row[1]) == measured and int(row[1]) + int(row[2]) == 3
+    assert all(0.0 <= float(r["single"]) <= 1.0 for r in runs)
+    if len(runs) >= 3:
+        (row,) = rows_starting(text, "single", "all runs")
+        rho = stats.spearmanr([float(r["q"]) for r in runs], [float(r["single"]) for r in runs])[0]
+        assert row[3] == fmt(float(rho))

@@ -15,11 +15,14 @@ solving network (``/epochs`` and its genome):
   ``evosim.modularity.ncut``) of ``|weights|`` (retina and MLP weights; circuits' 0/1 wires, for
   which every shuffle is the same graph and p = 1);
 * activation change: the run's ``/history/activation_change`` at that generation, where the file
-  records it there (gradient runs).
+  records it there (gradient runs);
+* one_sided and q_dependency: the node-derivative measures (``evosim.dependence``): the fraction of
+  units that depend on one input half only, and max Q of the unit-input dependency graph.
 
 ``--include-unsolved`` adds, for runs' unsolved epochs, the best at the epoch's end (marked in the
 CSV; the correlations are then over both).  Writes ``measures_comparison.md`` (Spearman
-correlations), ``measures.csv`` (one row per network) and ``scatter_matrix.png``.
+correlations, pooled and within each condition), ``measures.csv`` (one row per network) and
+``scatter_matrix.png`` (coloured by condition).
 """
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ import h5py
 import numpy as np
 from scipy import stats
 
-from evosim.analysis.networks import run_network
+from evosim.analysis.networks import run_network, unit_dependence
 from evosim.analysis.plots import scatter_matrix
 from evosim.analysis.report import (conditions_for_script, emit_warnings, fmt, markdown_table,
                                     warnings_section, write_text)
@@ -43,7 +46,7 @@ from evosim.io import History
 from evosim.modularity import DegreePreserving, LayerPermutation, NullModel, qm
 from evosim.modularity.ncut import ncut
 
-MEASURES = ("Q", "Qm", "z", "ncut", "activation_change")
+MEASURES = ("Q", "Qm", "z", "ncut", "activation_change", "one_sided", "q_dependency")
 
 
 def null_model(h: History) -> NullModel:
@@ -86,6 +89,7 @@ def network_rows(h: History, condition: str, networks: int, include_unsolved: bo
             q, q_m, z = r.q, r.qm, r.z
         else:  # no wires: no null family to compare with
             q, q_m, z = net.q, math.nan, math.nan
+        dependence = unit_dependence(h, h.epoch_genome[i])
         row_of_gen = np.flatnonzero(h["generation"] == gen)
         rows.append({
             "condition": condition, "run": h.path.name, "epoch": int(e["epoch"][i]),
@@ -93,7 +97,8 @@ def network_rows(h: History, condition: str, networks: int, include_unsolved: bo
             "nodes": int(net.nodes.size), "edges": net.graph.number_of_edges(),
             "Q": q, "Qm": q_m, "z": z, "ncut": n_cut, "ncut_p": p_cut,
             "activation_change": float(change[row_of_gen[0]])
-            if change is not None and row_of_gen.size else math.nan})
+            if change is not None and row_of_gen.size else math.nan,
+            "one_sided": dependence.one_sided, "q_dependency": dependence.q_dependency})
     return rows
 
 
@@ -157,7 +162,11 @@ def main(argv: list[str] | None = None) -> Path:
     args.out.mkdir(parents=True, exist_ok=True)
     write_csv(rows, args.out / "measures.csv")
     figure = scatter_matrix({m: [r[m] for r in rows] for m in measures},
-                            args.out / "scatter_matrix.png").name
+                            args.out / "scatter_matrix.png",
+                            groups=[r["condition"] for r in rows]).name
+    per_condition = "\n\n".join(
+        f"### `{c.name}`\n\n{spearman_table([r for r in rows if r['condition'] == c.name], measures)}"
+        for c in conditions) if len(conditions) > 1 else ""
     which = (f"the last {args.networks}" if args.networks > 0 else "all the") + \
         (" full goal epochs" if args.include_unsolved else " solved full goal epochs")
     nulls = sorted({r["null_model"] for r in rows})
@@ -186,7 +195,11 @@ pair).  Correlations pooled over both mix graph types; read them per condition (
 
 {spearman_table(rows, measures)}
 
-Per network: `measures.csv`.
+{"Within each condition (one graph type and one setting each):" if per_condition else ""}
+
+{per_condition}
+
+Per network: `measures.csv`. The scatter matrix colours each condition.
 
 ![{figure}]({figure})
 """

@@ -275,16 +275,11 @@ def dependence(run_file: Path, generation: int | None) -> None:
     and the mutual information with each half; for trained ones the mean |d a / d x|; and the
     network's scores."""
     h = _load(run_file)
-    from evosim.analysis.networks import NoSnapshotError, stored_network, task_of
-    from evosim.dependence import halves_of, network_dependence, trained_dependence
+    from evosim.analysis.networks import NoSnapshotError, stored_network, unit_dependence
 
     try:
         chosen = stored_network(h, generation)
-        task, _ = task_of(h)
-        if h.attrs.get("mode") == "gradient":
-            d = trained_dependence(*_trained_network(h, task, chosen.genome))
-        else:
-            d = network_dependence(task, chosen.genome, halves_of(task))
+        d = unit_dependence(h, chosen.genome)
     except (NoSnapshotError, ValueError) as err:
         raise UserError(str(err)) from None
     click.echo(f"generation {chosen.generation} ({chosen.description}): {len(d.units)} units")
@@ -294,18 +289,3 @@ def dependence(run_file: Path, generation: int | None) -> None:
                    f"{info[1]:5.3f}")
     click.echo(f"units depending on one half only: {d.one_sided:.3f}; max Q of the unit-input "
                f"dependency graph: {d.q_dependency:.3f}{'' if d.q_exact else ' (Louvain)'}")
-
-
-def _trained_network(h, task, flat):
-    """(params, training inputs, activation, input halves) of a gradient run's network."""
-    from evosim import config as cfg
-    from evosim.counter_rng import seed_streams
-    from evosim.gradient.recording import run_dataset
-    from evosim.gradient.trainer import network_sizes, unflatten
-
-    config = cfg.loads(h.config_toml)
-    dataset = run_dataset(config, task, seed_streams(config.run.seed))
-    params = unflatten(np.asarray(flat, dtype=np.float64),
-                       network_sizes(config, dataset.x_train.shape[1]))
-    halves = [list(np.asarray(half)) for half in dataset.halves]
-    return params, dataset.x_train, config.gradient.activation, halves

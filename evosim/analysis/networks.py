@@ -17,7 +17,7 @@ from evosim.modularity import solve_max_q
 from evosim.tasks import get_task
 
 __all__ = ["Network", "NoSnapshotError", "StoredNetwork", "task_of", "snapshot_at",
-           "stored_network", "network", "run_network", "weight_network"]
+           "stored_network", "network", "run_network", "weight_network", "unit_dependence"]
 
 
 class NoSnapshotError(LookupError):
@@ -159,3 +159,19 @@ def network(task, genome: np.ndarray, directed: bool) -> Network:
     q, labels = float(result.q), np.asarray(result.communities)
     communities = {int(n): int(c) for n, c in zip(nodes, labels)}
     return Network(g, nodes, adjacency, weights, communities, q, directed)
+
+
+def unit_dependence(h: History, genome: np.ndarray):
+    """``evosim.dependence``'s measures of a run's network: Boolean derivatives for evolved
+    networks, node derivatives over the training data for trained ones."""
+    from evosim.dependence import halves_of, network_dependence, trained_dependence
+
+    task, _ = task_of(h)
+    if h.attrs.get("mode") != "gradient":
+        return network_dependence(task, genome, halves_of(task))
+    from evosim.gradient.recording import trained_network
+
+    config = cfg.loads(h.config_toml)
+    params, dataset = trained_network(config, task, genome)
+    halves = [list(np.asarray(half)) for half in dataset.halves]
+    return trained_dependence(params, dataset.x_train, config.gradient.activation, halves)

@@ -303,10 +303,13 @@ def draw_network(g: nx.DiGraph, communities: dict[int, int], path: str | Path,
     return _save(fig, path)
 
 
-def scatter_matrix(columns: Mapping[str, Sequence[float]], path: str | Path) -> Path:
-    """Pairwise scatter plots of the measures (histograms on the diagonal)."""
+def scatter_matrix(columns: Mapping[str, Sequence[float]], path: str | Path,
+                   groups: Sequence[str] | None = None) -> Path:
+    """Pairwise scatter plots of the measures (histograms on the diagonal), each of ``groups``
+    (a label per point, e.g. its condition) in its own colour."""
     names = list(columns)
     data = {n: np.asarray(columns[n], float) for n in names}
+    labels = np.asarray(groups if groups is not None else [""] * len(data[names[0]]))
     k = len(names)
     fig, axes = plt.subplots(k, k, figsize=(2.4 * k, 2.4 * k), squeeze=False)
     for i, yn in enumerate(names):
@@ -316,11 +319,15 @@ def scatter_matrix(columns: Mapping[str, Sequence[float]], path: str | Path) -> 
                 finite = data[xn][np.isfinite(data[xn])]
                 ax.hist(finite if finite.size else [0.0], bins=15, color="0.6")
             else:
-                ax.plot(data[xn], data[yn], "o", ms=3, alpha=0.6)
+                for label in dict.fromkeys(labels):
+                    mine = labels == label
+                    ax.plot(data[xn][mine], data[yn][mine], "o", ms=3, alpha=0.6, label=label)
             if i == k - 1:
                 ax.set_xlabel(xn)
             if j == 0:
                 ax.set_ylabel(yn)
+    if len(set(labels)) > 1:
+        axes[0, -1].legend(*axes[-1, 0].get_legend_handles_labels(), fontsize=7)
     return _save(fig, path)
 
 

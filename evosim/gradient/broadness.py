@@ -150,15 +150,11 @@ def network_broadness(config, task, flat: np.ndarray, goal_target: np.ndarray, d
                       rng: np.random.Generator, rtol: float = 1e-6) -> Broadness:
     """Broadness of a run's flattened network (a snapshot or /epochs genome) on the run's own
     training data, its loss under the goal whose truth table (or coefficients) is given."""
-    from evosim.counter_rng import seed_streams
     from evosim.gradient import data as gdata
-    from evosim.gradient.recording import run_dataset
-    from evosim.gradient.trainer import network_sizes
+    from evosim.gradient.recording import trained_network
 
     g = config.gradient
-    dataset = run_dataset(config, task, seed_streams(config.run.seed))
-    params = unflatten(np.asarray(flat, dtype=np.float64),
-                       network_sizes(config, dataset.x_train.shape[1]))
+    params, dataset = trained_network(config, task, flat)
     y = gdata.targets(dataset, dataset.key_train, goal_target)
     spectrum = jacobian_spectrum(output_jacobian(params, dataset.x_train, g.activation), rtol)
     increase = perturbation_curve(params, dataset.x_train, y, g.activation, g.loss, SCALES,

@@ -48,6 +48,16 @@ def run_dataset(config, task, seeds: dict) -> gdata.Dataset:
                                np.random.default_rng(seeds["schedule"].spawn(1)[0]), mnist)
 
 
+def trained_network(config, task, flat: np.ndarray) -> tuple[list, gdata.Dataset]:
+    """(params, data) of a gradient run's flattened network (a snapshot or /epochs genome) and
+    of the run's own data: what its derivatives and broadness are measured on."""
+    from evosim.counter_rng import seed_streams
+
+    dataset = run_dataset(config, task, seed_streams(config.run.seed))
+    sizes = network_sizes(config, dataset.x_train.shape[1])
+    return unflatten(np.asarray(flat, dtype=np.float64), sizes), dataset
+
+
 class WeightGraphMeter(NetworkMeter):
     """Per epoch: the network's weight graph (|w| above gradient.weight_threshold) and its exact
     max Q (a recorded heuristic above modularity.exact_limit units); Qm against the layer

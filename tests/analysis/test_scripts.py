@@ -13,7 +13,7 @@ from scipy import stats
 
 from evosim.analysis import MEASURES, load_conditions
 from evosim.analysis.conditions import Condition
-from evosim.analysis.networks import run_network
+from evosim.analysis.networks import run_network, unit_dependence
 from evosim.analysis.report import fmt
 from evosim.goals import logic_goal_family
 from evosim.io import load
@@ -218,6 +218,12 @@ def test_measures_comparison_measures_the_solving_networks(sweep_folder, gradien
             assert float(r["Q"]) == pytest.approx(net.q)
             assert float(r["Q"]) == pytest.approx(e["q_solved"][i] if e["solved"][i]
                                                   else e["q_end"][i])
+        # the node-derivative measures of the same network
+        d = unit_dependence(h, h.epoch_genome[i])
+        assert float(r["q_dependency"]) == pytest.approx(d.q_dependency, nan_ok=True)
+        assert float(r["one_sided"]) == pytest.approx(d.one_sided, nan_ok=True)
+    # pooled, then within each condition
+    assert len(rows_starting(text, "one_sided")) == 1 + len({r["condition"] for r in rows})
 
 
 def test_measures_comparison_without_unsolved_uses_solved_epochs_only(sweep_folder, tmp_path):

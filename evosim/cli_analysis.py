@@ -51,6 +51,21 @@ def _writing(write, path: Path):
         raise UserError(f"{path}: cannot write here ({err.strerror or err})") from None
 
 
+def _chosen_network(run_file: Path, generation: int | None, out: Path | None):
+    """(the run, its network at ``generation`` or the last solving one, that network's history
+    row); the figure path ``out`` is checked first. A missing snapshot is one line."""
+    if out is not None:
+        _output(out, IMAGE_SUFFIXES, "a figure")
+    h = _load(run_file)
+    from evosim.analysis.networks import NoSnapshotError, stored_network
+
+    try:
+        chosen = stored_network(h, generation)
+    except NoSnapshotError as err:
+        raise UserError(str(err)) from None
+    return h, chosen, int(np.searchsorted(h["generation"], chosen.generation))
+
+
 @click.command()
 @click.argument("run_file", type=_RUN_FILE)
 @click.option("-o", "--out", type=_RUN_FILE, help="PNG to write (default: RUN_FILE with .png).")
@@ -74,19 +89,12 @@ def plot(run_file: Path, out: Path | None) -> None:
 def draw(run_file: Path, generation: int | None, out: Path | None) -> None:
     """A network of the run, layered, nodes coloured by the max-Q partition: by default the last
     solving network (the last solving best of the last solved goal epoch)."""
-    if out is not None:
-        _output(out, IMAGE_SUFFIXES, "a figure")
-    h = _load(run_file)
-    from evosim.analysis.networks import NoSnapshotError, run_network, stored_network
+    h, chosen, row = _chosen_network(run_file, generation, out)
+    from evosim.analysis.networks import run_network
     from evosim.analysis.plots import draw_network
 
-    try:
-        chosen = stored_network(h, generation)
-    except NoSnapshotError as err:
-        raise UserError(str(err)) from None
     net = run_network(h, chosen.genome)
     gen = chosen.generation
-    row = int(np.searchsorted(h["generation"], gen))
     goal = h.goal_names[int(h["goal"][row])]
     what = "training accuracy" if h.attrs.get("mode") == "gradient" else "fitness"
     out = out or run_file.with_name(f"{run_file.stem}-g{gen}.png")
@@ -191,17 +199,10 @@ def broadness(run_file: Path, generation: int | None, mutations: int, draws: int
     they lose. Gradient-trained: the output Jacobian's singular values, rank and flat directions
     on the training data, the loss's largest Hessian eigenvalues, and the loss under random
     perturbations."""
-    if out is not None:
-        _output(out, IMAGE_SUFFIXES, "a figure")
-    h = _load(run_file)
-    from evosim.analysis.networks import NoSnapshotError, stored_network, task_of
+    h, chosen, row = _chosen_network(run_file, generation, out)
+    from evosim.analysis.networks import task_of
 
-    try:
-        chosen = stored_network(h, generation)
-    except NoSnapshotError as err:
-        raise UserError(str(err)) from None
     task, _ = task_of(h)
-    row = int(np.searchsorted(h["generation"], chosen.generation))
     goal = int(h["goal"][row])
     out = out or run_file.with_name(f"{run_file.stem}-broadness-g{chosen.generation}.png")
     title = f"{run_file.name}: generation {chosen.generation}, goal {h.goal_names[goal]}"
@@ -274,13 +275,12 @@ def dependence(run_file: Path, generation: int | None) -> None:
     derivatives (the fraction of patterns where flipping an input of the half changes the unit)
     and the mutual information with each half; for trained ones the mean |d a / d x|; and the
     network's scores."""
-    h = _load(run_file)
-    from evosim.analysis.networks import NoSnapshotError, stored_network, unit_dependence
+    h, chosen, _ = _chosen_network(run_file, generation, None)
+    from evosim.analysis.networks import unit_dependence
 
     try:
-        chosen = stored_network(h, generation)
         d = unit_dependence(h, chosen.genome)
-    except (NoSnapshotError, ValueError) as err:
+    except ValueError as err:  # a recurrent circuit
         raise UserError(str(err)) from None
     click.echo(f"generation {chosen.generation} ({chosen.description}): {len(d.units)} units")
     click.echo("unit  depends on left  right   information left  right (bits; evolved only)")

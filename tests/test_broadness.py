@@ -11,26 +11,16 @@ from evosim.broadness import mutational_robustness, random_mutants, single_mutan
 from evosim.cli import main
 from evosim.tasks.logic import LogicTask
 from evosim.tasks.retina import RetinaTask
+from tests.tasks.test_logic import _evaluate_by_rows
 
 XOR = [0, 1, 0, 2, 1, 2, 3, 4, 5]  # a, b -> g0 = nand(a, b), g1, g2, g3 = xor; output g3
-
-
-def _circuit_output(genome, n_inputs, max_gates):
-    """The output column of a feed-forward NAND circuit, gate by gate, row by row."""
-    out = []
-    for row in range(2**n_inputs):
-        signal = [(row >> i) & 1 for i in range(n_inputs)]
-        for g in range(max_gates):
-            signal.append(1 - (signal[genome[2 * g]] & signal[genome[2 * g + 1]]))
-        out.append(signal[genome[-1]])
-    return np.array(out)
 
 
 def test_single_mutations_of_a_hand_built_xor_are_enumerated_exactly():
     task = LogicTask(n_inputs=2, max_gates=4)
     genome = np.array(XOR, dtype=np.int16)
     target = np.array([0, 1, 1, 0])
-    assert np.array_equal(_circuit_output(genome, 2, 4), target)
+    assert np.array_equal(_evaluate_by_rows(genome, 2), target)
     ranges = [range(2 + g) for g in range(4) for _ in range(2)] + [range(2, 6)]
     kept, total = 0, 0
     for gene, values in enumerate(ranges):
@@ -40,7 +30,7 @@ def test_single_mutations_of_a_hand_built_xor_are_enumerated_exactly():
             mutant = genome.copy()
             mutant[gene] = v
             total += 1
-            kept += np.array_equal(_circuit_output(mutant, 2, 4), target)
+            kept += np.array_equal(_evaluate_by_rows(mutant, 2), target)
     result = mutational_robustness(task, genome, task.pack(target)[0])
     assert result.performance == 1.0 and result.n_single == total
     assert result.single == kept / total

@@ -177,6 +177,27 @@ def _exact_rank_law(values, p):
     return law
 
 
+def _rank_counts(ranks_of, draws):
+    """How often each rank vector comes out of ``ranks_of(generation)`` over ``draws``
+    generations."""
+    seen = {}
+    for generation in range(draws):
+        ranks = tuple(ranks_of(generation))
+        seen[ranks] = seen.get(ranks, 0) + 1
+    return seen
+
+
+def _chi_square(law, seen, draws):
+    """Chi-square p-value of the observed rank vectors against a law; outcomes expected fewer
+    than 5 times (and any the law does not hold) pooled into one cell."""
+    outcomes = sorted(law, key=law.get, reverse=True)
+    expected = np.array([law[r] * draws for r in outcomes])
+    observed = np.array([seen.get(r, 0) for r in outcomes])
+    big = expected >= 5
+    return stats.chisquare(np.append(observed[big], draws - observed[big].sum()),
+                           np.append(expected[big], draws - expected[big].sum())).pvalue
+
+
 def test_stochastic_sweep_has_the_law_of_one_coin_per_comparison():
     """P&NSGA: the sweep's fronts have exactly the distribution of per-comparison coins."""
     values = np.array([[3, 5], [3, 2], [2, 4], [2, 1], [1, 3], [1, 0]], dtype=float)
@@ -184,18 +205,9 @@ def test_stochastic_sweep_has_the_law_of_one_coin_per_comparison():
     law = _exact_rank_law(values, p)
     thresholds = np.array([nsga2.ALWAYS, crng.threshold(p)], dtype=np.uint64)
     draws = 20000
-    seen = {}
-    for generation in range(draws):
-        ranks = tuple(nsga2.ranks(values, WEIGHTS[2], thresholds, 6, KEY, generation))
-        seen[ranks] = seen.get(ranks, 0) + 1
+    seen = _rank_counts(lambda g: nsga2.ranks(values, WEIGHTS[2], thresholds, 6, KEY, g), draws)
     assert set(seen) <= set(law)
-    outcomes = sorted(law, key=law.get, reverse=True)
-    expected = np.array([law[r] * draws for r in outcomes])
-    observed = np.array([seen.get(r, 0) for r in outcomes])
-    big = expected >= 5  # chi-square cells; the rare outcomes pooled
-    exp_cells = np.append(expected[big], expected[~big].sum())
-    obs_cells = np.append(observed[big], observed[~big].sum())
-    assert stats.chisquare(obs_cells, exp_cells).pvalue > 1e-3
+    assert _chi_square(law, seen, draws) > 1e-3
 
 
 def test_general_stochastic_dominance_for_three_objectives():

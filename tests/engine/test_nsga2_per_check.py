@@ -11,7 +11,8 @@ from scipy import stats
 from evosim import counter_rng as crng
 from evosim.engine import nsga2, reference
 from evosim.engine.nsga2 import peeling
-from tests.engine.test_nsga2 import KEY, WEIGHTS, _always, _deap_ranks, _exact_rank_law, _objectives
+from tests.engine.test_nsga2 import (KEY, WEIGHTS, _always, _chi_square, _deap_ranks,
+                                     _exact_rank_law, _objectives, _rank_counts)
 
 
 def _thresholds(*ps):
@@ -117,21 +118,11 @@ def test_per_check_ranks_have_the_exact_law():
     per_pair = _exact_rank_law(values, p)
     thresholds = _thresholds(1.0, p)
     draws = 20000
-    seen = {}
-    for generation in range(draws):
-        ranks = tuple(nsga2.peeled_ranks(values, WEIGHTS[2], thresholds, 6, KEY, generation))
-        seen[ranks] = seen.get(ranks, 0) + 1
+    seen = _rank_counts(lambda g: nsga2.peeled_ranks(values, WEIGHTS[2], thresholds, 6, KEY, g),
+                        draws)
     assert set(seen) <= set(law)
-    outcomes = sorted(law, key=law.get, reverse=True)
-    expected = np.array([law[r] * draws for r in outcomes])
-    observed = np.array([seen.get(r, 0) for r in outcomes])
-    big = expected >= 5
-    exp_cells = np.append(expected[big], expected[~big].sum())
-    obs_cells = np.append(observed[big], observed[~big].sum())
-    assert stats.chisquare(obs_cells, exp_cells).pvalue > 1e-3
-    per_pair_cells = np.array([per_pair.get(r, 0) * draws for r in outcomes])
-    per_pair_cells = np.append(per_pair_cells[big], per_pair_cells[~big].sum())
-    assert stats.chisquare(obs_cells, per_pair_cells * draws / per_pair_cells.sum()).pvalue < 1e-6
+    assert _chi_square(law, seen, draws) > 1e-3
+    assert _chi_square(per_pair, seen, draws) < 1e-6
 
 
 def test_mating_asks_stochastic_dominance_then_crowding_then_a_coin():

@@ -14,7 +14,6 @@ condition.
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import sys
 from pathlib import Path
@@ -24,8 +23,8 @@ from scipy import stats
 
 from evosim import config as cfg
 from evosim.analysis.networks import run_network, stored_network, task_of
-from evosim.analysis.report import (add_report_arguments, conditions_for_script, fmt,
-                                    fmt_ci, fmt_mean_sd, markdown_table, write_text)
+from evosim.analysis.report import (fmt, fmt_ci, fmt_mean_sd, markdown_table, script_conditions,
+                                    write_text)
 from evosim.analysis.stats import bootstrap_ci, cliffs_delta, mann_whitney
 
 EVOLVED = ("single", "double")  # fractions of 1 and 2 mutations that keep performance
@@ -56,12 +55,8 @@ def run_broadness(h, draws: int, seed: int) -> dict[str, float] | None:
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", type=Path, help="run files or folders of them")
-    parser.add_argument("--draws", type=int, default=300, help="random 2-mutants per network")
-    add_report_arguments(parser)
-    args = parser.parse_args(argv)
-    conditions = conditions_for_script(parser, args.runs, args.by, args.last_epochs)
+    parser, args, conditions = script_conditions(__doc__, argv, lambda p: p.add_argument(
+        "--draws", type=int, default=300, help="random 2-mutants per network"))
     rows, never = [], {}
     for c in conditions:
         never[c.name] = 0

@@ -13,7 +13,6 @@ Writes ``ka2005_replication.md``, ``runs.csv`` and PNG figures into the output f
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 from dataclasses import dataclass
@@ -25,9 +24,9 @@ from evosim.analysis import MEASURES, epoch_series, speedup, time_to_solve
 from evosim.analysis.compare import distribution_figure, grouping_text
 from evosim.analysis.conditions import UNSET, Condition
 from evosim.analysis.plots import plot_trajectories
-from evosim.analysis.report import (DEFINITIONS, add_report_arguments, conditions_for_script,
-                                    emit_warnings, fmt, fmt_ci, fmt_mean_sd, markdown_table,
-                                    pairwise_table, warnings_section, write_runs_csv, write_text)
+from evosim.analysis.report import (DEFINITIONS, emit_warnings, fmt, fmt_ci, fmt_mean_sd,
+                                    markdown_table, pairwise_table, script_conditions,
+                                    warnings_section, write_runs_csv, write_text)
 from evosim.analysis.stats import bootstrap_ci, cliffs_delta, finite, mann_whitney
 
 TESTED = [MEASURES[m] for m in ("q_solved", "qm_solved", "z_solved", "resolve_rate",
@@ -286,11 +285,7 @@ Per-run values: `runs.csv`.
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", type=Path, help="run files or folders of them")
-    add_report_arguments(parser)
-    args = parser.parse_args(argv)
-    conditions = conditions_for_script(parser, args.runs, args.by, args.last_epochs)
+    _, args, conditions = script_conditions(__doc__, argv)
     notes = emit_warnings(conditions, sys.stderr)
     path = report(conditions, args.out, args.by, args.bootstrap, args.seed, notes)
     print(f"wrote {path}")

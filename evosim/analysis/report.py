@@ -55,6 +55,20 @@ def add_report_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
 
 
+def script_conditions(doc: str, argv: Sequence[str] | None, add_arguments=None):
+    """(parser, args, conditions) of a report script taking RUNS: the shared options, the
+    script's own (``add_arguments(parser)``), then ``conditions_for_script``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="run files or folders of them")
+    if add_arguments is not None:
+        add_arguments(parser)
+    add_report_arguments(parser)
+    args = parser.parse_args(argv)
+    return parser, args, conditions_for_script(parser, args.runs, args.by, args.last_epochs)
+
+
 def conditions_for_script(parser, sources: Sequence[Path], by: Sequence[str] = (),
                           last: int = DEFAULT_LAST_EPOCHS) -> list[Condition]:
     """The conditions of a report script's runs; a bad input (no run file, an unreadable one, an

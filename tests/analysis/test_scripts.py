@@ -257,3 +257,27 @@ def test_broadness_report_measures_every_solving_run(sweep_folder, tmp_path):
         (row,) = rows_starting(text, "single", "all runs")
         rho = stats.spearmanr([float(r["q"]) for r in runs], [float(r["single"]) for r in runs])[0]
         assert row[3] == fmt(float(rho))
+
+
+def test_scaling_report_orders_runs_by_parameter_count(tmp_path):
+    from evosim import runner
+    from evosim.config import Config
+
+    folder = tmp_path / "runs"
+    for gates in (12, 8):
+        for seed in (0, 1):
+            runner.run(Config().replace(**{
+                "task.max_gates": gates, "run.seed": seed, "run.generations": 300,
+                "run.population": 100, "schedule.kind": "mvg", "modularity.qm_samples": 3,
+                "modularity.qm_epochs": 2}), folder / f"g{gates}-s{seed}.h5")
+    out = tmp_path / "report"
+    script("scaling").main([str(folder), "-o", str(out), "--bootstrap", "200"])
+    text = assert_report(out, "scaling.md", ["modularity_vs_size.png"])
+    with open(out / "runs.csv") as f:
+        runs = list(csv.DictReader(f))
+    assert [int(r["parameters"]) for r in runs] == [17, 17, 25, 25]  # 2 * gates + 1 genes
+    (small,) = rows_starting(text, "task.max_gates=8")
+    (large,) = rows_starting(text, "task.max_gates=12")
+    assert small[1] == "17" and large[1] == "25" and text.index("max_gates=8") < text.index(
+        "max_gates=12")
+    assert "exact-bb" in small[3]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evosim.gradient.network import _act_grad, forward, loss_value
+from evosim.gradient.network import _act_grad, forward, layer_sizes, loss_value
 from evosim.gradient.trainer import flatten, unflatten
 
 
@@ -63,7 +63,7 @@ def perturbation_curve(params, x: np.ndarray, y: np.ndarray, activation: str, lo
     """float[len(scales), draws]: the loss increase when every parameter moves by Gaussian noise
     of standard deviation ``scale`` (relative to the parameters' RMS), ``draws`` times each."""
     flat = flatten(params)
-    sizes = [params[0][0].shape[0], *(w.shape[1] for w, _ in params)]
+    sizes = layer_sizes(params)
     base = loss_value(forward(params, x, activation)[0], y, loss)
     rms = float(np.sqrt(np.mean(flat * flat))) or 1.0
     out = np.empty((len(scales), draws))
@@ -78,7 +78,7 @@ def hessian_vector_product(params, x: np.ndarray, y: np.ndarray, activation: str
                            vector: np.ndarray, l2: float = 0.0) -> np.ndarray:
     """H v for the mean loss over (x, y) plus ``l2`` times the summed squared weights, v and the
     result flat (``trainer.flatten`` order). Exact: the R-operator of Pearlmutter (1994)."""
-    sizes = [params[0][0].shape[0], *(w.shape[1] for w, _ in params)]
+    sizes = layer_sizes(params)
     direction = unflatten(np.asarray(vector, dtype=np.float64), sizes)
     out, cache = forward(params, x, activation)
     last = len(params) - 1

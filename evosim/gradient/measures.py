@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from evosim.gradient.network import hidden_activations
+from evosim.gradient.network import hidden_activations, layer_sizes
 
 
 def unit_positions(sizes: list[int]) -> np.ndarray:
@@ -23,7 +23,7 @@ def layer_distances(sizes: list[int]) -> list[np.ndarray]:
 
 def weight_graph(params, threshold: float = 0.0) -> np.ndarray:
     """Symmetric adjacency over all units with |w| as edge weights (|w| <= threshold: no edge)."""
-    sizes = [params[0][0].shape[0]] + [w.shape[1] for w, _ in params]
+    sizes = layer_sizes(params)
     start = np.concatenate([[0], np.cumsum(sizes)])
     adjacency = np.zeros((start[-1], start[-1]))
     for layer, (w, _) in enumerate(params):

@@ -31,6 +31,11 @@ class Pressures:
     mask: list | None = None
 
 
+def layer_sizes(params) -> list[int]:
+    """The units of every layer, inputs first, of a parameter list."""
+    return [params[0][0].shape[0], *(w.shape[1] for w, _ in params)]
+
+
 def init_params(sizes: list[int], rng: np.random.Generator, xp=np) -> list[tuple]:
     """Glorot-uniform weights, zero biases."""
     params = []

@@ -34,8 +34,9 @@ from evosim.tasks.retina.kernels import (behave, evaluate, functional_network,  
 from evosim.tasks.retina.layout import (BIAS_MAX, BIAS_MIN, LAYERS, WEIGHT_VALUES,  # noqa: F401
                                         layer_offsets)
 from evosim.tasks.retina.reference import (behave_numpy, evaluate_numpy,  # noqa: F401
-                                           forward_numpy, mutate_numpy, mutate_retina_numpy,
-                                           retina_correct_numpy, retina_costs_numpy)
+                                           forward_numpy, layer_outputs_numpy, mutate_numpy,
+                                           mutate_retina_numpy, retina_correct_numpy,
+                                           retina_costs_numpy)
 
 if TYPE_CHECKING:  # networkx is imported by graph() alone: runs start faster
     import networkx as nx
@@ -225,23 +226,13 @@ class RetinaTask:
     def unit_outputs(self, genome: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ids of the functional network's neurons, int8[neurons, 256]: each one's activation on
         every pattern; the output neuron's is its answer, 1 yes and 0 no)."""
-        w_start, b_start, _ = layer_offsets(self.layers)
         genome = np.asarray(genome, dtype=np.int64)
-        act = self.patterns.T.astype(np.int64)  # [256, 8]
-        every = [act.T]
-        for layer in range(len(self.layers) - 1):
-            n_in, n_out = self.layers[layer], self.layers[layer + 1]
-            weights = genome[w_start[layer]: w_start[layer + 1]].reshape(n_in, n_out)
-            h = act @ weights + genome[b_start[layer]: b_start[layer + 1]]
-            if layer == len(self.layers) - 2:
-                h = (h > 0).astype(np.int64)
-            else:
-                h = np.where(h > 0, 1, -1) if self.activation == "threshold" else np.sign(h)
-            every.append(h.T)
-            act = h
+        *hidden, sums = layer_outputs_numpy(genome[None, :], self.patterns, self.layers,
+                                            ACTIVATIONS.index(self.activation))
+        every = np.concatenate([self.patterns, *(h[0].T for h in hidden), (sums[0] > 0).T])
         nodes = self.functional_network(genome)[0]
         units = nodes[nodes >= self.n_inputs]
-        return units, np.concatenate(every)[units].astype(np.int8)
+        return units, every[units].astype(np.int8)
 
     def adjacency(self, genome: np.ndarray, directed: bool = True) -> np.ndarray:
         from evosim.tasks.logic import edges_to_adjacency

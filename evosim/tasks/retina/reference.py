@@ -10,12 +10,13 @@ from evosim.tasks.retina.kernels import (S_ADD_DO, S_ADD_VAL, S_ADD_WHICH, S_BIA
 from evosim.tasks.retina.layout import BIAS_MAX, BIAS_MIN, WEIGHT_VALUES, layer_offsets
 
 
-def output_sums_numpy(genomes, patterns, layers, activation) -> np.ndarray:
-    """int64[N, 256]: the output neuron's weighted sum of every network for every pattern, with
-    matrix products (the NumPy reference)."""
+def layer_outputs_numpy(genomes, patterns, layers, activation) -> list[np.ndarray]:
+    """int64[N, 256, units] of every layer after the inputs, with matrix products (the NumPy
+    reference): the hidden neurons' activations, then the output neuron's weighted sum."""
     w_start, b_start, _ = layer_offsets(layers)
     genomes = np.asarray(genomes, dtype=np.int64)
     act = np.broadcast_to(patterns.T, (len(genomes), *patterns.T.shape)).astype(np.int64)
+    every = []
     for layer in range(len(layers) - 1):
         n_in, n_out = layers[layer], layers[layer + 1]
         weights = genomes[:, w_start[layer]: w_start[layer + 1]].reshape(-1, n_in, n_out)
@@ -23,8 +24,14 @@ def output_sums_numpy(genomes, patterns, layers, activation) -> np.ndarray:
         h = act @ weights + bias[:, None, :]
         if layer < len(layers) - 2:
             h = np.where(h > 0, 1, -1) if activation == 0 else np.sign(h)
+        every.append(h)
         act = h
-    return act[:, :, 0]
+    return every
+
+
+def output_sums_numpy(genomes, patterns, layers, activation) -> np.ndarray:
+    """int64[N, 256]: the output neuron's weighted sum of every network for every pattern."""
+    return layer_outputs_numpy(genomes, patterns, layers, activation)[-1][:, :, 0]
 
 
 def forward_numpy(genomes, patterns, layers, activation) -> np.ndarray:

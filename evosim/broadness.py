@@ -86,14 +86,22 @@ def mutational_robustness(task, genome: np.ndarray, target_words: np.ndarray,
 
 
 def write(path, result: Robustness, **attrs) -> None:
-    """``/broadness/kept`` and ``/broadness/loss`` (index k - 1) with what was measured in the
-    attributes, into a file of its own (a run file is never opened for writing here)."""
+    """``/broadness/kept`` and ``/broadness/loss`` (index k - 1), with what was measured in the
+    attributes (``write_group``)."""
+    write_group(path, {"performance": result.performance, "n_single": result.n_single, **attrs},
+                {"kept": (result.kept, "fraction of k-mutants (index k - 1) whose performance is "
+                                       "not lower; k = 1 exact"),
+                 "loss": (result.loss, "mean performance lost by k-mutants (0 where a mutant is "
+                                       "better)")})
+
+
+def write_group(path, attrs: dict, datasets: dict[str, tuple[np.ndarray, str]]) -> None:
+    """A file of its own holding ``/broadness``: each dataset with its description, ``attrs``
+    on the group (a run file is never opened for writing here)."""
     import h5py
 
     with h5py.File(path, "w") as f:
         group = f.create_group("broadness")
-        group.attrs.update(performance=result.performance, n_single=result.n_single, **attrs)
-        group.create_dataset("kept", data=result.kept).attrs["description"] = (
-            "fraction of k-mutants (index k - 1) whose performance is not lower; k = 1 exact")
-        group.create_dataset("loss", data=result.loss).attrs["description"] = (
-            "mean performance lost by k-mutants (0 where a mutant is better)")
+        group.attrs.update(attrs)
+        for name, (values, description) in datasets.items():
+            group.create_dataset(name, data=values).attrs["description"] = description

@@ -186,7 +186,8 @@ def compare(runs: tuple[Path, ...], by: tuple[str, ...], measures: tuple[str, ..
 @click.option("--mutations", type=click.IntRange(1, 10), default=3, show_default=True,
               help="The most mutations at once (1 is enumerated, more are sampled).")
 @click.option("--draws", type=click.IntRange(1, 10**6), default=1000, show_default=True,
-              help="Random mutants per number of mutations above 1.")
+              help="Random mutants per number of mutations above 1 (gradient runs: random "
+                   "perturbations per size, at most 200).")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="Seed of the random mutants.")
 @click.option("-o", "--out", type=_RUN_FILE,
@@ -229,11 +230,9 @@ def broadness(run_file: Path, generation: int | None, mutations: int, draws: int
 def _gradient_broadness(h, chosen, task, goal, draws, seed, out, title) -> None:
     """``broadness`` of a gradient run's network: the output Jacobian's spectrum on the training
     data, the loss's top Hessian eigenvalues and the loss under random perturbations."""
-    import h5py
-
     from evosim import config as cfg
     from evosim.analysis.plots import plot_broadness_spectrum
-    from evosim.gradient.broadness import network_broadness
+    from evosim.gradient.broadness import network_broadness, write
 
     b = network_broadness(cfg.loads(h.config_toml), task, chosen.genome, h.goal_targets[goal],
                           min(draws, 200), np.random.default_rng(seed))
@@ -249,18 +248,8 @@ def _gradient_broadness(h, chosen, task, goal, draws, seed, out, title) -> None:
         click.echo(f"  perturbation {scale:g} x RMS parameter: loss +{np.median(row):.4g} "
                    f"(median of {row.size})")
     data = out.with_suffix(".h5")
-
-    def write():
-        with h5py.File(data, "w") as f:
-            group = f.create_group("broadness")
-            group.attrs.update(epoch=chosen.generation, goal=h.goal_names[goal], rank=s.rank,
-                               n_parameters=s.n_parameters, rtol=s.rtol, seed=seed)
-            group.create_dataset("singular_values", data=s.singular_values)
-            group.create_dataset("scales", data=b.scales)
-            group.create_dataset("loss_increase", data=b.increase)
-            group.create_dataset("hessian_top", data=b.hessian_top)
-
-    _writing(write, data)
+    _writing(lambda: write(data, b, run_file=str(h.path), epoch=chosen.generation,
+                           goal=h.goal_names[goal], draws=b.increase.shape[1], seed=seed), data)
     click.echo(f"wrote {data} and "
                f"{_writing(lambda: plot_broadness_spectrum(b, out, title), out)}")
 

@@ -43,8 +43,8 @@ def sample(target, n, qm, out, against, quiet, **flags) -> None:
     if not quiet:
         click.echo(err=True)
     sampling.write(path, columns, methods, config, n)
-    _, attrs = sampling.read(path)
-    figure = sampling.histogram(columns, attrs, path.with_suffix(".png"), runs)
+    what = {"n": n, "task": config.task.name, "mode": config.run.mode, "seed": config.run.seed}
+    figure = sampling.histogram(columns, what, path.with_suffix(".png"), runs)
     for name in ("q", "qm", "z", "fitness"):
         values = columns[name][np.isfinite(columns[name])]
         if values.size:

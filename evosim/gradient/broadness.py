@@ -161,3 +161,17 @@ def network_broadness(config, task, flat: np.ndarray, goal_target: np.ndarray, d
                                   draws, rng)
     top = top_hessian_eigenvalues(params, dataset.x_train, y, g.activation, g.loss, 5, g.l2)
     return Broadness(spectrum, SCALES, increase, top)
+
+
+def write(path, b: Broadness, **attrs) -> None:
+    """A trained network's broadness as ``/broadness/...`` of a file of its own
+    (``evosim.broadness.write_group``)."""
+    from evosim.broadness import write_group
+
+    s = b.spectrum
+    write_group(path, {"rank": s.rank, "n_parameters": s.n_parameters, "rtol": s.rtol, **attrs},
+                {"singular_values": (s.singular_values, "of the output Jacobian, descending"),
+                 "scales": (b.scales, "perturbation standard deviations / RMS parameter"),
+                 "loss_increase": (b.increase, "[scale, draw]: loss increase under a random "
+                                               "perturbation"),
+                 "hessian_top": (b.hessian_top, "the loss's largest Hessian eigenvalues")})

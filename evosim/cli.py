@@ -171,6 +171,7 @@ def _epoch_lines(h, unit: str) -> list[str]:
     """What /epochs says (``evosim.analysis.summarise``: full goal epochs only): epochs solved,
     overall and after the run's first solution, re-solve times, the solving networks' Q/Qm/z."""
     from evosim.analysis import summarise
+    from evosim.analysis.runs import epoch_mean
 
     s = summarise(h)
     short = int(len(h.epochs["start"])) - s.n_epochs
@@ -193,6 +194,11 @@ def _epoch_lines(h, unit: str) -> list[str]:
                                     ("Qm", s.qm_solved, s.n_qm_solved), ("z", s.z_solved, n_z))]
     lines.append("solving networks (the last solving best of each solved epoch): "
                  + ", ".join(parts))
+    (sided, n_d), (q_dep, _) = (epoch_mean(h, "one_sided_solved"),
+                                epoch_mean(h, "q_dependency_solved"))
+    if n_d:
+        lines.append(f"their dependence on the input halves (where Qm is): units one-sided "
+                     f"{sided:.3f}, Q of the dependency graph {q_dep:.4f} (mean of {n_d})")
     return lines
 
 

@@ -16,6 +16,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from evosim.dependence import Dependence
 from evosim.goals import Schedule
 from evosim.io import EPOCH_COLUMNS
 from evosim.modularity import QmResult
@@ -47,15 +48,18 @@ def qm_due(schedule: Schedule, rows: np.ndarray, last: int, every: int) -> np.nd
 class EpochRecorder:
     """Turns the per-generation best of each block into finished ``/epochs`` rows.
 
-    ``measure(genome)`` gives a genome's network measures and ``qm(adjacency)`` its Qm record;
-    Qm is computed for the solving network of the sampled epochs (``qm_due``) and of the last."""
+    ``measure(genome)`` gives a genome's network measures, ``qm(adjacency)`` its Qm record and
+    ``dependence(genome)`` how its units depend on the input halves (None: not defined for it);
+    the last two are computed for the solving network of the sampled epochs (``qm_due``) and of
+    the last."""
 
     def __init__(self, schedule: Schedule, last: int,
                  measure: Callable[[np.ndarray], NetworkMeasures],
                  qm: Callable[[np.ndarray], QmResult], qm_epochs: int, genome_width: int,
-                 genome_dtype):
+                 genome_dtype, dependence: Callable[[np.ndarray], Dependence | None]):
         self.schedule, self.last = schedule, last
         self.measure, self.qm, self.qm_epochs = measure, qm, qm_epochs
+        self.dependence = dependence
         self.blank = np.zeros(genome_width, dtype=genome_dtype)
         self._open = _OpenEpoch(self.blank)
 
@@ -128,7 +132,8 @@ class EpochRecorder:
         nan = float("nan")
         row.update(q_solved=nan, q_solved_exact=False, cost_solved=nan, n_nodes_solved=0,
                    n_edges_solved=0, qm_solved=nan, z_solved=nan, q_rand_solved=nan,
-                   q_max_solved=nan)
+                   q_max_solved=nan, one_sided_solved=nan, q_dependency_solved=nan,
+                   q_dependency_exact=False)
         if o.solved_at < 0:
             return row, np.array(end_genome, dtype=self.blank.dtype)
         net = self.measure(o.genome)
@@ -139,6 +144,10 @@ class EpochRecorder:
             r = self.qm(net.adjacency)
             row.update(qm_solved=r.qm, z_solved=r.z, q_rand_solved=r.q_rand,
                        q_max_solved=r.q_max)
+            d = self.dependence(o.genome)
+            if d is not None:
+                row.update(one_sided_solved=d.one_sided, q_dependency_solved=d.q_dependency,
+                           q_dependency_exact=d.q_exact)
         return row, o.genome.copy()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from evosim import config as cfg
+from evosim.dependence import Dependence, halves_of, network_dependence
 from evosim.engine import evolve, restore_state, state_rows
 from evosim.epochs import NetworkMeasures, qm_due
 from evosim.goals import Schedule
@@ -23,6 +24,7 @@ class BestNetworkMeter(NetworkMeter):
         self.cost_kind = config.cost.kind
         super().__init__(config, schedule, None, task.genome_length, np.int16)
         self._previous: tuple[np.ndarray, NetworkMeasures] | None = None
+        self.halves = halves_of(task)
 
     def measure(self, block: Block) -> Measured:
         n = len(block.generation)
@@ -68,6 +70,13 @@ class BestNetworkMeter(NetworkMeter):
         result = self.cache.max_q(adjacency)
         self.q_methods.add(result.method)
         return NetworkMeasures(len(nodes), len(edges), adjacency, result.q, bool(result.exact))
+
+    def dependence(self, genome: np.ndarray) -> Dependence | None:
+        """Boolean derivatives of its gates or neurons (None for recurrent circuits, whose
+        units have no settled output per pattern)."""
+        if getattr(self.task, "feedback", False):
+            return None
+        return network_dependence(self.task, genome, self.halves)
 
 
 def evolution_source(config: cfg.Config, task, schedule: Schedule, key: np.uint64,

@@ -15,6 +15,7 @@ import numpy as np
 
 from evosim import config as cfg
 from evosim.counter_rng import seed_streams
+from evosim.dependence import Dependence
 from evosim.epochs import EpochRecorder, NetworkMeasures
 from evosim.goals import Schedule
 from evosim.modularity import ModularityCache, NullModel, QmResult
@@ -115,9 +116,14 @@ class NetworkMeter:
         self.qm_meter = QmMeter(config, null)
         self.cache = self.qm_meter.cache
         self.epochs = EpochRecorder(schedule, self.last, self.network, self.qm_meter.qm,
-                                    m.qm_epochs, genome_width, genome_dtype)
+                                    m.qm_epochs, genome_width, genome_dtype, self.dependence)
 
     def network(self, genome: np.ndarray) -> NetworkMeasures:
+        raise NotImplementedError
+
+    def dependence(self, genome: np.ndarray) -> Dependence | None:
+        """How the genome's units depend on the input halves (``evosim.dependence``); None
+        where that is not defined."""
         raise NotImplementedError
 
     @property

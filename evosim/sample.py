@@ -106,7 +106,7 @@ def _gradient_networks(config, task, schedule, n):
         return flatten(init_params(sizes, np.random.default_rng(init_seq)))
 
     networks = (network(config.run.seed + i) for i in range(n))
-    return WeightGraphMeter(config, sizes, schedule), networks, np.nan
+    return WeightGraphMeter(config, sizes, schedule, dataset), networks, np.nan
 
 
 def write(path: str | Path, columns: dict[str, np.ndarray], methods: dict,

@@ -6,6 +6,7 @@ import pytest
 from helpers import assert_same_run_files
 
 from evosim import runner
+from evosim.dependence import halves_of, network_dependence
 from evosim.io import load
 from evosim.modularity import qm
 from evosim.tasks.logic import LogicTask
@@ -79,8 +80,12 @@ def test_solving_networks_are_stored_and_measured(solved_runs, kind):
             record = qm(adjacency, n_samples=4, rng=seed)
             assert np.array_equal([e["qm_solved"][i], e["z_solved"][i]], [record.qm, record.z],
                                   equal_nan=True)
+            d = network_dependence(task, genome, halves_of(task))
+            assert [e["one_sided_solved"][i], e["q_dependency_solved"][i],
+                    e["q_dependency_exact"][i]] == [d.one_sided, d.q_dependency, d.q_exact]
         else:
-            assert np.isnan(e["qm_solved"][i])
+            assert np.isnan([e["qm_solved"][i], e["one_sided_solved"][i],
+                             e["q_dependency_solved"][i]]).all()
     if kind == "fixed":
         assert np.isfinite(e["qm_solved"]).sum() >= 4
     unsolved = ~e["solved"]
@@ -117,3 +122,59 @@ def test_gradient_epochs_are_goal_periods_over_training_epochs(tmp_path):
     assert np.array_equal(h.epochs["length"], [6, 5, 5, 5])
     assert np.array_equal(h["goal"], [0] * 6 + [1] * 5 + [0] * 5 + [1] * 5)
     assert h.epoch_genome.shape == (4, h.snapshot_genome.shape[1])
+
+
+def test_gradient_epochs_record_the_node_derivatives_where_qm_is_computed(tmp_path):
+    """The dependence columns of a trained network's solved periods are ``evosim dependence``'s
+    measures of its stored network where Qm is computed (every 2nd period and the last), NaN
+    elsewhere."""
+    from evosim.analysis.networks import unit_dependence
+
+    config = runner.cfg.Config().replace(**{
+        "run.mode": "gradient", "run.generations": 200, "schedule.kind": "mvg",
+        "schedule.period": 50, "modularity.qm_epochs": 2, "modularity.qm_samples": 4})
+    h = load(runner.run(config, tmp_path / "g.h5").path)
+    e = h.epochs
+    measured = np.isfinite(e["qm_solved"])
+    assert measured[-1] and not measured.all()
+    for i in np.flatnonzero(measured):
+        d = unit_dependence(h, h.epoch_genome[i])
+        assert [e["one_sided_solved"][i], e["q_dependency_solved"][i],
+                e["q_dependency_exact"][i]] == [d.one_sided, d.q_dependency, d.q_exact]
+    assert np.isfinite(e["q_dependency_solved"][measured]).all()
+    assert np.isnan(e["q_dependency_solved"][~measured]).all()
+
+
+def test_a_schema_2_run_resumes_and_its_old_epochs_read_as_not_computed(tmp_path, solved_runs):
+    """A run interrupted under schema 2 (no dependence columns) resumes: its epochs before the
+    cut read NaN/False, later ones are filled as in a run started today, and the file becomes
+    schema 3; a schema-2 file that is not resumed reads the same way."""
+    import h5py
+
+    config = runner.cfg.loads(load(solved_runs["fixed"]).config_toml)
+
+    def interrupt(progress):
+        if progress.generation >= 209:
+            raise KeyboardInterrupt
+
+    cut = runner.run(config, tmp_path / "old.h5", progress=interrupt).path
+    with h5py.File(cut, "a") as f:  # what a schema-2 evosim wrote
+        f.attrs["schema_version"] = 2
+        for name in ("one_sided_solved", "q_dependency_solved", "q_dependency_exact"):
+            del f["epochs"][name]
+    old = load(cut)
+    kept = len(old.epochs["epoch"])
+    assert kept > 0 and np.isnan(old.epochs["q_dependency_solved"]).all()
+    assert not old.epochs["q_dependency_exact"].any()
+    runner.resume(cut)
+    resumed, whole = load(cut), load(solved_runs["fixed"])
+    assert resumed.attrs["schema_version"] == 3
+    for name, column in whole.epochs.items():
+        if name in ("one_sided_solved", "q_dependency_solved", "q_dependency_exact"):
+            assert np.array_equal(resumed.epochs[name][kept:], column[kept:], equal_nan=True)
+            blank = False if name == "q_dependency_exact" else np.nan
+            assert np.array_equal(resumed.epochs[name][:kept], np.full(kept, blank),
+                                  equal_nan=True), name
+        else:
+            assert np.array_equal(resumed.epochs[name], column, equal_nan=True), name
+    assert np.isfinite(resumed.epochs["q_dependency_solved"][kept:]).any()

@@ -116,6 +116,7 @@ def test_sweep_killed_half_way_then_run_again_completes_each_run_once(tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers, as a cluster would
         process.wait()
+        _wait_for_workers_gone(killed)
     before = {s.name: s.state for s in sw.folder_status(killed)}
     done = sum(state == "complete" for state in before.values())
     assert 1 <= done < 4 and set(before.values()) - {"complete"} <= {"interrupted", "pending"}
@@ -125,6 +126,17 @@ def test_sweep_killed_half_way_then_run_again_completes_each_run_once(tmp_path):
     assert all(s.state == "complete" for s in sw.folder_status(killed))
     assert invoke(*args, "--out", whole, "--workers", 1).exit_code == 0
     assert_same_sweeps(killed, whole)  # no extra, missing or different files
+
+
+def _wait_for_workers_gone(folder, timeout=30.0):
+    """Until no killed worker holds a run's lock: ``wait`` reaps the driver only, and a worker
+    the signal reached may take a moment longer to exit (its lock goes with it)."""
+    from evosim.io.lock import holder
+
+    deadline = time.monotonic() + timeout
+    while any(holder(p) for p in folder.glob("*.h5")):
+        assert time.monotonic() < deadline, "killed workers still hold their run files"
+        time.sleep(0.01)
 
 
 def _wait_for_complete_and_partial(folder, process, timeout=60.0):

@@ -230,6 +230,12 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
             _column_mean("cost_solved")),
     Measure("n_edges_solved", "mean connections of the epochs' last solving networks",
             _column_mean("n_edges_solved")),
+    Measure("one_sided_solved", "mean fraction of the solving networks' units that depend on "
+                                "one input half only (evosim.dependence), where computed",
+            _column_mean("one_sided_solved")),
+    Measure("q_dependency_solved", "mean max Q of the solving networks' unit-input dependency "
+                                   "graphs (evosim.dependence), where computed",
+            _column_mean("q_dependency_solved")),
 ]}
 
 DEFAULT_MEASURES = ("q_solved", "qm_solved", "z_solved", "resolve_rate", "median_resolve",

@@ -9,6 +9,7 @@ from evosim.gradient import data as gdata
 from evosim.gradient.measures import weight_graph
 from evosim.gradient.trainer import (checkpoint_layout, network_sizes, parameter_count,
                                      restore_state, train, unflatten)
+from evosim.dependence import Dependence, trained_dependence
 from evosim.epochs import NetworkMeasures, qm_due
 from evosim.io import HISTORY_COLUMNS
 from evosim.recording import Measured, NetworkMeter, RunSource
@@ -33,7 +34,8 @@ def gradient_source(config, task, schedule, seeds: dict,
                    state)
     split = {f"gradient/{name}": values for name, values in dataset.split.items()}
     split["gradient/layer_sizes"] = np.array(sizes)
-    return RunSource(blocks, WeightGraphMeter(config, sizes, schedule), (1, parameter_count(sizes)),
+    return RunSource(blocks, WeightGraphMeter(config, sizes, schedule, dataset),
+                     (1, parameter_count(sizes)),
                      np.float64, extra, split, checkpoint_layout(config, sizes))
 
 
@@ -63,8 +65,9 @@ class WeightGraphMeter(NetworkMeter):
     max Q (a recorded heuristic above modularity.exact_limit units); Qm against the layer
     permutation null at goal-period ends; and /epochs, one row per goal period."""
 
-    def __init__(self, config, sizes: list[int], schedule):
+    def __init__(self, config, sizes: list[int], schedule, dataset: gdata.Dataset):
         self.sizes, self.threshold = sizes, config.gradient.weight_threshold
+        self.dataset, self.activation = dataset, config.gradient.activation
         super().__init__(config, schedule, LayerPermutation(tuple(sizes)),
                          parameter_count(sizes), np.float64)
 
@@ -106,3 +109,8 @@ class WeightGraphMeter(NetworkMeter):
         return NetworkMeasures(int((adjacency.sum(axis=0) > 0).sum()),
                                int((adjacency > 0).sum() // 2), adjacency, result.q,
                                bool(result.exact))
+
+    def dependence(self, flat: np.ndarray) -> Dependence:
+        """Node derivatives mean |d a / d x| of its hidden units over the training data."""
+        return trained_dependence(unflatten(flat, self.sizes), self.dataset.x_train,
+                                  self.activation, [list(h) for h in self.dataset.halves])

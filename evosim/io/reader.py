@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 
 from evosim.io.integrity import DamagedFileError, check_whole, read_superblock
-from evosim.io.schema import SCHEMA_VERSION
+from evosim.io.schema import SCHEMA_VERSION, upgraded_epochs
 
 
 class RunFileError(ValueError):
@@ -101,7 +101,7 @@ def _load(path: Path) -> History:
             names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["goals/name"][()]]
             epochs = {k: v[()] for k, v in f["epochs"].items()} if "epochs" in f else {}
             n_epochs = min((len(v) for v in epochs.values()), default=0)  # live writer
-            epochs = {k: v[:n_epochs] for k, v in epochs.items()}
+            epochs = upgraded_epochs({k: v[:n_epochs] for k, v in epochs.items()}, version)
             epoch_genome = epochs.pop("genome", np.zeros((0, 0)))
             return History(path=path, attrs=attrs, columns=columns, goal_names=names,
                            goal_targets=f["goals/target"][()],

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-SCHEMA_VERSION = 2  # 2: /epochs; q_rand, q_rand_sd, q_max, z in /history
+SCHEMA_VERSION = 3  # 2: /epochs; q_rand, q_rand_sd, q_max, z in /history. 3: dependence in /epochs
 
 # /history/<column>: one row per generation (or epoch). NaN marks "not computed".
 HISTORY_COLUMNS: dict[str, np.dtype] = {
@@ -46,7 +46,28 @@ EPOCH_COLUMNS: dict[str, np.dtype] = {
     "z_solved": np.dtype(np.float64),
     "q_rand_solved": np.dtype(np.float64),
     "q_max_solved": np.dtype(np.float64),
+    # how its units depend on the input halves (evosim.dependence), where Qm is computed
+    "one_sided_solved": np.dtype(np.float64),    # fraction of units using one half only
+    "q_dependency_solved": np.dtype(np.float64), # max Q of the unit-input dependency graph
+    "q_dependency_exact": np.dtype(np.bool_),
 }
+
+# /epochs columns added after schema 2, with the value a resumed older file gets for its rows
+EPOCH_COLUMNS_SINCE = {3: {"one_sided_solved": np.nan, "q_dependency_solved": np.nan,
+                           "q_dependency_exact": False}}
+
+
+def upgraded_epochs(epochs: dict[str, np.ndarray], version: int) -> dict[str, np.ndarray]:
+    """An older file's /epochs columns with those added since schema ``version`` filled with
+    their "not computed" value, so readers and a resume see every column of this schema."""
+    if not epochs:
+        return epochs
+    n = len(next(iter(epochs.values())))
+    for since, added in EPOCH_COLUMNS_SINCE.items():
+        if version < since:
+            epochs.update({name: np.full(n, value, dtype=EPOCH_COLUMNS[name])
+                           for name, value in added.items() if name not in epochs})
+    return epochs
 
 ROOT_ATTRS = ("schema_version", "evosim_version", "task", "mode", "seed", "config", "created",
               "status", "engine", "q_method", "qm_null_model")

@@ -22,7 +22,8 @@ import h5py
 import numpy as np
 
 from evosim import __version__
-from evosim.io.schema import EPOCH_COLUMNS, HISTORY_COLUMNS, SCHEMA_VERSION, STATUSES
+from evosim.io.schema import (EPOCH_COLUMNS, EPOCH_COLUMNS_SINCE, HISTORY_COLUMNS, SCHEMA_VERSION,
+                              STATUSES, upgraded_epochs)
 
 _STR = h5py.string_dtype()
 RECORDED_SETS = ("q_method", "qm_null_model")  # attributes that list what a run used
@@ -118,9 +119,11 @@ class RunWriter:
         path = Path(path)
         with h5py.File(path, "r", libver="latest", swmr=True) as old:
             version = int(old.attrs.get("schema_version", 0))
-            if version != SCHEMA_VERSION:
+            oldest = min(EPOCH_COLUMNS_SINCE) - 1
+            if not oldest <= version <= SCHEMA_VERSION:
                 raise ValueError(f"{path}: written with run-file schema {version}; this evosim "
-                                 f"resumes schema {SCHEMA_VERSION} only: start the run again")
+                                 f"resumes schemas {oldest} to {SCHEMA_VERSION}: start the run "
+                                 "again")
             ckpt = old["checkpoint"]
             generations = ckpt["generation"][()]
             active = int(ckpt["active"][0])
@@ -133,9 +136,9 @@ class RunWriter:
             keep = max(generation, 0)
             rows = {name: column[()] for name, column in old["history"].items()}
             snap_gen = old["snapshots/generation"][()]
-            epochs = {name: column[()] for name, column in old["epochs"].items()}
+            epochs = upgraded_epochs({n: c[()] for n, c in old["epochs"].items()}, version)
             cut_snaps, cut_epochs = _verify(path, rows, snap_gen, epochs, keep)
-            attrs = dict(old.attrs)
+            attrs = dict(old.attrs, schema_version=SCHEMA_VERSION)
             names = [_text(n) for n in old["goals/name"][()]]
             if config_toml is not None:
                 attrs["config"] = config_toml

@@ -39,7 +39,7 @@ def run_broadness(h, draws: int, seed: int) -> dict[str, float] | None:
     task, _ = task_of(h)
     goal = int(h["goal"][int(np.searchsorted(h["generation"], chosen.generation))])
     q = run_network(h, chosen.genome).q
-    if h.attrs.get("mode") == "gradient":
+    if h.trained_weights:
         from evosim.gradient.broadness import network_broadness
 
         b = network_broadness(cfg.loads(h.config_toml), task, chosen.genome,

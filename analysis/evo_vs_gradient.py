@@ -4,9 +4,12 @@
 
 Run files or folders of them (the same schema; for gradient runs a "generation" is a training
 epoch and a goal epoch a training period).  Conditions come from the recorded configs: by
-``run.mode`` when the runs mix evolved and trained networks, else by the keys that differ (or
-``--by``).  Measures are per run from ``/epochs``: the Q, Qm and z of each period's last solving
-network, Q at the period ends (solved or not), the solved rate.  Time is normalised to 0..1 of
+``run.mode`` when the runs mix evolved and trained networks (``--by run.mode --by schedule.kind``
+to split them by schedule too), else by the keys that differ (or ``--by``).  Measures are per run from ``/epochs``: the Q, Qm and z of
+each period's last solving network, Q at the period ends (solved or not), the solved rate, the
+first solution, the solving networks' nodes (a circuit's inputs and gates) and connections. The
+report says whether it compares one graph type (circuits evolved and trained with
+``gradient.model = nand-circuit``) or two (evolved networks and MLP weight graphs).  Time is normalised to 0..1 of
 each run so runs of different lengths line up.  Writes ``evo_vs_gradient.md``, ``runs.csv`` and
 PNG figures.
 """
@@ -26,12 +29,13 @@ from evosim.analysis.report import (DEFINITIONS, AnalysisError, add_report_argum
 from evosim.io import RunFileError
 
 SHOWN = [MEASURES[m] for m in ("q_solved", "qm_solved", "z_solved", "q_end", "solved_rate_all",
-                               "t_solve")]
+                               "t_solve", "n_nodes_solved", "n_edges_solved")]
 
 
-def load(parser, sources, by, last) -> tuple[list, list[str], str]:
-    """(conditions, the keys grouped by, why those): by run.mode if the runs mix evolved and
-    trained networks and no --by is given, else as ``evosim compare`` forms them."""
+def load(parser, sources, by, last) -> tuple[list, list[str], str, list]:
+    """(conditions, the keys grouped by, why those, the runs): by run.mode if the runs mix
+    evolved and trained networks and no --by is given (``--by run.mode --by schedule.kind``
+    splits them by schedule too), else as ``evosim compare`` forms them."""
     try:
         histories = load_sources(sources)
         modes = {str(h.attrs.get("mode", "evolution")) for h in histories}
@@ -39,9 +43,24 @@ def load(parser, sources, by, last) -> tuple[list, list[str], str]:
             by, why = ["run.mode"], "that tell evolved from trained networks"
         else:
             why = "asked for (--by)"
-        return group_runs(histories, by, last), by, why
+        return group_runs(histories, by, last), by, why, histories
     except (AnalysisError, RunFileError) as err:
         parser.exit(2, f"error: {err}\n")
+
+
+def graph_types(histories) -> str:
+    """Which graphs the report compares: one substrate (circuits, evolved and trained) or two."""
+    if not any(h.trained_weights for h in histories):
+        return ("**One graph type.** Every network here is a 0/1 functional graph of the task's "
+                "genome (evolved, or a gradient-trained NAND circuit's discretised wiring:\n"
+                "`gradient.model = nand-circuit`), so Q (exact max Q), Qm and z (against "
+                "degree-preserving\nrewirings) are on one scale across the conditions.")
+    return """**Different graph types.** Q and Qm of an evolved network are of its 0/1 functional graph
+(Qm against degree-preserving rewirings); those of a trained MLP are of its dense |w| weight graph
+(Qm against weights permuted within each layer pair, Q by annealing).  The numbers are not on one
+scale: compare how each responds to its conditions (fixed vs varying goals, costs) rather than
+evolved levels with trained ones, and prefer one substrate on both sides (logic-gates circuits
+trained with `gradient.model = nand-circuit`)."""
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -50,7 +69,7 @@ def main(argv: list[str] | None = None) -> Path:
                         help="run files or folders of them (evolved and gradient-trained)")
     add_report_arguments(parser)
     args = parser.parse_args(argv)
-    conditions, by, why = load(parser, args.runs, args.by, args.last_epochs)
+    conditions, by, why, histories = load(parser, args.runs, args.by, args.last_epochs)
     notes = emit_warnings(conditions, sys.stderr)
     out = args.out
 
@@ -72,11 +91,7 @@ def main(argv: list[str] | None = None) -> Path:
 
 {warnings_section(notes)}
 
-**Different graph types.** Q and Qm of an evolved network are of its 0/1 functional graph
-(Qm against degree-preserving rewirings); those of a trained MLP are of its dense |w| weight graph
-(Qm against weights permuted within each layer pair, Q by annealing).  The numbers are not on one
-scale: compare how each responds to its conditions (fixed vs varying goals, costs) rather than
-evolved levels with trained ones, and prefer the same substrate (the retina) on both sides.
+{graph_types(histories)}
 
 {conditions_table(conditions)}
 
@@ -100,7 +115,7 @@ Per-run values: `runs.csv`.
 ## Definitions
 
 {DEFINITIONS}  For gradient runs a generation is a training epoch, "solved" is a training
-accuracy of 1, and epoch 0 (the untrained network) belongs to the first period.  Bootstrap:
+accuracy of 1 (a trained circuit's: its discretised circuit's performance), and epoch 0 (the untrained network) belongs to the first period.  Bootstrap:
 {args.bootstrap} resamples, seed {args.seed}.
 """
     path = write_text(out, "evo_vs_gradient.md", text)

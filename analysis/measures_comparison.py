@@ -52,7 +52,7 @@ MEASURES = ("Q", "Qm", "z", "ncut", "activation_change", "one_sided", "q_depende
 def null_model(h: History) -> NullModel:
     """The null the run's own Qm uses: layer weight permutation for gradient runs (layer sizes
     from ``/gradient/layer_sizes``), degree-preserving rewiring otherwise."""
-    if h.attrs.get("mode") != "gradient":
+    if not h.trained_weights:
         return DegreePreserving()
     with h5py.File(h.path, "r", libver="latest", swmr=True) as f:
         return LayerPermutation(tuple(int(n) for n in f["gradient/layer_sizes"][()]))

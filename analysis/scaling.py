@@ -31,7 +31,7 @@ SHOWN = ("q_solved", "qm_solved", "z_solved")
 
 def parameter_count(h) -> int:
     """A run's size: a trained network's weights and biases, or an evolved genome's genes."""
-    if h.attrs.get("mode") == "gradient":
+    if h.trained_weights:
         from evosim.gradient.trainer import parameter_count as count
 
         import h5py

@@ -203,14 +203,20 @@ def _epoch_lines(h, unit: str) -> list[str]:
 
 
 def _final_lines(h, gradient: bool) -> None:
-    what = "training accuracy" if gradient else "fitness"
+    from evosim.analysis.runs import performance_label
+
+    what = performance_label(h)
     row = len(h) - 1
     parts = [f"{what} {h['fitness_best'][row]:.4f}"]
     for name, column in (("Q", "q_best"), ("Qm", "qm_best"), ("z", "z")):
         if column in h.columns and np.isfinite(h[column][row]):
             parts.append(f"{name} {h[column][row]:.4f}")
     click.echo(f"  best at the last row ({h['generation'][row]}): " + ", ".join(parts))
-    if gradient:
+    if gradient and not h.trained_weights:
+        click.echo(f"  relaxed circuit: loss {h['relaxed_loss'][-1]:.4g}, accuracy "
+                   f"{h['relaxed_accuracy'][-1]:.4f} (discretisation gap "
+                   f"{h['discretisation_gap'][-1]:.4f}); temperature {h['temperature'][-1]:.3g}")
+    elif gradient:
         click.echo(f"  loss: train {h['loss_train'][-1]:.4g}, test {h['loss_test'][-1]:.4g}; "
                    f"test accuracy {h['accuracy_test'][-1]:.4f}; activation change "
                    f"{h['activation_change'][-1]:.4f}")

@@ -96,7 +96,9 @@ def draw(run_file: Path, generation: int | None, out: Path | None) -> None:
     net = run_network(h, chosen.genome)
     gen = chosen.generation
     goal = h.goal_names[int(h["goal"][row])]
-    what = "training accuracy" if h.attrs.get("mode") == "gradient" else "fitness"
+    from evosim.analysis.runs import performance_label
+
+    what = performance_label(h)
     out = out or run_file.with_name(f"{run_file.stem}-g{gen}.png")
     title = (f"{run_file.name}: generation {gen}, goal {goal}, {what} "
              f"{h['fitness_best'][row]:.3f}, max Q = {net.q:.3f} "
@@ -207,7 +209,7 @@ def broadness(run_file: Path, generation: int | None, mutations: int, draws: int
     goal = int(h["goal"][row])
     out = out or run_file.with_name(f"{run_file.stem}-broadness-g{chosen.generation}.png")
     title = f"{run_file.name}: generation {chosen.generation}, goal {h.goal_names[goal]}"
-    if h.attrs.get("mode") == "gradient":
+    if h.trained_weights:
         _gradient_broadness(h, chosen, task, goal, draws, seed, out, title)
         return
     from evosim.analysis.plots import plot_robustness

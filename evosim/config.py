@@ -174,6 +174,13 @@ class GradientSection:
                                                     "weight graph whose Q is recorded")
     array_backend: str = _choice("numpy", "numpy", "cupy",
                                  doc="train with NumPy, or with CuPy on a GPU (extra gpu)")
+    model: str = _choice("mlp", "mlp", "nand-circuit",
+                         doc="a multilayer perceptron, or (logic-gates) a NAND circuit of "
+                             "task.max_gates gates whose wiring is learnt (evosim.gradient.circuit)")
+    temperature: float = _num(1.0, 1e-3, 100.0, "nand-circuit: softmax temperature of the wiring "
+                                                 "distributions at the start")
+    temperature_end: float = _num(0.0, 0.0, 100.0, "nand-circuit: temperature at the last epoch, "
+                                                    "annealed geometrically (0: no annealing)")
 
 
 @dataclass(frozen=True)
@@ -282,17 +289,42 @@ MODE_KEYS = {"run.population": _EVOLUTION, "run.engine": _EVOLUTION, "task.max_g
              "task.zero_output": _EVOLUTION}
 
 
+_CIRCUIT = ("nand-circuit",)
+_MLP = ("mlp",)
+# Gradient mode: the keys one model reads (the others read neither); a circuit's size, output
+# and connection cost are read by gradient-trained circuits too.
+MODEL_KEYS = {"gradient.temperature": _CIRCUIT, "gradient.temperature_end": _CIRCUIT,
+              **{f"gradient.{key}": _MLP for key in (
+                  "hidden", "activation", "batch_size", "l1", "l2", "dropout", "prune_fraction",
+                  "prune_every", "distance_cost", "label_noise", "activation_every",
+                  "weight_threshold", "array_backend")}}
+CIRCUIT_KEYS = ("task.max_gates", "task.output", "cost.kind", "cost.weight", "cost.layout")
+
+
 def applicable(config: Config) -> dict[str, dict[str, Any]]:
     """The sections and keys of ``to_dict(config)`` that a run of its task and mode reads."""
     out = {}
+    model = config.gradient.model if config.run.mode == "gradient" else None
     for section, values in to_dict(config).items():
-        if config.run.mode not in SECTION_MODES.get(section, (config.run.mode,)):
+        if config.run.mode not in SECTION_MODES.get(section, (config.run.mode,)) and not (
+                model == "nand-circuit" and section == "cost"):
             continue
         out[section] = {
             key: value for key, value in values.items()
-            if config.task.name in TASK_KEYS.get(f"{section}.{key}", (config.task.name,))
-            and config.run.mode in MODE_KEYS.get(f"{section}.{key}", (config.run.mode,))}
+            if _reads(config, f"{section}.{key}", model)}
     return out
+
+
+def _reads(config: Config, key: str, model: str | None) -> bool:
+    if config.task.name not in TASK_KEYS.get(key, (config.task.name,)):
+        return False
+    if model == "nand-circuit" and key.split(".")[0] == "cost":
+        return key in CIRCUIT_KEYS
+    if model == "nand-circuit" and key in CIRCUIT_KEYS:
+        return True
+    if model is not None and model not in MODEL_KEYS.get(key, (model,)):
+        return False
+    return config.run.mode in MODE_KEYS.get(key, (config.run.mode,))
 
 
 def to_dict(config: Config) -> dict[str, dict[str, Any]]:

@@ -107,7 +107,7 @@ def stored_network(h: History, generation: int | None = None) -> StoredNetwork:
 def run_network(h: History, genome: np.ndarray) -> Network:
     """The network of a snapshot of run ``h``: an evolved genome's functional network, or for
     gradient runs the trained MLP's |w| weight graph (as its Q was recorded)."""
-    if h.attrs.get("mode") == "gradient":
+    if h.trained_weights:
         return weight_network(cfg.loads(h.config_toml), genome)
     task, directed = task_of(h)
     return network(task, genome, directed)
@@ -167,7 +167,7 @@ def unit_dependence(h: History, genome: np.ndarray):
     from evosim.dependence import halves_of, network_dependence, trained_dependence
 
     task, _ = task_of(h)
-    if h.attrs.get("mode") != "gradient":
+    if not h.trained_weights:
         return network_dependence(task, genome, halves_of(task))
     from evosim.gradient.recording import trained_network
 

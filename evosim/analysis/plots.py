@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 
+from evosim.analysis.runs import performance_label  # noqa: E402
 from evosim.analysis.stats import rolling_median  # noqa: E402
 from evosim.io import History  # noqa: E402
 
@@ -135,7 +136,7 @@ def plot_history(h: History, path: str | Path, title: str | None = None) -> Path
         if first is not None:
             ax_f.plot([first], [1.0], marker="v", color=f"C{(k + 5) % 10}", ms=8, ls="none",
                       label=f"{goal} first solved (gen {first})")
-    ax_f.set_ylabel("fitness" if h.attrs.get("mode") != "gradient" else "training accuracy")
+    ax_f.set_ylabel(performance_label(h))
     ax_q.set_ylabel("max Q")
     for ax in axes[:2]:
         ax.legend(**_OUTSIDE)

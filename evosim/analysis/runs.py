@@ -187,6 +187,14 @@ def q_end_mean(h: History, last: int = DEFAULT_LAST_EPOCHS) -> float:
     return float(values.mean()) if values.size else math.nan
 
 
+def performance_label(h: History) -> str:
+    """What ``fitness_best`` is in this run: an evolved network's fitness, a trained MLP's
+    training accuracy, or a gradient-trained circuit's discretised performance."""
+    if h.attrs.get("mode") != "gradient":
+        return "fitness"
+    return "training accuracy" if h.trained_weights else "discretised circuit's performance"
+
+
 # ------------------------------------------------------------------------------------ registry
 
 @dataclass(frozen=True)
@@ -230,6 +238,8 @@ MEASURES: dict[str, Measure] = {m.name: m for m in [
             _column_mean("cost_solved")),
     Measure("n_edges_solved", "mean connections of the epochs' last solving networks",
             _column_mean("n_edges_solved")),
+    Measure("n_nodes_solved", "mean nodes (inputs and units) of the epochs' last solving "
+                              "networks' functional networks", _column_mean("n_nodes_solved")),
     Measure("one_sided_solved", "mean fraction of the solving networks' units that depend on "
                                 "one input half only (evosim.dependence), where computed",
             _column_mean("one_sided_solved")),

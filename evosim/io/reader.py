@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,18 @@ class History:
     @property
     def config_toml(self) -> str:
         return self.attrs["config"]
+
+    @property
+    def trained_weights(self) -> bool:
+        """Whether its genomes are a trained MLP's flattened weights, not a task's genomes (an
+        evolved network's, or a gradient-trained NAND circuit's: ``gradient.model``)."""
+        if self.attrs.get("mode") != "gradient":
+            return False
+        try:
+            model = tomllib.loads(self.config_toml).get("gradient", {}).get("model", "mlp")
+        except tomllib.TOMLDecodeError:
+            return True
+        return model != "nand-circuit"
 
     def first_solved(self) -> dict[str, int | None]:
         """For each goal, the first generation in which the best individual solved it."""

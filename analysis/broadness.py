@@ -127,8 +127,8 @@ Per-run values: `runs.csv`.
 
 
 def _scatter(rows, names, measures, path: Path) -> Path:
-    import matplotlib
-    matplotlib.use("Agg")
+    from evosim.analysis.plots import save_figure  # chooses the Agg backend first
+
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(measures), figsize=(4 * len(measures), 3.4), squeeze=False)
@@ -139,9 +139,7 @@ def _scatter(rows, names, measures, path: Path) -> Path:
         ax.set(xlabel="max Q of the solving network", ylabel=m)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -249,8 +249,8 @@ def _section(key: str, setting: Setting, rows: list[dict], args) -> str:
 
 
 def _figure(rows: list[dict], path: Path) -> Path:
-    import matplotlib
-    matplotlib.use("Agg")
+    from evosim.analysis.plots import save_figure  # chooses the Agg backend first
+
     import matplotlib.pyplot as plt
 
     keys = [k for k in SETTINGS if any(r["setting"] == k for r in rows)]
@@ -270,9 +270,7 @@ def _figure(rows: list[dict], path: Path) -> Path:
         ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=8)
         ax.set(title=setting.title, ylabel=main)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def main(argv: list[str] | None = None) -> int:

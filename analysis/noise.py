@@ -161,8 +161,8 @@ def _condition_noise(conditions) -> list[float]:
 
 
 def _figure(rows, names, shares, path: Path) -> Path:
-    import matplotlib
-    matplotlib.use("Agg")
+    from evosim.analysis.plots import save_figure  # chooses the Agg backend first
+
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -177,9 +177,7 @@ def _figure(rows, names, shares, path: Path) -> Path:
     ax.set(ylabel="noise share of the activation variance", ylim=(0, 1))
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 if __name__ == "__main__":

@@ -102,8 +102,8 @@ Per-run values: `runs.csv`.
 
 
 def _figure(rows, names, path: Path, args) -> Path:
-    import matplotlib
-    matplotlib.use("Agg")
+    from evosim.analysis.plots import save_figure  # chooses the Agg backend first
+
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(SHOWN), figsize=(4 * len(SHOWN), 3.2))
@@ -119,9 +119,7 @@ def _figure(rows, names, path: Path, args) -> Path:
                             color="tab:blue")
         ax.set(xscale="log", xlabel="parameters", ylabel=m)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 if __name__ == "__main__":

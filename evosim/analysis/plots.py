@@ -20,13 +20,15 @@ from evosim.analysis.runs import performance_label  # noqa: E402
 from evosim.analysis.stats import rolling_median  # noqa: E402
 from evosim.io import History  # noqa: E402
 
-__all__ = ["plot_history", "plot_distributions", "plot_trajectories", "draw_network",
+__all__ = ["save_figure", "plot_history", "plot_distributions", "plot_trajectories", "draw_network",
            "network_layout", "scatter_matrix"]
 
 _DPI = 120
 
 
-def _save(fig, path: str | Path) -> Path:
+def save_figure(fig, path: str | Path) -> Path:
+    """Write a figure (its folder made), close it, return the path: every figure of evosim and
+    of the analysis/ scripts goes out this way."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=_DPI, bbox_inches="tight")
@@ -146,7 +148,7 @@ def plot_history(h: History, path: str | Path, title: str | None = None) -> Path
     ax_f.set_title(title or f"{h.path.name}: {h.attrs.get('task', '')}, seed "
                             f"{h.attrs.get('seed')}, {n} goal epochs "
                             f"(Q: {h.attrs.get('q_method', '?')})", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _hviolin(ax, values: np.ndarray, y: float):
@@ -227,7 +229,7 @@ def plot_distributions(groups: Mapping[str, Mapping[str, Sequence[float]]], path
     with warnings.catch_warnings():  # long labels: bbox_inches="tight" makes room anyway
         warnings.simplefilter("ignore", UserWarning)
         fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_trajectories(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], path: str | Path,
@@ -256,7 +258,7 @@ def plot_trajectories(groups: Mapping[str, tuple[np.ndarray, np.ndarray]], path:
     else:
         ax.text(0.5, 0.5, "no run has a value", ha="center", va="center",
                 transform=ax.transAxes)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def network_layout(g: nx.DiGraph) -> dict[int, tuple[float, float]]:
@@ -301,7 +303,7 @@ def draw_network(g: nx.DiGraph, communities: dict[int, int], path: str | Path,
                                 ax=ax, font_size=8)
     ax.set_title(title)
     ax.set_axis_off()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def scatter_matrix(columns: Mapping[str, Sequence[float]], path: str | Path,
@@ -329,7 +331,7 @@ def scatter_matrix(columns: Mapping[str, Sequence[float]], path: str | Path,
                 ax.set_ylabel(yn)
     if len(set(labels)) > 1:
         axes[0, -1].legend(*axes[-1, 0].get_legend_handles_labels(), fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_robustness(result, path: str | Path, title: str) -> Path:
@@ -346,7 +348,7 @@ def plot_robustness(result, path: str | Path, title: str) -> Path:
         _plain_axis(ax)
     fig.suptitle(_wrap(title, 90), fontsize=9)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_broadness_spectrum(broadness, path: str | Path, title: str) -> Path:
@@ -364,4 +366,4 @@ def plot_broadness_spectrum(broadness, path: str | Path, title: str) -> Path:
     right.set(xlabel="perturbation / RMS parameter", ylabel="median loss increase")
     fig.suptitle(_wrap(title, 90), fontsize=9)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -23,6 +23,7 @@ import numpy as np
 from evosim import costs
 from evosim.gradient import circuit
 from evosim.gradient.optim import SLOTS, make_optimizer
+from evosim.gradient.trainer import check_checkpoint
 from evosim.recording import Block, RunSource
 
 EXTRA_COLUMNS = ("relaxed_loss", "relaxed_accuracy", "discretisation_gap", "temperature")
@@ -47,20 +48,14 @@ class CircuitState:
 def checkpoint_layout(config, shape: circuit.CircuitShape) -> dict:
     """The names, shapes and types of a ``CircuitState``'s arrays."""
     flat = ((shape.n_parameters,), np.dtype(np.float64))
-    return {"logits": flat, **{f"optimizer_{name}": flat for name in SLOTS[config.gradient.optimizer]},
-            "step": ((1,), np.dtype(np.int64))}
+    slots = {f"optimizer_{name}": flat for name in SLOTS[config.gradient.optimizer]}
+    return {"logits": flat, **slots, "step": ((1,), np.dtype(np.int64))}
 
 
 def restore_state(config, shape: circuit.CircuitShape, generation: int,
                   arrays: dict[str, np.ndarray]) -> CircuitState:
     """The state a checkpoint holds; ValueError unless it is this config's, finite."""
-    layout = checkpoint_layout(config, shape)
-    if set(arrays) != set(layout):
-        raise ValueError(f"the checkpoint holds {', '.join(sorted(arrays))} where this config "
-                         f"trains from {', '.join(sorted(layout))}")
-    for name, (size, _) in layout.items():
-        if arrays[name].shape != size or not np.isfinite(arrays[name]).all():
-            raise ValueError(f"the checkpoint's {name} is not {size[0]} finite values")
+    check_checkpoint(checkpoint_layout(config, shape), arrays)
     slots = {name: arrays[f"optimizer_{name}"] for name in SLOTS[config.gradient.optimizer]}
     return CircuitState(generation, arrays["logits"], slots, int(arrays["step"][0]))
 

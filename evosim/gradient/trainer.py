@@ -50,16 +50,20 @@ def restore_state(config, sizes: list[int], generation: int,
                   arrays: dict[str, np.ndarray]) -> TrainingState:
     """The training state a checkpoint holds, refused (ValueError) unless its arrays are the ones
     this config trains, of their shapes, and finite."""
-    layout = checkpoint_layout(config, sizes)
+    check_checkpoint(checkpoint_layout(config, sizes), arrays)
+    slots = {name: arrays[f"optimizer_{name}"] for name in SLOTS[config.gradient.optimizer]}
+    return TrainingState(generation, arrays["weights"], slots, arrays["mask"],
+                         int(arrays["step"][0]))
+
+
+def check_checkpoint(layout: dict, arrays: dict[str, np.ndarray]) -> None:
+    """ValueError unless the checkpoint's arrays are the layout's, of its shapes, and finite."""
     if set(arrays) != set(layout):
         raise ValueError(f"the checkpoint holds {', '.join(sorted(arrays))} where this config "
                          f"trains from {', '.join(sorted(layout))}")
     for name, (shape, _) in layout.items():
         if arrays[name].shape != shape or not np.isfinite(arrays[name]).all():
             raise ValueError(f"the checkpoint's {name} is not {shape[0]} finite values")
-    slots = {name: arrays[f"optimizer_{name}"] for name in SLOTS[config.gradient.optimizer]}
-    return TrainingState(generation, arrays["weights"], slots, arrays["mask"],
-                         int(arrays["step"][0]))
 
 
 def named_arrays(config, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

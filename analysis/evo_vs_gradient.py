@@ -5,13 +5,14 @@
 Run files or folders of them (the same schema; for gradient runs a "generation" is a training
 epoch and a goal epoch a training period).  Conditions come from the recorded configs: by
 ``run.mode`` when the runs mix evolved and trained networks (``--by run.mode --by schedule.kind``
-to split them by schedule too), else by the keys that differ (or ``--by``).  Measures are per run from ``/epochs``: the Q, Qm and z of
-each period's last solving network, Q at the period ends (solved or not), the solved rate, the
-first solution, the solving networks' nodes (a circuit's inputs and gates) and connections. The
-report says whether it compares one graph type (circuits evolved and trained with
-``gradient.model = nand-circuit``) or two (evolved networks and MLP weight graphs).  Time is normalised to 0..1 of
-each run so runs of different lengths line up.  Writes ``evo_vs_gradient.md``, ``runs.csv`` and
-PNG figures.
+to split them by schedule too), else by the keys that differ (or ``--by``).  Measures are per
+run from ``/epochs``: the Q, Qm and z of each period's last solving network, Q at the period
+ends (solved or not), the solved rate, the first solution, the solving networks' nodes (a
+circuit's inputs and gates) and connections.  The report says whether it compares one graph
+type (evolved networks and networks trained as the same genomes: ``gradient.model``
+nand-circuit or retina-network) or two (evolved networks and MLP weight graphs).  Time is
+normalised to 0..1 of each run so runs of different lengths line up.  Writes
+``evo_vs_gradient.md``, ``runs.csv`` and PNG figures.
 """
 from __future__ import annotations
 
@@ -52,15 +53,15 @@ def graph_types(histories) -> str:
     """Which graphs the report compares: one substrate (circuits, evolved and trained) or two."""
     if not any(h.trained_weights for h in histories):
         return ("**One graph type.** Every network here is a 0/1 functional graph of the task's "
-                "genome (evolved, or a gradient-trained NAND circuit's discretised wiring:\n"
-                "`gradient.model = nand-circuit`), so Q (exact max Q), Qm and z (against "
+                "genome (evolved, or a gradient-trained genome model's discretised network:\n"
+                "`gradient.model` nand-circuit or retina-network), so Q, Qm and z (against "
                 "degree-preserving\nrewirings) are on one scale across the conditions.")
     return """**Different graph types.** Q and Qm of an evolved network are of its 0/1 functional graph
 (Qm against degree-preserving rewirings); those of a trained MLP are of its dense |w| weight graph
 (Qm against weights permuted within each layer pair, Q by annealing).  The numbers are not on one
 scale: compare how each responds to its conditions (fixed vs varying goals, costs) rather than
-evolved levels with trained ones, and prefer one substrate on both sides (logic-gates circuits
-trained with `gradient.model = nand-circuit`)."""
+evolved levels with trained ones, and prefer one substrate on both sides (circuits or retinas
+trained as their genomes: `gradient.model` nand-circuit or retina-network)."""
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -115,7 +116,9 @@ Per-run values: `runs.csv`.
 ## Definitions
 
 {DEFINITIONS}  For gradient runs a generation is a training epoch, "solved" is a training
-accuracy of 1 (a trained circuit's: its discretised circuit's performance), and epoch 0 (the untrained network) belongs to the first period.  Bootstrap:
+accuracy of 1 (for a trained genome model, `gradient.model` nand-circuit or retina-network:
+its discretised network's performance), and epoch 0 (the untrained network) belongs to the
+first period.  Bootstrap:
 {args.bootstrap} resamples, seed {args.seed}.
 """
     path = write_text(out, "evo_vs_gradient.md", text)

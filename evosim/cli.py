@@ -213,7 +213,7 @@ def _final_lines(h, gradient: bool) -> None:
             parts.append(f"{name} {h[column][row]:.4f}")
     click.echo(f"  best at the last row ({h['generation'][row]}): " + ", ".join(parts))
     if gradient and not h.trained_weights:
-        click.echo(f"  relaxed circuit: loss {h['relaxed_loss'][-1]:.4g}, accuracy "
+        click.echo(f"  relaxed network: loss {h['relaxed_loss'][-1]:.4g}, accuracy "
                    f"{h['relaxed_accuracy'][-1]:.4f} (discretisation gap "
                    f"{h['discretisation_gap'][-1]:.4f}); temperature {h['temperature'][-1]:.3g}")
     elif gradient:

@@ -174,13 +174,17 @@ class GradientSection:
                                                     "weight graph whose Q is recorded")
     array_backend: str = _choice("numpy", "numpy", "cupy",
                                  doc="train with NumPy, or with CuPy on a GPU (extra gpu)")
-    model: str = _choice("mlp", "mlp", "nand-circuit",
-                         doc="a multilayer perceptron, or (logic-gates) a NAND circuit of "
-                             "task.max_gates gates whose wiring is learnt (evosim.gradient.circuit)")
-    temperature: float = _num(1.0, 1e-3, 100.0, "nand-circuit: softmax temperature of the wiring "
-                                                 "distributions at the start")
-    temperature_end: float = _num(0.0, 0.0, 100.0, "nand-circuit: temperature at the last epoch, "
-                                                    "annealed geometrically (0: no annealing)")
+    model: str = _choice("mlp", "mlp", "nand-circuit", "retina-network",
+                         doc="a multilayer perceptron; or the task's own network trained as its "
+                             "genome: (logic-gates) a NAND circuit of task.max_gates gates whose "
+                             "wiring is learnt, (retina) the 8-8-4-2-1 network with weights "
+                             "rounded to -2..2 (evosim.gradient.genome_training)")
+    temperature: float = _num(1.0, 1e-3, 100.0, "nand-circuit, retina-network: temperature of "
+                                                 "the relaxation (wiring softmax; tanh(sum / T)) "
+                                                 "at the start")
+    temperature_end: float = _num(0.0, 0.0, 100.0, "nand-circuit, retina-network: temperature at "
+                                                    "the last epoch, annealed geometrically (0: "
+                                                    "no annealing)")
 
 
 @dataclass(frozen=True)
@@ -289,16 +293,18 @@ MODE_KEYS = {"run.population": _EVOLUTION, "run.engine": _EVOLUTION, "task.max_g
              "task.zero_output": _EVOLUTION}
 
 
-_CIRCUIT = ("nand-circuit",)
+_GENOME_MODELS = ("nand-circuit", "retina-network")
 _MLP = ("mlp",)
-# Gradient mode: the keys one model reads (the others read neither); a circuit's size, output
-# and connection cost are read by gradient-trained circuits too.
-MODEL_KEYS = {"gradient.temperature": _CIRCUIT, "gradient.temperature_end": _CIRCUIT,
+# Gradient mode: the keys that only some models read;
+MODEL_KEYS = {"gradient.temperature": _GENOME_MODELS, "gradient.temperature_end": _GENOME_MODELS,
               **{f"gradient.{key}": _MLP for key in (
                   "hidden", "activation", "batch_size", "l1", "l2", "dropout", "prune_fraction",
                   "prune_every", "distance_cost", "label_noise", "activation_every",
                   "weight_threshold", "array_backend")}}
-CIRCUIT_KEYS = ("task.max_gates", "task.output", "cost.kind", "cost.weight", "cost.layout")
+# and the keys of other sections a genome model reads: what its networks are, and their cost
+GENOME_MODEL_KEYS = {"nand-circuit": ("task.max_gates", "task.output", "cost.kind",
+                                      "cost.weight", "cost.layout"),
+                     "retina-network": ("task.activation", "task.zero_output")}
 
 
 def applicable(config: Config) -> dict[str, dict[str, Any]]:
@@ -307,7 +313,7 @@ def applicable(config: Config) -> dict[str, dict[str, Any]]:
     model = config.gradient.model if config.run.mode == "gradient" else None
     for section, values in to_dict(config).items():
         if config.run.mode not in SECTION_MODES.get(section, (config.run.mode,)) and not (
-                model == "nand-circuit" and section == "cost"):
+                section == "cost" and model == "nand-circuit"):
             continue
         out[section] = {
             key: value for key, value in values.items()
@@ -318,9 +324,10 @@ def applicable(config: Config) -> dict[str, dict[str, Any]]:
 def _reads(config: Config, key: str, model: str | None) -> bool:
     if config.task.name not in TASK_KEYS.get(key, (config.task.name,)):
         return False
-    if model == "nand-circuit" and key.split(".")[0] == "cost":
-        return key in CIRCUIT_KEYS
-    if model == "nand-circuit" and key in CIRCUIT_KEYS:
+    own = GENOME_MODEL_KEYS.get(model, ())
+    if key.startswith("cost."):
+        return key in own or config.run.mode == "evolution"
+    if key in own:
         return True
     if model is not None and model not in MODEL_KEYS.get(key, (model,)):
         return False

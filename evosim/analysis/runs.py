@@ -189,10 +189,10 @@ def q_end_mean(h: History, last: int = DEFAULT_LAST_EPOCHS) -> float:
 
 def performance_label(h: History) -> str:
     """What ``fitness_best`` is in this run: an evolved network's fitness, a trained MLP's
-    training accuracy, or a gradient-trained circuit's discretised performance."""
+    training accuracy, or a gradient-trained genome model's discretised network's performance."""
     if h.attrs.get("mode") != "gradient":
         return "fitness"
-    return "training accuracy" if h.trained_weights else "discretised circuit's performance"
+    return "training accuracy" if h.trained_weights else "discretised network's performance"
 
 
 # ------------------------------------------------------------------------------------ registry

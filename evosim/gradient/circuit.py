@@ -150,3 +150,41 @@ def one_hot(shape: CircuitShape, genome: np.ndarray, scale: float = 50.0) -> np.
     for k, value in enumerate(np.asarray(genome)[:len(shape.gene_size)]):
         theta[shape.offset[k] + int(value - shape.gene_low[k])] = scale
     return theta
+
+
+class CircuitModel:
+    """The relaxed circuit as ``genome_training`` trains it: logits in, a genome out."""
+
+    def __init__(self, task, config):
+        from evosim import costs
+
+        self.task, self.shape = task, CircuitShape.of(task)
+        self.n_parameters = self.shape.n_parameters
+        self.loss = config.gradient.loss
+        self.x = inputs(task.n_inputs)
+        c = config.cost
+        self.cost_weight = c.weight if c.kind == "length" else 0.0
+        self.sq_dist = costs.squared_distances(costs.positions(c.layout, task.n_inputs,
+                                                               task.max_gates))
+
+    def init(self, rng: np.random.Generator) -> np.ndarray:
+        """Logits N(0, 1)."""
+        return rng.normal(0.0, 1.0, self.n_parameters)
+
+    def loss_and_grad(self, theta, x, y, temperature) -> tuple[float, np.ndarray]:
+        value, grad, _ = loss_and_grad(self.shape, theta, x, y, self.loss, temperature)
+        if self.cost_weight:
+            cost, cost_grad = expected_length(self.shape, theta, self.sq_dist, temperature)
+            value, grad = value + self.cost_weight * cost, grad + self.cost_weight * cost_grad
+        return value, grad
+
+    def relaxed(self, theta, y, temperature) -> tuple[float, float]:
+        """(loss, accuracy) of the relaxed circuit on the clean truth table."""
+        out, _ = forward(self.shape, theta, self.x, temperature)
+        return loss_value(out, y, self.loss), float(((out > 0.5) == (y > 0.5)).mean())
+
+    def genome(self, theta) -> np.ndarray:
+        full = np.zeros(self.task.genome_length, dtype=np.int16)
+        wiring = discretise(self.shape, theta)
+        full[:wiring.size] = wiring
+        return full

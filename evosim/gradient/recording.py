@@ -24,9 +24,9 @@ def gradient_source(config, task, schedule, seeds: dict,
     """What the runner records of a gradient run: the training blocks (from a checkpoint's
     epoch and named arrays, ``saved``, when resuming; one that does not fit the config is
     refused with ValueError), the meter, the file layout, and the data split under /gradient/."""
-    if config.gradient.model == "nand-circuit":
-        from evosim.gradient.circuit_training import circuit_source
-        return circuit_source(config, task, schedule, seeds, saved)
+    if config.gradient.model != "mlp":  # a model whose networks are the task's genomes
+        from evosim.gradient.genome_training import genome_model_source
+        return genome_model_source(config, task, schedule, seeds, saved)
     dataset = run_dataset(config, task, seeds)
     sizes = network_sizes(config, dataset.x_train.shape[1])
     extra = {name: np.dtype(np.float64) for name in EXTRA_COLUMNS}

@@ -107,9 +107,9 @@ def check_config(config) -> None:
     if config.run.mode == "gradient" and config.schedule.kind == "vg0":
         raise ConfigError("schedule.kind: vg0 (epochs without selection) is an evolution control; "
                           "gradient mode trains on a goal in every epoch")
-    if config.run.mode == "gradient" and config.gradient.model == "nand-circuit":
-        from evosim.gradient.circuit_training import check_config as check_circuit
-        check_circuit(config)
+    if config.run.mode == "gradient" and config.gradient.model != "mlp":
+        from evosim.gradient.genome_training import check_config as check_genome_model
+        check_genome_model(config)
         return
     if config.run.mode == "gradient" and config.gradient.array_backend == "cupy":
         try:

@@ -45,14 +45,14 @@ class History:
     @property
     def trained_weights(self) -> bool:
         """Whether its genomes are a trained MLP's flattened weights, not a task's genomes (an
-        evolved network's, or a gradient-trained NAND circuit's: ``gradient.model``)."""
+        evolved network's, or a gradient-trained circuit's or retina's: ``gradient.model``)."""
         if self.attrs.get("mode") != "gradient":
             return False
         try:
             model = tomllib.loads(self.config_toml).get("gradient", {}).get("model", "mlp")
         except tomllib.TOMLDecodeError:
             return True
-        return model != "nand-circuit"
+        return model not in ("nand-circuit", "retina-network")
 
     def first_solved(self) -> dict[str, int | None]:
         """For each goal, the first generation in which the best individual solved it."""

@@ -121,8 +121,8 @@ def test_the_records_are_evolved_circuits_and_their_performance(tmp_path):
     assert h.epochs["solved"].any() and np.isfinite(h.epochs["q_solved"]).any()
     runner_cli = CliRunner()
     shown = runner_cli.invoke(main, ["show", str(h.path)])
-    assert shown.exit_code == 0 and "discretised circuit's performance" in shown.output
-    assert "relaxed circuit: loss" in shown.output
+    assert shown.exit_code == 0 and "discretised network's performance" in shown.output
+    assert "relaxed network: loss" in shown.output
 
 
 def test_an_interrupted_circuit_run_resumes_to_the_same_file(tmp_path):
@@ -143,7 +143,7 @@ def test_an_interrupted_circuit_run_resumes_to_the_same_file(tmp_path):
 
 
 @pytest.mark.parametrize("setting,message", [
-    (["--set", "task.name=retina"], "gradient.model: nand-circuit trains logic-gates"),
+    (["--set", "task.name=retina"], "gradient.model: nand-circuit trains logic-gates networks"),
     (["--cost", "count"], "cost.kind: every gate has two wires"),
     (["--set", "gradient.l1=0.01"], "gradient.l1: a pressure of the MLP model"),
     (["--set", "gradient.model=tree"], "gradient.model"),

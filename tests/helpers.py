@@ -1,4 +1,6 @@
 """Comparing run files dataset by dataset."""
+from pathlib import Path
+
 import h5py
 import numpy as np
 
@@ -35,3 +37,21 @@ def fill_disk_at_block(monkeypatch, block: int) -> None:
         original(self, *args)
 
     monkeypatch.setattr(RunWriter, "write_block", write_block)
+
+
+def assert_resumes_to_the_same_file(config, folder, stop: int) -> Path:
+    """Run ``config`` whole, and again interrupted at generation ``stop`` then resumed: the two
+    files must be the same. Returns the whole run's file."""
+    from evosim import runner
+
+    whole = runner.run(config, folder / "whole.h5").path
+
+    def interrupt(progress):
+        if progress.generation >= stop:
+            raise KeyboardInterrupt
+
+    cut = runner.run(config, folder / "cut.h5", progress=interrupt)
+    assert cut.status == "interrupted"
+    runner.resume(cut.path)
+    assert_same_run_files(whole, cut.path)
+    return whole

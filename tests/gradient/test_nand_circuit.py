@@ -4,7 +4,7 @@ evolved runs are."""
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from helpers import assert_same_run_files
+from helpers import assert_resumes_to_the_same_file
 
 from evosim import config as cfg
 from evosim import runner
@@ -128,16 +128,7 @@ def test_the_records_are_evolved_circuits_and_their_performance(tmp_path):
 def test_an_interrupted_circuit_run_resumes_to_the_same_file(tmp_path):
     config = _circuit_config(**{"output.flush_every": 20, "gradient.temperature_end": 0.1,
                                 "gradient.input_noise": 0.1})
-    whole = runner.run(config, tmp_path / "whole.h5").path
-
-    def interrupt(progress):
-        if progress.generation >= 70:
-            raise KeyboardInterrupt
-
-    cut = runner.run(config, tmp_path / "cut.h5", progress=interrupt)
-    assert cut.status == "interrupted"
-    runner.resume(cut.path)
-    assert_same_run_files(whole, cut.path)
+    whole = assert_resumes_to_the_same_file(config, tmp_path, 70)
     h = load(whole)
     assert h["temperature"][0] == 1.0 and h["temperature"][-1] == pytest.approx(0.1)
 

@@ -2,6 +2,7 @@
 gradient against finite differences of the relaxed loss, and runs recorded as evolved runs."""
 import numpy as np
 import pytest
+from helpers import assert_resumes_to_the_same_file
 
 from evosim import config as cfg
 from evosim import runner
@@ -64,20 +65,10 @@ def test_a_run_records_rounded_genomes_and_their_own_performance(tmp_path):
 
 
 def test_an_interrupted_retina_run_resumes_to_the_same_file(tmp_path):
-    from helpers import assert_same_run_files
-
     config = CONFIG.replace(**{"run.generations": 30, "output.flush_every": 10,
                                "modularity.every": 5, "modularity.qm_epochs": 0,
                                "gradient.input_noise": 0.2})
-    whole = runner.run(config, tmp_path / "whole.h5").path
-
-    def interrupt(progress):
-        if progress.generation >= 15:
-            raise KeyboardInterrupt
-
-    cut = runner.run(config, tmp_path / "cut.h5", progress=interrupt)
-    runner.resume(cut.path)
-    assert_same_run_files(whole, cut.path)
+    assert_resumes_to_the_same_file(config, tmp_path, 15)
 
 
 @pytest.mark.parametrize("overrides,message", [

@@ -60,7 +60,9 @@ def sample(config: cfg.Config, n: int, qm: bool = True,
     """
     task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
-    if config.run.mode == "gradient":
+    if config.run.mode == "gradient" and config.gradient.model != "mlp":
+        meter, networks, fitness = _untrained_genomes(config, task, schedule, n)
+    elif config.run.mode == "gradient":
         meter, networks, fitness = _gradient_networks(config, task, schedule, n)
     else:
         meter, networks, fitness = _random_genomes(config, task, schedule, n)
@@ -107,6 +109,23 @@ def _gradient_networks(config, task, schedule, n):
 
     networks = (network(config.run.seed + i) for i in range(n))
     return WeightGraphMeter(config, sizes, schedule, dataset), networks, np.nan
+
+
+def _untrained_genomes(config, task, schedule, n):
+    """(the run's meter, the discretised untrained network of each seed, their performance):
+    epoch 0 of the genome-model runs with seeds S, S + 1, ... (``genome_training.train``)."""
+    from evosim.gradient.genome_training import make_model
+    from evosim.measures import BestNetworkMeter
+
+    model = make_model(task, config)
+
+    def genome(seed):
+        init_seq = seed_streams(seed)["engine"].spawn(2)[0]
+        return model.genome(model.init(np.random.default_rng(init_seq)))
+
+    genomes = np.stack([genome(config.run.seed + i) for i in range(n)])
+    fitness = task.performance(genomes, task.pack(schedule.targets[schedule.goal_at(0)])[0])
+    return BestNetworkMeter(task, config, schedule), genomes, fitness
 
 
 def write(path: str | Path, columns: dict[str, np.ndarray], methods: dict,

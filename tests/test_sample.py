@@ -47,6 +47,20 @@ def test_untrained_networks_are_epoch_0_of_the_next_seeds(tmp_path):
     assert np.isnan(columns["fitness"]).all() and methods["q_methods"]
 
 
+@pytest.mark.parametrize("task,model", [("logic-gates", "nand-circuit"),
+                                        ("retina", "retina-network")])
+def test_untrained_genome_models_are_epoch_0_of_the_next_seeds(tmp_path, task, model):
+    """A trained-genome model's untrained networks: its seeds' discretised epoch-0 networks,
+    measured and scored as evolved ones."""
+    config = _config(**{"task.name": task, "run.mode": "gradient", "gradient.model": model,
+                        "run.seed": 3})
+    columns, _ = sampling.sample(config, 3, qm=False)
+    for i in range(3):
+        h = load(runner.run(config.replace(**{"run.seed": 3 + i}), tmp_path / f"m{i}.h5").path)
+        assert [columns["q"][i], columns["fitness"][i], columns["n_edges"][i]] == [
+            h["q_best"][0], h["fitness_best"][0], h["n_edges_best"][0]]
+
+
 def test_the_chance_corrected_measure_of_untrained_networks_averages_zero():
     """An untrained network is itself a draw of the weight-permutation null, so its Qm and z
     are centred on 0 (SCIENCE.md: on random networks the corrected measure averages about 0)."""

@@ -27,7 +27,8 @@ def noise_runs(tmp_path_factory):
             runner.run(Config().replace(**{
                 "task.name": "retina", "run.mode": "gradient", "run.generations": 30,
                 "run.seed": seed, "gradient.hidden": [8, 4, 2], "gradient.input_noise": noise,
-                "modularity.qm_samples": 4}), folder / f"n{noise}-s{seed}.h5")
+                "modularity.qm_samples": 4, "modularity.every": 10}),
+                folder / f"n{noise}-s{seed}.h5")
     return folder
 
 

@@ -66,7 +66,7 @@ def drawn(monkeypatch):
     from evosim.analysis import plots
 
     figures = []
-    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig) or path)
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: figures.append(fig) or path)
     return plots, figures
 
 

@@ -4,7 +4,8 @@
                                               [--only SETTING] [--workers W]
     python analysis/causes.py report runs/causes -o report/causes [--bootstrap N]
 
-Three settings, each a set of conditions that differ from a reference condition in one respect:
+Three settings, each a set of conditions that differ from a reference condition in one respect
+(one pressure or schedule):
 
 - ``retina-gradient``: the retina trained by gradient descent (8-4-2 tanh hidden units, Adam);
   plain training on the fixed goal L-and-R against dropout, L1, L2, magnitude pruning, a wiring
@@ -12,7 +13,8 @@ Three settings, each a set of conditions that differ from a reference condition 
 - ``digit-pairs-gradient``: source document 001's digit pairs (a x + b y, 64-32-2 ReLU), the same
   pressures and schedules;
 - ``logic-gates-evolution``: Kashtan & Alon's NAND circuits on the fixed goal G1 against MVG
-  (G1 <-> G2) and connection costs (count, and wiring length) as a second NSGA-II objective.
+  (G1 <-> G2) and connection costs (count, and wiring length) as a second NSGA-II objective (so
+  those two conditions also select by NSGA-II, P&NSGA with p = 0.25, not elitist truncation).
 
 ``run`` sweeps every condition's seeds into ``DIR/<setting>/`` (one file per run, named
 ``condition=<name>__seed=<s>.h5``; the same command again resumes); ``report`` measures each

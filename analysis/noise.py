@@ -92,10 +92,12 @@ def main(argv: list[str] | None = None) -> Path:
 
     parser, args, conditions = script_conditions(__doc__, argv, options)
     histories = [h for c in conditions for h in c.histories]
-    other = [str(h.path) for h in histories if h.attrs.get("mode") != "gradient"]
+    other = [h for h in histories if not h.trained_weights]
     if other:
-        parser.exit(2, f"error: {other[0]}: not a gradient run (input noise is a gradient-mode "
-                       "setting, gradient.input_noise)\n")
+        what = ("not a gradient run (input noise is a gradient-mode setting, "
+                "gradient.input_noise)" if other[0].attrs.get("mode") != "gradient" else
+                "a trained genome model's run (gradient.model); this report probes MLPs")
+        parser.exit(2, f"error: {other[0].path}: {what}\n")
     noises = [flat_config(h).get("gradient.input_noise", 0.0) for h in histories]
     sigma = args.sigma if args.sigma is not None else max(noises)
     if not sigma > 0:

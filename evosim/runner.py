@@ -198,6 +198,11 @@ def _extended(path: Path, config: cfg.Config, generations: int | None) -> cfg.Co
     if config.task.name == "digit-pairs" and config.schedule.kind == "rmvg":
         raise RunError(f"--generations: {path} cannot be extended: digit-pairs rmvg trains its "
                        "last period on x + y, which a longer run would not")
+    if config.run.mode == "gradient" and config.gradient.model != "mlp" and (
+            config.gradient.temperature_end):
+        raise RunError(f"--generations: {path} cannot be extended: its temperature anneals over "
+                       "its run length (gradient.temperature_end), which a longer run would "
+                       "stretch")
     try:
         return config.replace(**{"run.generations": generations})
     except cfg.ConfigError as err:

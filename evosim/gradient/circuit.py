@@ -183,6 +183,14 @@ class CircuitModel:
         out, _ = forward(self.shape, theta, self.x, temperature)
         return loss_value(out, y, self.loss), float(((out > 0.5) == (y > 0.5)).mean())
 
+    def project(self, theta) -> None:
+        """Logits are unconstrained."""
+
+    def noisy(self, x: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Noisy inputs, kept in [0, 1] so every relaxed signal stays a probability (outside
+        it the cross-entropy has no gradient)."""
+        return np.clip(x + noise, 0.0, 1.0)
+
     def genome(self, theta) -> np.ndarray:
         full = np.zeros(self.task.genome_length, dtype=np.int16)
         wiring = discretise(self.shape, theta)

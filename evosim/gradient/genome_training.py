@@ -44,8 +44,8 @@ def make_model(task, config):
 
 def check_config(config) -> None:
     """What a genome model allows: its own task (feed-forward circuits), NumPy, none of the
-    MLP's pressures; circuits a wiring length cost on a fixed layout (the count of wires does not
-    depend on the logits), the retina none."""
+    MLP's pressures; circuits a weighted wiring length cost on a fixed layout (the count of wires
+    does not depend on the logits), the retina no cost and the cross-entropy of its logit."""
     from evosim.config import ConfigError
 
     g, c, model = config.gradient, config.cost, config.gradient.model
@@ -65,8 +65,18 @@ def check_config(config) -> None:
         if c.layout not in ("line", "grid"):
             raise ConfigError(f"cost.layout: {c.layout!r}; allowed with gradient.model = "
                               "nand-circuit: line, grid")
-    elif c.kind != "none":
-        raise ConfigError(f"cost.kind: {c.kind!r}; allowed with gradient.model = {model}: none")
+        if c.kind == "length" and not c.weight:
+            raise ConfigError("cost.weight: 0 leaves a trained circuit without wiring pressure; "
+                              "allowed with gradient.model = nand-circuit and cost.kind = "
+                              "length: > 0 (the penalty's weight)")
+    else:
+        if g.loss != "bce":
+            raise ConfigError(f"gradient.loss: {g.loss!r}; the retina answers by the sign of its "
+                              "output sum, a logit; allowed with gradient.model = "
+                              "retina-network: bce")
+        if c.kind != "none":
+            raise ConfigError(f"cost.kind: {c.kind!r}; allowed with gradient.model = "
+                              f"{model}: none")
     for name in MLP_PRESSURES:
         if getattr(g, name):
             raise ConfigError(f"gradient.{name}: a pressure of the MLP model; allowed with "
@@ -143,9 +153,10 @@ def train(model, task, schedule, config, seeds: np.random.SeedSequence, block_si
             if g.input_noise:
                 rng = np.random.default_rng(np.random.SeedSequence(
                     noise_seq.entropy, spawn_key=(*noise_seq.spawn_key, epoch)))
-                x = x + rng.normal(0.0, g.input_noise, x.shape)
+                x = model.noisy(x, rng.normal(0.0, g.input_noise, x.shape))
             _, grad = model.loss_and_grad(params[0][0], x, y, temperature)
             optimizer.step(params, [(grad,)])
+            model.project(params[0][0])
         genome = model.genome(params[0][0])
         loss, accuracy = model.relaxed(params[0][0], y, temperature)
         performance = float(task.performance(genome[None], task.pack(table)[0])[0])

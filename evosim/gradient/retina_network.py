@@ -7,7 +7,8 @@ straight-through estimator (Bengio, Leonard & Courville 2013): the forward pass 
 values, the gradient passes through the rounding where the latent value is inside the range
 (|theta| <= 2.5). The relaxed network computes tanh(sum / T) at its hidden units and a logit
 sum / T at its output (T: ``gradient.temperature``), trained with binary cross-entropy on the goal's
-256 patterns; the recorded network is the rounded genome under the task's own activation
+256 patterns (the output answers "yes" when the sum is > 0, so the loss is on that logit); the
+latent genes are clipped to the range after every step; the recorded network is the rounded genome under the task's own activation
 (threshold, or tanh(20 x)), so evolved and trained retinas are one graph type.
 """
 from __future__ import annotations
@@ -32,6 +33,15 @@ class RetinaModel:
     def init(self, rng: np.random.Generator) -> np.ndarray:
         """Latent genes uniform in (-2.5, 2.5): every rounded value about equally likely."""
         return rng.uniform(-LIMIT, LIMIT, self.n_parameters)
+
+    def project(self, theta: np.ndarray) -> None:
+        """Keep the latent genes in range after a step (as BinaryConnect clips its real
+        weights): a gene pushed beyond +-2.5 would get no gradient again and stay frozen."""
+        np.clip(theta, -LIMIT, LIMIT, out=theta)
+
+    def noisy(self, x: np.ndarray, noise: np.ndarray) -> np.ndarray:
+        """Noisy +-1 pixels (tanh units take any value)."""
+        return x + noise
 
     def genome(self, theta: np.ndarray) -> np.ndarray:
         return np.clip(np.round(theta), -2, 2).astype(np.int16)

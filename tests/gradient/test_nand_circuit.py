@@ -69,6 +69,15 @@ def test_the_expected_wiring_length_and_its_gradient():
     assert np.allclose(grad, fd, atol=1e-5)
 
 
+def test_noisy_inputs_stay_in_the_unit_interval():
+    model = circuit.CircuitModel(TASK, cfg.Config())
+    noisy = model.noisy(X, np.random.default_rng(0).normal(0, 0.5, X.shape))
+    assert noisy.min() == 0.0 and noisy.max() == 1.0 and ((noisy > 0) & (noisy < 1)).any()
+    out, _ = circuit.forward(SHAPE, np.random.default_rng(1).normal(size=SHAPE.n_parameters),
+                             noisy, 1.0)
+    assert ((out >= 0) & (out <= 1)).all()
+
+
 def test_one_hot_logits_compute_the_evolved_circuit_on_every_row():
     for genome in TASK.random_genomes(40, np.uint64(11)):
         theta = circuit.one_hot(SHAPE, genome)
@@ -136,6 +145,7 @@ def test_an_interrupted_circuit_run_resumes_to_the_same_file(tmp_path):
 @pytest.mark.parametrize("setting,message", [
     (["--set", "task.name=retina"], "gradient.model: nand-circuit trains logic-gates networks"),
     (["--cost", "count"], "cost.kind: every gate has two wires"),
+    (["--cost", "length"], "cost.weight: 0 leaves a trained circuit without wiring pressure"),
     (["--set", "gradient.l1=0.01"], "gradient.l1: a pressure of the MLP model"),
     (["--set", "gradient.model=tree"], "gradient.model"),
 ])

@@ -73,6 +73,7 @@ def test_an_interrupted_retina_run_resumes_to_the_same_file(tmp_path):
 
 @pytest.mark.parametrize("overrides,message", [
     ({"cost.kind": "count"}, "cost.kind: 'count'; allowed with gradient.model = retina-network"),
+    ({"gradient.loss": "mse"}, "gradient.loss: 'mse'; the retina answers by the sign"),
     ({"gradient.dropout": 0.1}, "gradient.dropout: a pressure of the MLP model"),
 ])
 def test_what_a_rounded_retina_cannot_train_with(overrides, message):
@@ -80,3 +81,49 @@ def test_what_a_rounded_retina_cannot_train_with(overrides, message):
 
     with pytest.raises(cfg.ConfigError, match=message):
         validate(CONFIG.replace(**overrides))
+
+
+def test_no_latent_gene_freezes_beyond_the_range(tmp_path):
+    """After every step the latent genes are clipped to +-2.5, where the straight-through
+    gradient still passes: none is left beyond it to freeze (a fast learning rate pushes many
+    genes out within a few dozen steps)."""
+    import h5py
+
+    config = CONFIG.replace(**{"run.generations": 60, "gradient.learning_rate": 0.2,
+                               "modularity.every": 0, "modularity.qm_epochs": 0})
+    path = runner.run(config, tmp_path / "r.h5").path
+    with h5py.File(path, "r") as f:
+        slot = int(f["checkpoint/active"][0])
+        latent = f["checkpoint/parameters"][slot]
+    assert np.abs(latent).max() <= 2.5 and (np.abs(latent) == 2.5).any()
+
+
+def test_an_annealed_run_is_not_extended(tmp_path):
+    from click.testing import CliRunner
+
+    from evosim.cli import main
+
+    path = runner.run(CONFIG.replace(**{"run.generations": 10, "gradient.temperature_end": 0.2,
+                                        "modularity.every": 0, "modularity.qm_epochs": 0}),
+                      tmp_path / "a.h5").path
+    result = CliRunner().invoke(main, ["run", "--resume", str(path), "--generations", "20"])
+    assert result.exit_code == 2 and "its temperature anneals over its run length" in result.output
+    assert len(load(path)) == 11  # nothing recorded was touched
+
+
+def test_what_the_noise_report_refuses(tmp_path, capsys):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "noise_report_refuses", Path(__file__).resolve().parents[2] / "analysis" / "noise.py")
+    script = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = script
+    spec.loader.exec_module(script)
+    path = runner.run(CONFIG.replace(**{"run.generations": 3, "gradient.input_noise": 0.3,
+                                        "modularity.every": 0, "modularity.qm_epochs": 0}),
+                      tmp_path / "r.h5").path
+    with pytest.raises(SystemExit) as stop:
+        script.main([str(path), "-o", str(tmp_path / "report")])
+    assert stop.value.code == 2 and "a trained genome model's run" in capsys.readouterr().err

@@ -10,7 +10,13 @@ no checksum of its own.  So:
   metadata block is an immediate error; only a file marked as being written (a run in progress,
   or one killed before it closed) is opened in SWMR mode;
 * every dataset evosim writes carries a Fletcher-32 checksum per chunk, so damaged data is an
-  error when read (files of evosim 0.1 without them are still read).
+  error when read (files of evosim 0.1 without them are still read);
+* one checksum failure is not damage: a writer killed while it rewrote the last chunk of an
+  appendable dataset (appending rows to it) can leave that chunk torn, its first pages new and
+  the rest, checksum included, as last flushed (the kernel stops a write at a page when the
+  process is killed). The rows the file shows are the same in both versions, and the stored
+  checksum proves it: ``read_appended`` returns them when that checksum is the one of those rows
+  with the rest of the chunk at its fill value.
 """
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+import h5py
+import numpy as np
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _WRITE_ACCESS, _SWMR_WRITE = 0x01, 0x04
@@ -76,3 +85,53 @@ def _parse(path: Path, head: bytes) -> Superblock:
 
     base, end = address(0), address(2)
     return Superblock(version, bool(flags & (_WRITE_ACCESS | _SWMR_WRITE)), base + end)
+
+
+def read_appended(dataset: h5py.Dataset) -> np.ndarray:
+    """Every row of an appendable dataset; its last chunk recovered if a killed writer tore it
+    (see the module docstring). Any other checksum failure raises DamagedFileError."""
+    try:
+        return dataset[()]
+    except OSError as err:
+        if "filter returned failure" not in str(err) or not dataset.chunks:
+            raise
+    n, rows = dataset.shape[0], dataset.chunks[0]
+    start = (n - 1) // rows * rows
+    try:
+        head = dataset[:start]
+    except OSError:
+        raise DamagedFileError(f"{dataset.file.filename}: {dataset.name} is damaged (a chunk "
+                               "fails its checksum)") from None
+    tail = _torn_tail(dataset, start, n)
+    if tail is None:
+        raise DamagedFileError(f"{dataset.file.filename}: {dataset.name} is damaged (its last "
+                               "chunk fails its checksum, and not as a killed append leaves it)")
+    return np.concatenate([head, tail])
+
+
+def _torn_tail(dataset: h5py.Dataset, start: int, n: int) -> np.ndarray | None:
+    """Rows ``start``..``n - 1`` from the raw bytes of the chunk at ``start``, if its stored
+    checksum is that of those rows followed by the fill value (None otherwise)."""
+    if dataset.compression or dataset.shuffle or not dataset.fletcher32:
+        return None
+    _, raw = dataset.id.read_direct_chunk((start,) + (0,) * (dataset.ndim - 1))
+    body, stored = raw[:-4], int.from_bytes(raw[-4:], "little")
+    row = dataset.dtype.itemsize * int(np.prod(dataset.chunks[1:], dtype=np.int64))
+    keep = (n - start) * row
+    fill = np.full((dataset.chunks[0] - (n - start), *dataset.chunks[1:]),
+                   dataset.fillvalue, dtype=dataset.dtype).tobytes()
+    if len(body) != keep + len(fill) or stored not in _fletcher32(body[:keep] + fill):
+        return None
+    shape = (n - start, *dataset.shape[1:])
+    return np.frombuffer(body[:keep], dtype=dataset.dtype).reshape(shape).copy()
+
+
+def _fletcher32(data: bytes) -> tuple[int, ...]:
+    """HDF5's Fletcher-32 of ``data`` (16-bit big-endian words, sums modulo 65535), in both of
+    its spellings where a sum is 0 modulo 65535 (HDF5's folding can leave it as 0xffff)."""
+    b = np.frombuffer(data + b"\0" * (len(data) % 2), dtype=np.uint8)
+    words = (b[0::2].astype(np.uint64) << 8) | b[1::2]
+    running = np.cumsum(words)
+    low, high = int(running[-1] % 65535), int(running.sum() % 65535)
+    lows, highs = {low, 65535} if low == 0 else {low}, {high, 65535} if high == 0 else {high}
+    return tuple((h << 16) | lo for h in highs for lo in lows)

@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from evosim.io.integrity import DamagedFileError, check_whole, read_superblock
+from evosim.io.integrity import DamagedFileError, check_whole, read_appended, read_superblock
 from evosim.io.schema import SCHEMA_VERSION, upgraded_epochs
 
 
@@ -108,18 +108,19 @@ def _load(path: Path) -> History:
                 if not isinstance(attrs.get(name), str):
                     raise RunFileError(f"{path}: damaged run file (its {name!r} attribute is "
                                        f"{'missing' if name not in attrs else 'not text'})")
-            columns = {k: v[()] for k, v in f["history"].items()}
+            columns = {k: read_appended(v) for k, v in f["history"].items()}
             rows = min(len(v) for v in columns.values())  # a live writer appends column by column
             columns = {k: v[:rows] for k, v in columns.items()}
             names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["goals/name"][()]]
-            epochs = {k: v[()] for k, v in f["epochs"].items()} if "epochs" in f else {}
+            epochs = ({k: read_appended(v) for k, v in f["epochs"].items()} if "epochs" in f
+                      else {})
             n_epochs = min((len(v) for v in epochs.values()), default=0)  # live writer
             epochs = upgraded_epochs({k: v[:n_epochs] for k, v in epochs.items()}, version)
             epoch_genome = epochs.pop("genome", np.zeros((0, 0)))
             return History(path=path, attrs=attrs, columns=columns, goal_names=names,
                            goal_targets=f["goals/target"][()],
-                           snapshot_generation=f["snapshots/generation"][()],
-                           snapshot_genome=f["snapshots/genome"][()],
+                           snapshot_generation=read_appended(f["snapshots/generation"]),
+                           snapshot_genome=read_appended(f["snapshots/genome"]),
                            checkpoint_generation=_checkpoint_generation(f),
                            epochs=epochs, epoch_genome=epoch_genome)
     except RunFileError:

@@ -22,6 +22,7 @@ import h5py
 import numpy as np
 
 from evosim import __version__
+from evosim.io.integrity import read_appended
 from evosim.io.schema import (EPOCH_COLUMNS, EPOCH_COLUMNS_SINCE, HISTORY_COLUMNS, SCHEMA_VERSION,
                               STATUSES, upgraded_epochs)
 
@@ -129,14 +130,20 @@ class RunWriter:
             active = int(ckpt["active"][0])
             if active not in (0, 1):
                 raise ValueError(f"{path}: damaged checkpoint (active slot {active}; allowed 0, 1)")
+            saved = [_slot(ckpt, k) for k in (0, 1)]
+            if saved[1 - active] is None:  # killed while writing it: the active one stands
+                saved[1 - active], generations[1 - active] = saved[active], -1
+            if saved[active] is None:
+                raise ValueError(f"{path}: damaged checkpoint (its active slot {active} fails "
+                                 "its checksum)")
+            saved = [upgrade(arrays) for arrays in saved] if upgrade else saved
             slot = _checkpoint_slot(generations, active, before)
             generation = int(generations[slot]) if slot is not None else -1
-            saved = [{name: ckpt[name][k] for name in _state_names(ckpt)} for k in (0, 1)]
-            saved = [upgrade(arrays) for arrays in saved] if upgrade else saved
             keep = max(generation, 0)
-            rows = {name: column[()] for name, column in old["history"].items()}
-            snap_gen = old["snapshots/generation"][()]
-            epochs = upgraded_epochs({n: c[()] for n, c in old["epochs"].items()}, version)
+            rows = {name: read_appended(column) for name, column in old["history"].items()}
+            snap_gen = read_appended(old["snapshots/generation"])
+            epochs = upgraded_epochs({n: read_appended(c) for n, c in old["epochs"].items()},
+                                     version)
             cut_snaps, cut_epochs = _verify(path, rows, snap_gen, epochs, keep)
             attrs = dict(old.attrs, schema_version=SCHEMA_VERSION)
             names = [_text(n) for n in old["goals/name"][()]]
@@ -157,18 +164,19 @@ class RunWriter:
             _ensure_space(tmp, os.path.getsize(path) + _MARGIN, "a copy of the file")
             try:
                 new = cls._rebuild(tmp, old, attrs, names, targets, facts, rows, epochs,
-                                   snap_gen, keep, cut_snaps, cut_epochs, saved, slot)
+                                   snap_gen, keep, cut_snaps, cut_epochs, saved, slot,
+                                   generations)
             except BaseException:
                 tmp.unlink(missing_ok=True)
                 raise
-            solving = ckpt["epoch_genome"][slot] if slot is not None else None
+            solving = _solving_genomes(ckpt)[slot] if slot is not None else None
         os.replace(tmp, path)
         new.path = path
         return ResumePoint(new, keep, saved[slot] if slot is not None else None, solving)
 
     @classmethod
     def _rebuild(cls, tmp, old, attrs, names, targets, facts, rows, epochs, snap_gen, keep,
-                 cut_snaps, cut_epochs, saved, slot) -> "RunWriter":
+                 cut_snaps, cut_epochs, saved, slot, generations) -> "RunWriter":
         """The rows kept, the goals and the checkpoint (``saved``: both slots' arrays) of ``old``
         written into a new file."""
         ckpt = old["checkpoint"]
@@ -183,10 +191,11 @@ class RunWriter:
                                         if name not in HISTORY_COLUMNS})
         if keep:
             new._append_rows({name: values[:keep] for name, values in rows.items()},
-                             snap_gen[:cut_snaps], old["snapshots/genome"][:cut_snaps],
+                             snap_gen[:cut_snaps],
+                             read_appended(old["snapshots/genome"])[:cut_snaps],
                              {name: values[:cut_epochs] for name, values in epochs.items()})
         _, generation, state, solving = new._checkpoint
-        generation[...], solving[...] = ckpt["generation"][()], ckpt["epoch_genome"][()]
+        generation[...], solving[...] = generations, _solving_genomes(ckpt)
         for name, dataset in state.items():  # both slots, as they were
             dataset[...] = np.stack([arrays[name] for arrays in saved])
         new._checkpoint[0][0] = slot if slot is not None else 0
@@ -257,6 +266,29 @@ def _ensure_space(path: Path, needed: int, what: str = "the next block") -> None
     if free < needed:
         raise OSError(errno.ENOSPC, f"No space left on device: {free} bytes free, {what} needs "
                                     f"about {needed}", str(path.parent))
+
+
+def _slot(ckpt: h5py.Group, k: int) -> dict[str, np.ndarray] | None:
+    """Slot ``k``'s state arrays, or None if one fails its checksum (a write the kill tore)."""
+    try:
+        return {name: ckpt[name][k] for name in _state_names(ckpt)}
+    except OSError:
+        return None
+
+
+def _solving_genomes(ckpt: h5py.Group) -> np.ndarray:
+    """Both slots' open-epoch solving genomes; a slot torn by a kill as the other one."""
+    rows = []
+    for k in (0, 1):
+        try:
+            rows.append(ckpt["epoch_genome"][k])
+        except OSError:
+            rows.append(None)
+    good = [r for r in rows if r is not None]
+    if not good:
+        raise ValueError(f"{ckpt.file.filename}: damaged checkpoint (both slots' epoch genomes "
+                         "fail their checksums)")
+    return np.stack([good[0] if r is None else r for r in rows])
 
 
 def _checkpoint_slot(generations: np.ndarray, active: int, before: int | None) -> int | None:

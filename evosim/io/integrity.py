@@ -16,7 +16,8 @@ no checksum of its own.  So:
   the rest, checksum included, as last flushed (the kernel stops a write at a page when the
   process is killed). The rows the file shows are the same in both versions, and the stored
   checksum proves it: ``read_appended`` returns them when that checksum is the one of those rows
-  with the rest of the chunk at its fill value.
+  (and perhaps some after them, flushed before the kill) with the rest of the chunk at its fill
+  value.
 """
 from __future__ import annotations
 
@@ -111,19 +112,24 @@ def read_appended(dataset: h5py.Dataset) -> np.ndarray:
 
 def _torn_tail(dataset: h5py.Dataset, start: int, n: int) -> np.ndarray | None:
     """Rows ``start``..``n - 1`` from the raw bytes of the chunk at ``start``, if its stored
-    checksum is that of those rows followed by the fill value (None otherwise)."""
+    checksum is that of its first rows, those and perhaps some the torn append had written
+    before (rows are written once, in order), followed by the fill value (None otherwise)."""
     if dataset.compression or dataset.shuffle or not dataset.fletcher32:
         return None
     _, raw = dataset.id.read_direct_chunk((start,) + (0,) * (dataset.ndim - 1))
     body, stored = raw[:-4], int.from_bytes(raw[-4:], "little")
+    rows = dataset.chunks[0]
     row = dataset.dtype.itemsize * int(np.prod(dataset.chunks[1:], dtype=np.int64))
-    keep = (n - start) * row
-    fill = np.full((dataset.chunks[0] - (n - start), *dataset.chunks[1:]),
-                   dataset.fillvalue, dtype=dataset.dtype).tobytes()
-    if len(body) != keep + len(fill) or stored not in _fletcher32(body[:keep] + fill):
+    if len(body) != rows * row:
         return None
-    shape = (n - start, *dataset.shape[1:])
-    return np.frombuffer(body[:keep], dtype=dataset.dtype).reshape(shape).copy()
+    fill = np.full((rows, *dataset.chunks[1:]), dataset.fillvalue,
+                   dtype=dataset.dtype).tobytes()
+    shown = n - start
+    if not any(stored in _fletcher32(body[:k * row] + fill[k * row:])
+               for k in range(shown, rows + 1)):
+        return None
+    shape = (shown, *dataset.shape[1:])
+    return np.frombuffer(body[:shown * row], dtype=dataset.dtype).reshape(shape).copy()
 
 
 def _fletcher32(data: bytes) -> tuple[int, ...]:

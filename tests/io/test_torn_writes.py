@@ -95,3 +95,25 @@ def test_a_torn_spare_checkpoint_slot_resumes_from_the_active_one(runs, tmp_path
             f["checkpoint/genomes"][spare]
     runner.resume(torn)
     assert_same_run_files(whole, torn)
+
+
+def test_a_torn_append_after_an_earlier_flush_of_the_same_block(runs, tmp_path):
+    """The chunk cache may write the chunk once mid-block (rows beyond those shown, checksum
+    and all) before the torn write: the stored checksum, HDF5's own, is then that of more rows."""
+    whole, cut = runs
+    torn = _copy(cut, tmp_path, "twice.h5")
+    with h5py.File(torn, "r+") as f:
+        d = f["history/q_best"]
+        n = d.shape[0]
+        start = (n - 1) // d.chunks[0] * d.chunks[0]
+        d.resize((n + 3,))
+        d[n:] = [0.25, 0.5, 0.75]
+        f.flush()
+        _, flushed = d.id.read_direct_chunk((start,))  # those rows, with HDF5's checksum
+        d.resize((n,))
+        body = bytearray(flushed[:-4])
+        body[(n + 3 - start) * 8: (n + 6 - start) * 8] = np.array([1.0, 2.0, 3.0]).tobytes()
+        d.id.write_direct_chunk((start,), bytes(body) + flushed[-4:])
+    assert np.array_equal(load(torn)["q_best"], load(cut)["q_best"], equal_nan=True)
+    runner.resume(torn)
+    assert_same_run_files(whole, torn)

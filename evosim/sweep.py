@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import re
 import signal
+import tempfile
 import threading
 import time
 import tomllib
@@ -203,11 +204,16 @@ def prepare_folder(sweep: Sweep, folder: Path) -> None:
         raise SweepError(f"{folder}: holds run files but no {MANIFEST}; use another --out")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f"{MANIFEST}.new"
-        temporary.write_text(tomli_w.dumps(sweep.manifest()))
+        # a name of this driver's own: two starting at once (on any host) must not share it
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=f"{MANIFEST}.", suffix=".new")
+        with os.fdopen(fd, "w") as f:
+            f.write(tomli_w.dumps(sweep.manifest()))
         os.replace(temporary, path)
     except OSError as err:
         raise SweepError(f"{folder}: cannot write here ({err.strerror or err})") from None
+    if read_manifest(folder) != wanted:  # another driver wrote another sweep at the same time
+        raise SweepError(f"{folder}: another sweep was started in it at the same time; use "
+                         "another --out")
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

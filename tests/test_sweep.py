@@ -4,9 +4,11 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
+import tomli_w
 from click.testing import CliRunner
 from helpers import assert_same_run_files, fill_disk_at_block
 
@@ -277,3 +279,22 @@ def test_a_full_disk_in_a_sweep_is_an_interruption_not_a_failure(tmp_path, monke
     monkeypatch.undo()
     assert invoke(*args).exit_code == 0
     assert all(s.state == "complete" for s in sw.folder_status(out))
+
+
+def test_two_drivers_writing_the_manifest_at_once_both_go_on(tmp_path, monkeypatch):
+    """The second driver finishes writing the folder's manifest while the first is between its
+    write and its rename: both go on (they run the same sweep), neither sees a vanished file."""
+    plan = sw.expand(cfg.Config(), {}, [0])
+    real_replace, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append(src)
+        if len(calls) == 1:
+            sw.prepare_folder(plan, tmp_path / "race")  # the other driver, all the way through
+        real_replace(src, dst)
+
+    monkeypatch.setattr(sw.os, "replace", replace)
+    sw.prepare_folder(plan, tmp_path / "race")
+    assert len(calls) == 2 and calls[0] != calls[1]
+    assert sw.read_manifest(tmp_path / "race") == tomllib.loads(tomli_w.dumps(plan.manifest()))
+    assert not list((tmp_path / "race").glob("*.new"))

@@ -13,6 +13,7 @@ Boolean derivatives' place (``trained_dependence``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -91,7 +92,7 @@ def network_dependence(task, genome: np.ndarray, halves: list[list[int]]) -> Dep
 
 
 def trained_dependence(params, x: np.ndarray, activation: str,
-                       halves: list[list[int]], one_sided_below: float = 0.1) -> Dependence:
+                       halves: Sequence[Sequence[int]], one_sided_below: float = 0.1) -> Dependence:
     """The dependence measures of a trained network's units over its data ``x``: the node
     derivatives mean |d a_u / d x_i| in place of the Boolean ones, a half's dependence their mean
     over its inputs, and a unit one-sided when its smaller half's dependence is below

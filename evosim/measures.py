@@ -38,7 +38,7 @@ class BestNetworkMeter(NetworkMeter):
         rows["cost_best"][:] = block.cost_best if has_cost else np.nan
         rows["cost_mean"][:] = block.cost_mean if has_cost else np.nan
         rows["front0_size"][:] = block.front0_size
-        rows.update(block.extra)  # a source's own columns (gradient-trained circuits')
+        rows.update(block.extra)  # a source's own columns (gradient-trained genome models')
         # measure only where the best genome changed (about one generation in eight), then fill
         genomes = block.best_genome
         changed = np.ones(n, dtype=bool)

@@ -173,5 +173,5 @@ def unit_dependence(h: History, genome: np.ndarray):
 
     config = cfg.loads(h.config_toml)
     params, dataset = trained_network(config, task, genome)
-    halves = [list(np.asarray(half)) for half in dataset.halves]
-    return trained_dependence(params, dataset.x_train, config.gradient.activation, halves)
+    return trained_dependence(params, dataset.x_train, config.gradient.activation,
+                              dataset.halves)

@@ -50,10 +50,9 @@ def check_config(config) -> None:
 
     g, c, model = config.gradient, config.cost, config.gradient.model
     if config.task.name != MODELS[model]:
+        allowed = [m for m, task in MODELS.items() if task == config.task.name] + ["mlp"]
         raise ConfigError(f"gradient.model: {model} trains {MODELS[model]} networks; allowed "
-                          f"with task.name = {config.task.name}: "
-                          f"{', '.join(m for m, t in MODELS.items() if t == config.task.name) or 'mlp'}"
-                          + (", mlp" if config.task.name in MODELS.values() else ""))
+                          f"with task.name = {config.task.name}: {', '.join(allowed)}")
     if model == "nand-circuit":
         if config.task.feedback:
             raise ConfigError("task.feedback: gradient-trained circuits are feed-forward; "

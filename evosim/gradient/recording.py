@@ -116,4 +116,4 @@ class WeightGraphMeter(NetworkMeter):
     def dependence(self, flat: np.ndarray) -> Dependence:
         """Node derivatives mean |d a / d x| of its hidden units over the training data."""
         return trained_dependence(unflatten(flat, self.sizes), self.dataset.x_train,
-                                  self.activation, [list(h) for h in self.dataset.halves])
+                                  self.activation, self.dataset.halves)

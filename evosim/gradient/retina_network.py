@@ -6,10 +6,11 @@ Latent real parameters, one per gene of ``RetinaTask``'s genome, are trained wit
 straight-through estimator (Bengio, Leonard & Courville 2013): the forward pass uses the rounded
 values, the gradient passes through the rounding where the latent value is inside the range
 (|theta| <= 2.5). The relaxed network computes tanh(sum / T) at its hidden units and a logit
-sum / T at its output (T: ``gradient.temperature``), trained with binary cross-entropy on the goal's
-256 patterns (the output answers "yes" when the sum is > 0, so the loss is on that logit); the
-latent genes are clipped to the range after every step; the recorded network is the rounded genome under the task's own activation
-(threshold, or tanh(20 x)), so evolved and trained retinas are one graph type.
+sum / T at its output (T: ``gradient.temperature``), trained with binary cross-entropy on the
+goal's 256 patterns (the output answers "yes" when the sum is > 0, so the loss is on that logit);
+the latent genes are clipped to the range after every step. The recorded network is the rounded
+genome under the task's own activation (threshold, or tanh(20 x)), so evolved and trained retinas
+are one graph type.
 """
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ _FLAGS = [
     ("--population", "run.population", dict(type=int, help="Population size.")),
     ("--period", "schedule.period", dict(type=int, help="Generations between goal switches.")),
     ("--seed", "run.seed", dict(type=int, help="Seed of the run.")),
-    ("--engine", "run.engine", dict(type=click.Choice(["numba", "numpy", "deap"]),
+    ("--engine", "run.engine", dict(type=click.Choice(["numba", "numpy", "deap", "cupy"]),
                                     help="Backend.")),
     ("--mode", "run.mode", dict(type=click.Choice(["evolution", "gradient"]),
                                 help="Evolution, or gradient-trained networks.")),

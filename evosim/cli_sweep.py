@@ -18,6 +18,7 @@ import tomli_w
 
 from evosim import config as cfg
 from evosim import sweep as sw
+from evosim import xp
 from evosim.cli_options import UserError, build_config, config_options
 
 
@@ -42,11 +43,14 @@ from evosim.cli_options import UserError, build_config, config_options
 @click.option("--cores", type=click.IntRange(min=1), help="--slurm: cores (= runs) per job.")
 @click.option("--memory", help="--slurm: memory per job, e.g. 8GB.")
 @click.option("--walltime", help="--slurm: time limit per job, e.g. 12:00:00.")
+@click.option("--batch", type=click.IntRange(min=1), metavar="R",
+              help="--engine cupy: at most R runs evolve together as one population on the "
+                   "GPU (default: every run that can share a batch).")
 @click.option("--status", "status_of", type=click.Path(file_okay=False), metavar="DIR",
               help="Show what each run of the sweep in DIR has done, and stop.")
 @config_options
 def sweep(target, seeds, grid, out, workers, retries, dask, slurm, jobs, cores, memory,
-          walltime, status_of, **flags) -> None:
+          walltime, batch, status_of, **flags) -> None:
     """Run TARGET (a task name or a config file) for every seed and grid point, one run file
     each, into --out. The same command again skips complete runs and resumes the others."""
     try:
@@ -63,6 +67,9 @@ def sweep(target, seeds, grid, out, workers, retries, dask, slurm, jobs, cores, 
         plan = sw.expand(base, sw.parse_grid(grid),
                          sw.parse_seeds(seeds) if seeds is not None else [base.run.seed])
         sw.prepare_folder(plan, Path(out))  # a wrong folder is refused before any cluster starts
+        if base.run.engine == "cupy":
+            xp.gpu_module()  # refused in one line before any run starts
+            workers = workers or 1  # one GPU: its batches one after another, in this process
         if slurm:
             backend = sw.slurm_backend(sw.slurm_options(
                 table, {"jobs": jobs, "cores": cores, "memory": memory, "walltime": walltime}))
@@ -70,8 +77,8 @@ def sweep(target, seeds, grid, out, workers, retries, dask, slurm, jobs, cores, 
             backend = sw.dask_backend(dask, workers)
         else:
             backend = sw.local_backend(workers)
-        summaries = _run_with_progress(plan, Path(out), backend, retries)
-    except (cfg.ConfigError, sw.SweepError) as err:
+        summaries = _run_with_progress(plan, Path(out), backend, retries, batch)
+    except (cfg.ConfigError, sw.SweepError, xp.GPUUnavailable) as err:
         raise UserError(str(err)) from None
     _report(summaries, len(plan.runs), out)
 
@@ -97,13 +104,14 @@ def _base_config(target: str, flags: dict[str, Any]) -> tuple[cfg.Config, dict[s
         return build_config(str(stripped), **flags), table
 
 
-def _run_with_progress(plan: sw.Sweep, out: Path, backend, retries: int) -> list[dict]:
+def _run_with_progress(plan: sw.Sweep, out: Path, backend, retries: int,
+                       batch: int | None) -> list[dict]:
     with backend as chosen:
         click.echo(f"sweep: {len(plan.runs)} runs into {out} ({chosen.description})", err=True)
         with click.progressbar(length=len(plan.runs), label="runs", show_pos=True, file=sys.stderr,
                                item_show_func=_describe) as bar:
             try:
-                return sw.run_sweep(plan, out, chosen, retries=retries,
+                return sw.run_sweep(plan, out, chosen, retries=retries, batch=batch,
                                     on_result=lambda s: bar.update(1, current_item=s))
             except KeyboardInterrupt:
                 click.echo("\nstopped; continue with the same command", err=True)

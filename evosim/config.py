@@ -38,8 +38,10 @@ class RunSection:
     generations: int = _num(20000, 1, 10**8, "generations after the initial population (rows "
                                               "0..N)")
     population: int = _num(1000, 4, 65535, "individuals (K&A; some replications use 5000)")
-    engine: str = _choice("numba", "numba", "numpy", "deap",
-                          doc="numba kernels, the NumPy reference, or DEAP's operators")
+    engine: str = _choice("numba", "numba", "numpy", "deap", "cupy",
+                          doc="numba kernels, the NumPy reference, DEAP's operators, or the "
+                              "batched array engine on a CUDA GPU (CuPy; evosim sweep batches "
+                              "its runs)")
     mode: str = _choice("evolution", "evolution", "gradient",
                         doc="evolution, or networks trained by gradient descent ([gradient])")
 

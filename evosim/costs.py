@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit, uintp
 
 from evosim.bits import CARD_GATES, CARD_INPUTS, popcount64
+from evosim.xp import array_module
 
 COST_KINDS = ("none", "count", "length")
 LAYOUTS = ("line", "grid", "evolved")
@@ -183,32 +184,35 @@ def _connection_costs_wide(genomes, n_inputs, n_gates, kind, sq_dist, out) -> No
         out[i] = total
 
 
-def connection_costs_numpy(genomes: np.ndarray, n_inputs: int, n_gates: int, kind: int,
-                           sq_dist: np.ndarray) -> np.ndarray:
-    """The vectorised NumPy twin of ``connection_costs`` (whole population per gate)."""
+def connection_costs_numpy(genomes, n_inputs: int, n_gates: int, kind: int, sq_dist):
+    """The vectorised twin of ``connection_costs`` (whole population per gate), on NumPy or
+    CuPy arrays of genomes [N, L] or [R, N, L] (a batch of runs)."""
+    xp = array_module(genomes)
+    shape = genomes.shape[:-1]
+    genomes = genomes.reshape(-1, genomes.shape[-1])
     n = genomes.shape[0]
-    rows = np.arange(n)
+    rows = xp.arange(n)
     if kind == NONE:
-        return np.zeros(n)
+        return xp.zeros(shape)
     if kind == PLACED:  # every circuit has its own positions: a table per circuit
-        xy = np.zeros((n, n_inputs + n_gates, 2))
-        xy[:, :n_inputs, 0] = np.arange(n_inputs)
+        xy = xp.zeros((n, n_inputs + n_gates, 2))
+        xy[:, :n_inputs, 0] = xp.arange(n_inputs)
         xy[:, n_inputs:] = genomes[:, 2 * n_gates + 1:].reshape(n, n_gates, 2)
         sq = ((xy[:, :, None, :] - xy[:, None, :, :]) ** 2).sum(axis=3)
     else:
-        sq = np.broadcast_to(sq_dist, (n,) + sq_dist.shape)
-    reached = np.zeros((n, n_inputs + n_gates), dtype=bool)
+        sq = xp.broadcast_to(xp.asarray(sq_dist), (n,) + sq_dist.shape)
+    reached = xp.zeros((n, n_inputs + n_gates), dtype=bool)
     reached[rows, genomes[:, 2 * n_gates]] = True
-    total = np.zeros(n)
+    total = xp.zeros(n)
     for gate in range(n_gates - 1, -1, -1):
         node = n_inputs + gate
         on = reached[:, node]
         a, b = genomes[:, 2 * gate], genomes[:, 2 * gate + 1]
-        reached[rows[on], a[on]] = True
-        reached[rows[on], b[on]] = True
+        reached[rows, a] |= on
+        reached[rows, b] |= on
         if kind == COUNT:
-            wires = np.where(a == b, 1.0, 2.0)
+            wires = xp.where(a == b, 1.0, 2.0)
         else:
-            wires = sq[rows, a, node] + np.where(a == b, 0.0, sq[rows, b, node])
-        total += np.where(on, wires, 0.0)
-    return total
+            wires = sq[rows, a, node] + xp.where(a == b, 0.0, sq[rows, b, node])
+        total += xp.where(on, wires, 0.0)
+    return total.reshape(shape)

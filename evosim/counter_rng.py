@@ -94,30 +94,39 @@ def below(x: np.uint64, thresh: np.uint64) -> bool:
 
 
 # --- vectorised twins -------------------------------------------------------------------------
+# They take NumPy or CuPy arrays alike (uint64 operators only), and a key may be an array of run
+# keys (shape [R, 1]): the draws then broadcast to one row per run.
 
-def mix64_array(z: np.ndarray) -> np.ndarray:
-    z = np.asarray(z, dtype=np.uint64)
+def _u64(x):
+    """x as uint64: an array (NumPy or CuPy) is converted on its own device."""
+    return x.astype(np.uint64, copy=False) if hasattr(x, "astype") else np.asarray(x, np.uint64)
+
+
+def mix64_array(z):
+    z = _u64(z)
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-def stream_state_array(key: np.uint64, generation: int, stream: int) -> np.uint64:
-    tag = (np.array([generation], dtype=np.uint64) * _GOLDEN
-           + np.array([stream], dtype=np.uint64) * _STREAM_MULT)
-    return mix64_array(np.uint64(key) ^ mix64_array(tag))[0]
+def stream_state_array(key, generation: int, stream: int):
+    """The stream seed of one run key (a uint64), or of every key of an array of them."""
+    tag = mix64_array(np.array([generation], dtype=np.uint64) * _GOLDEN
+                      + np.array([stream], dtype=np.uint64) * _STREAM_MULT)
+    if getattr(key, "ndim", 0):
+        return mix64_array(_u64(key) ^ tag[0])
+    return mix64_array(np.uint64(key) ^ tag)[0]  # as an array: scalars warn when they wrap
 
 
-def draw_array(state: np.uint64, index: np.ndarray) -> np.ndarray:
-    index = np.asarray(index, dtype=np.uint64)
-    return mix64_array(np.uint64(state) + (index + _ONE) * _GOLDEN)
+def draw_array(state, index):
+    return mix64_array(_u64(state) + (_u64(index) + _ONE) * _GOLDEN)
 
 
-def bounded_array(x: np.ndarray, n) -> np.ndarray:
-    return (((x >> _S32) * np.asarray(n, dtype=np.uint64)) >> _S32).astype(np.int64)
+def bounded_array(x, n):
+    return (((x >> _S32) * _u64(n)) >> _S32).astype(np.int64)
 
 
-def below_array(x: np.ndarray, thresh: np.uint64) -> np.ndarray:
+def below_array(x, thresh):
     return (x >> _S11) < thresh
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from evosim import config as cfg
 from evosim import counter_rng as crng
 from evosim import warmup
+from evosim import xp
 from evosim.counter_rng import seed_streams
 from evosim.engine import needs_compiling
 from evosim.goals import Schedule, make_schedule
@@ -105,34 +106,47 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     a first run's compiling (a second process then compiles the modularity kernels meanwhile:
     ``evosim.warmup``)."""
     validate(config)
-    _fits(config)
+    check_fits(config)
     task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
-    key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
-    with _locked(path):
-        _check_replaceable(path, force)
-        source = _source(config, task, schedule, key, None)
-        target = path.with_name(path.name + ".new")
-        try:
-            target.unlink(missing_ok=True)
-            writer = RunWriter.create(
-                target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
-                config_toml=config.to_toml(), engine=config.run.engine,
-                goal_names=schedule.names, goal_targets=schedule.targets, engine_key=int(key),
-                genome_shape=source.genome_shape, genome_dtype=source.genome_dtype,
-                extra_columns=source.extra_columns, extra_data=source.extra_data,
-                checkpoint=source.checkpoint)
-            os.replace(target, path)  # whole before it is there: a stub is never the run file
-        except OSError as err:
-            target.unlink(missing_ok=True)
-            kind = WriteFailed if err.errno in _FULL else RunError
-            raise kind(f"{path}: cannot write here ({err.strerror or err})") from None
-        writer.path = path
+    key = run_key(config)
+    with locked(path):
+        check_replaceable(path, force)
+        source = source_of(config, task, schedule, key, None)
+        writer = new_writer(config, path, schedule, key, source)
         if notice and needs_compiling(config, task):
             notice("compiling kernels (first run only: later runs load them)")
             warmup.start(config)
         return _record(config, schedule, writer, source.blocks, source.meter, progress, timings)
+
+
+def run_key(config: cfg.Config) -> np.uint64:
+    """The engine's 64-bit key of a run, from its seed."""
+    return crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
+
+
+def new_writer(config: cfg.Config, path: Path, schedule: Schedule, key: np.uint64,
+               source: RunSource) -> RunWriter:
+    """A new run file at ``path`` (locked by the caller), written whole under a temporary name
+    first so that a stub is never the run file."""
+    target = path.with_name(path.name + ".new")
+    try:
+        target.unlink(missing_ok=True)
+        writer = RunWriter.create(
+            target, task=config.task.name, mode=config.run.mode, seed=config.run.seed,
+            config_toml=config.to_toml(), engine=config.run.engine,
+            goal_names=schedule.names, goal_targets=schedule.targets, engine_key=int(key),
+            genome_shape=source.genome_shape, genome_dtype=source.genome_dtype,
+            extra_columns=source.extra_columns, extra_data=source.extra_data,
+            checkpoint=source.checkpoint)
+        os.replace(target, path)
+    except OSError as err:
+        target.unlink(missing_ok=True)
+        kind = WriteFailed if err.errno in _FULL else RunError
+        raise kind(f"{path}: cannot write here ({err.strerror or err})") from None
+    writer.path = path
+    return writer
 
 
 def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
@@ -144,19 +158,19 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
     Everything stored is checked before any compiled kernel sees it: the config as the command
     line would check it, the rows before the checkpoint, and the checkpoint's every gene."""
     path = Path(path)
-    with _locked(path):
+    with locked(path):
         history = load(path)
         try:
             stored = validate(cfg.loads(history.config_toml))
         except cfg.ConfigError as err:
             raise RunError(f"{path}: its stored config is not valid ({err})") from None
         config = _extended(path, stored, generations)
-        _fits(config)
+        check_fits(config)
         if history.attrs.get("status") == "complete" and config == stored:
             return RunResult(path, "complete", int(history["generation"][-1]) + 1)
         task = get_task(config.task, config.cost.layout)
         schedule = build_schedule(config, task)
-        key = crng.key_from_seed_sequence(seed_streams(config.run.seed)["engine"])
+        key = run_key(config)
         extend = config != stored
         try:
             point = RunWriter.resume(
@@ -171,7 +185,7 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
                            f"({err.strerror or err})") from None
         saved = (point.generation, point.state) if point.state is not None else None
         try:
-            source = _source(config, task, schedule, key, saved)
+            source = source_of(config, task, schedule, key, saved)
         except ValueError as err:
             raise RunError(f"{path}: {err}") from None
         kept = {name: values[history["generation"] < point.generation]
@@ -181,10 +195,13 @@ def resume(path: str | Path, progress: Callable[[Progress], None] | None = None,
                        start=point.generation)
 
 
-def _fits(config: cfg.Config) -> None:
+def check_fits(config: cfg.Config) -> None:
+    """The run fits this machine: its memory, and with --engine cupy a GPU to run on."""
     try:
         check_memory(config)
-    except cfg.ConfigError as err:
+        if config.run.engine == "cupy" and config.run.mode == "evolution":
+            xp.gpu_module()
+    except (cfg.ConfigError, xp.GPUUnavailable) as err:
         raise RunError(str(err)) from None
 
 
@@ -210,7 +227,7 @@ def _extended(path: Path, config: cfg.Config, generations: int | None) -> cfg.Co
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked(path: Path) -> Iterator[None]:
     """Hold the run file's lock: one writer per file."""
     lock = RunLock(path)
     try:
@@ -226,7 +243,7 @@ def _locked(path: Path) -> Iterator[None]:
         lock.release()
 
 
-def _check_replaceable(path: Path, force: bool) -> None:
+def check_replaceable(path: Path, force: bool) -> None:
     """An existing file is replaced only with ``force``, or if it holds no generation yet."""
     if not path.exists():
         return
@@ -250,7 +267,7 @@ def _checkpoint_upgrade(config):
     return None
 
 
-def _source(config, task, schedule, key, saved: tuple[int, dict] | None) -> RunSource:
+def source_of(config, task, schedule, key, saved: tuple[int, dict] | None) -> RunSource:
     """Evolution (the engine's blocks, the best network's measures) or gradient training, from
     a checkpoint's generation and named arrays (``saved``; None: the start).  A checkpoint that
     does not fit the config is refused with ValueError."""
@@ -266,37 +283,12 @@ def _record(config, schedule, writer, blocks, meter, progress, timings=None,
 
     A failed write (a full disk, a vanished folder) ends the run at its last checkpoint with
     ``WriteFailed``; a first signal stops after the block in flight, a second at once."""
-    generation = start
+    recorder = Recorder(config, schedule, writer, meter, progress, timings, start)
     status = "interrupted"
-    failure = None
-    clock = _Stopwatch(timings if timings is not None else {})
-    last = config.run.generations
-    with _stop_requests() as stop_requested:
+    with stop_requests() as stop_requested:
         try:
             for block in blocks:
-                clock.lap("engine")
-                measured = meter.measure(block)
-                clock.lap("q")
-                gens = block.generation
-                snap = (schedule.phase_end(gens, config.output.snapshot_every) | (gens == 0)
-                        | (gens == last))
-                try:
-                    writer.add_to_attr_sets(q_method=meter.q_methods,
-                                            qm_null_model=meter.null_models)
-                    writer.write_block(measured.rows, gens[snap], block.best_genome[snap],
-                                       measured.epochs, block.state.generation,
-                                       block.state.arrays(), measured.solving_genome)
-                except (OSError, RuntimeError) as err:  # h5py reports write errors as either
-                    failure = err
-                    break
-                clock.lap("hdf5")
-                generation = block.state.generation
-                if progress:
-                    progress(Progress(int(gens[-1]), last, float(block.fitness_best[-1]),
-                                      schedule.names[block.goal[-1]],
-                                      float(measured.rows["q_best"][-1])))
-                clock.lap("progress")
-                if stop_requested():
+                if not recorder.write(block) or stop_requested():
                     break
             else:
                 status = "complete"
@@ -305,13 +297,58 @@ def _record(config, schedule, writer, blocks, meter, progress, timings=None,
         except SystemError:  # a second signal while a compiled kernel returned
             if not stop_requested():
                 raise
-    _close_quietly(writer, meter, status)
-    if failure is not None:
-        reason = getattr(failure, "strerror", None) or str(failure).split("\n")[0]
-        raise WriteFailed(f"{writer.path}: write failed ({reason}); the run is resumable from "
-                          f"generation {generation}, its checkpoint: free space or fix the "
-                          f"folder, then evosim run --resume {writer.path}")
-    return RunResult(writer.path, status, generation)
+    return recorder.finish(status)
+
+
+class Recorder:
+    """One run's file between blocks: each block measured by the run's meter and written with
+    its checkpoint; ``finish`` closes the file and raises WriteFailed if a write failed."""
+
+    def __init__(self, config, schedule, writer, meter, progress=None, timings=None,
+                 start: int = 0):
+        self.config, self.schedule, self.writer, self.meter = config, schedule, writer, meter
+        self.progress = progress
+        self.generation = start
+        self.failure: Exception | None = None
+        self.clock = _Stopwatch(timings if timings is not None else {})
+
+    def write(self, block) -> bool:
+        """Measure and write one block; False if the write failed (the run then stops)."""
+        clock, meter, writer = self.clock, self.meter, self.writer
+        last = self.config.run.generations
+        clock.lap("engine")
+        measured = meter.measure(block)
+        clock.lap("q")
+        gens = block.generation
+        snap = (self.schedule.phase_end(gens, self.config.output.snapshot_every) | (gens == 0)
+                | (gens == last))
+        try:
+            writer.add_to_attr_sets(q_method=meter.q_methods, qm_null_model=meter.null_models)
+            writer.write_block(measured.rows, gens[snap], block.best_genome[snap],
+                               measured.epochs, block.state.generation, block.state.arrays(),
+                               measured.solving_genome)
+        except (OSError, RuntimeError) as err:  # h5py reports write errors as either
+            self.failure = err
+            return False
+        clock.lap("hdf5")
+        self.generation = block.state.generation
+        if self.progress:
+            self.progress(Progress(int(gens[-1]), last, float(block.fitness_best[-1]),
+                                   self.schedule.names[block.goal[-1]],
+                                   float(measured.rows["q_best"][-1])))
+        clock.lap("progress")
+        return True
+
+    def finish(self, status: str) -> RunResult:
+        """Close the file as ``status`` (interrupted if a write failed)."""
+        _close_quietly(self.writer, self.meter, status if self.failure is None else "interrupted")
+        if self.failure is not None:
+            reason = getattr(self.failure, "strerror", None) or str(self.failure).split("\n")[0]
+            raise WriteFailed(f"{self.writer.path}: write failed ({reason}); the run is "
+                              f"resumable from generation {self.generation}, its checkpoint: "
+                              f"free space or fix the folder, then evosim run --resume "
+                              f"{self.writer.path}")
+        return RunResult(self.writer.path, status, self.generation)
 
 
 def _close_quietly(writer, meter, status: str) -> None:
@@ -336,7 +373,7 @@ class _Stopwatch:
 
 
 @contextmanager
-def _stop_requests() -> Iterator[Callable[[], bool]]:
+def stop_requests() -> Iterator[Callable[[], bool]]:
     """Turn SIGINT and SIGTERM (Ctrl-C, a cluster's kill) into a request to stop after the block
     in flight, which is then written and checkpointed; a second signal stops at once."""
     requested = []

@@ -266,31 +266,53 @@ def folder_status(folder: str | Path) -> list[RunState]:
 def run_one(name: str, config_toml: str, path: str) -> dict[str, Any]:
     """Run (or resume, or skip if complete) one run of a sweep in whatever process executes it;
     return a small summary. Never raises for a failing run: its traceback is in ``error``."""
-    from evosim import runner
-    from evosim.io import RunFileError, load
+    def action():
+        from evosim import runner
+        from evosim.io import RunFileError, load
 
-    start = time.perf_counter()
-    target = Path(path)
-    _WORKER.busy = True
-    try:
+        target = Path(path)
         try:
             empty = target.exists() and len(load(target)) == 0
         except RunFileError:
             empty = False  # damaged: the run's own error below names it, nothing is replaced
         if target.exists() and not empty:
-            result = runner.resume(target)
-        else:  # new, or stopped before its first generation
-            result = runner.run(cfg.loads(config_toml), target)
-        summary = {"status": result.status, "generations": result.generation - 1}
+            return [runner.resume(target)]
+        return [runner.run(cfg.loads(config_toml), target)]  # new, or stopped at once
+
+    return _attempt(action, [name])[0]
+
+
+def run_group(names: list[str], config_tomls: list[str], paths: list[str]) -> list[dict]:
+    """New runs of one batch (``evosim.batch``: the batched engine evolves them together); one
+    summary per run, as ``run_one`` gives (a batch that fails fails each of its runs)."""
+    def action():
+        from evosim import batch
+        return batch.run_batch([cfg.loads(t) for t in config_tomls], paths)
+
+    return _attempt(action, names)
+
+
+def _attempt(action: Callable[[], list], names: list[str]) -> list[dict[str, Any]]:
+    """The summaries of the runs ``action`` records (its RunResults), or of how it failed."""
+    from evosim import runner
+
+    start = time.perf_counter()
+    _WORKER.busy = True
+    try:
+        summaries = [{"status": result.status, "generations": result.generation - 1}
+                     for result in action()]
     except runner.RunLocked as err:  # another driver runs it: not this one's to run
-        summary = {"status": "elsewhere", "generations": None, "error": str(err)}
+        summaries = [{"status": "elsewhere", "generations": None, "error": str(err)}] * len(names)
     except runner.WriteFailed as err:  # a full disk: resumable once there is space
-        summary = {"status": "interrupted", "generations": None, "error": str(err)}
+        summaries = [{"status": "interrupted", "generations": None, "error": str(err)}] * len(names)
     except Exception:  # noqa: BLE001 - the run's own failure: reported, retried by the driver
-        summary = {"status": "error", "generations": None, "error": traceback.format_exc()}
+        summaries = [{"status": "error", "generations": None,
+                      "error": traceback.format_exc()}] * len(names)
     finally:
         _WORKER.busy = False
-    return {"name": name, **summary, "seconds": round(time.perf_counter() - start, 3)}
+    seconds = round(time.perf_counter() - start, 3)
+    return [{"name": name, **summary, "seconds": seconds}
+            for name, summary in zip(names, summaries)]
 
 
 class SerialExecutor(cf.Executor):
@@ -419,12 +441,17 @@ def _import_dask(module: str):
 # ------------------------------------------------------------------------------------- driver
 
 def run_sweep(sweep: Sweep, folder: str | Path, backend: Backend, *, retries: int = 2,
-              on_result: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+              on_result: Callable[[dict[str, Any]], None] | None = None,
+              batch: int | None = None) -> list[dict[str, Any]]:
     """Bring every run of the sweep to completion in ``folder``; return one summary per run.
 
     A run that fails is retried up to ``retries`` times, then written up in ``<name>.failed``
     with status ``failed``; the other runs go on. Ctrl-C or SIGTERM: no new runs start, the ones
-    in progress checkpoint and stop (status ``interrupted``); the same call again continues."""
+    in progress checkpoint and stop (status ``interrupted``); the same call again continues.
+
+    Runs on the cupy engine that have not started and can share a batch (seeds, schedules and
+    rates apart, equal configs) are handed out together, at most ``batch`` at once (None: all),
+    and evolve as one population; a run already begun resumes alone."""
     folder = Path(folder)
     prepare_folder(sweep, folder)
     summaries, queue = [], deque()
@@ -439,15 +466,21 @@ def run_sweep(sweep: Sweep, folder: str | Path, backend: Backend, *, retries: in
             (folder / f"{spec.name}.failed").unlink(missing_ok=True)
             queue.append(spec)
     attempts = {spec.name: 0 for spec in queue}
-    running: dict[cf.Future, RunSpec] = {}
+    signatures = _batch_signatures(queue)
+    running: dict[cf.Future, list[RunSpec]] = {}
     stopping = False
     with _sigterm_as_interrupt():
         while queue or running:
             while queue and not stopping and len(running) < backend.in_flight:
-                spec = queue.popleft()
-                attempts[spec.name] += 1
-                running[backend.executor.submit(run_one, spec.name, spec.config_toml,
-                                                str(folder / spec.file))] = spec
+                group = _take_group(queue, signatures, folder, batch)
+                for spec in group:
+                    attempts[spec.name] += 1
+                paths = [str(folder / spec.file) for spec in group]
+                running[backend.executor.submit(
+                    run_group, [s.name for s in group], [s.config_toml for s in group], paths)
+                    if len(group) > 1 else
+                    backend.executor.submit(run_one, group[0].name, group[0].config_toml,
+                                            paths[0])] = group
             if not running:
                 break
             try:
@@ -459,9 +492,7 @@ def run_sweep(sweep: Sweep, folder: str | Path, backend: Backend, *, retries: in
                 for future in [f for f in running if f.cancel()]:
                     del running[future]
                 continue
-            for future in done:
-                spec = running.pop(future)
-                summary = _summary(future, spec, stopping)
+            for future, spec, summary in _finished(done, running, stopping):
                 if summary["status"] == "error":
                     if attempts[spec.name] <= retries and not stopping:
                         queue.append(spec)
@@ -481,14 +512,55 @@ def run_sweep(sweep: Sweep, folder: str | Path, backend: Backend, *, retries: in
     return sorted(summaries, key=lambda s: order[s["name"]])
 
 
-def _summary(future: cf.Future, spec: RunSpec, stopping: bool) -> dict[str, Any]:
-    """The worker's summary, or a failure if the task itself died (a worker lost, a pickling
+def _finished(done, running: dict[cf.Future, list[RunSpec]], stopping: bool):
+    """(future, spec, summary) of every run of the finished tasks, taken out of ``running``."""
+    for future in done:
+        group = running.pop(future)
+        for spec, summary in zip(group, _summaries(future, group, stopping)):
+            yield future, spec, summary
+
+
+def _summaries(future: cf.Future, group: list[RunSpec], stopping: bool) -> list[dict[str, Any]]:
+    """The worker's summaries, or failures if the task itself died (a worker lost, a pickling
     error): an attempt that failed, or an interruption if the sweep is being stopped."""
     try:
-        return future.result()
+        result = future.result()
+        return [result] if isinstance(result, dict) else result
     except Exception as err:  # noqa: BLE001 - anything the executor raises
-        return {"name": spec.name, "status": "interrupted" if stopping else "error",
-                "generations": None, "seconds": 0.0, "error": f"{type(err).__name__}: {err}"}
+        return [{"name": spec.name, "status": "interrupted" if stopping else "error",
+                 "generations": None, "seconds": 0.0, "error": f"{type(err).__name__}: {err}"}
+                for spec in group]
+
+
+def _batch_signatures(specs) -> dict[str, str | None]:
+    """Each run's batch signature (``engine.batched``), or None for a run that runs alone (not
+    on the cupy engine)."""
+    from evosim.engine import batched
+
+    signatures = {}
+    for spec in specs:
+        config = cfg.loads(spec.config_toml)
+        signatures[spec.name] = (batched.batch_signature(config)
+                                 if config.run.engine == "cupy" else None)
+    return signatures
+
+
+def _take_group(queue: deque, signatures: dict[str, str | None], folder: Path,
+                batch: int | None) -> list[RunSpec]:
+    """The next run off the queue, with the queued runs that can share its batch: not begun
+    (no file yet), the same signature, at most ``batch`` in all."""
+    first = queue.popleft()
+    signature = signatures[first.name]
+    if signature is None or (folder / first.file).exists() or batch == 1:
+        return [first]
+    group = [first]
+    for spec in list(queue):
+        if batch is not None and len(group) >= batch:
+            break
+        if signatures[spec.name] == signature and not (folder / spec.file).exists():
+            queue.remove(spec)
+            group.append(spec)
+    return group
 
 
 @contextmanager

@@ -68,6 +68,13 @@ def check_config(config) -> None:
     if config.run.engine == "deap" or config.selection.operator:
         from evosim.engine import deap_engine
         deap_engine.check_config(config)
+    if config.run.engine == "cupy":
+        from evosim.engine import batched
+        from evosim.tasks import get_task
+        problem = batched.batch_problem(config, get_task(config.task, config.cost.layout))
+        if problem:
+            from evosim.config import ConfigError
+            raise ConfigError(problem)
     if config.selection.diversity and config.selection.scheme != "nsga2":
         from evosim.config import ConfigError
         raise ConfigError("selection.diversity: behavioural diversity is an NSGA-II objective; it "
@@ -110,6 +117,13 @@ def evolve(task, schedule: Schedule, config, key: np.uint64, state: EngineState 
     if run.engine == "deap" or sel.operator:  # DEAP drives; imported here: it imports this module
         from evosim.engine import deap_engine
         yield from deap_engine.evolve(task, schedule, config, key, state, block_size)
+        return
+    if run.engine == "cupy":  # one run: a batch of one, on the GPU
+        from evosim import xp
+        from evosim.engine import batched
+        for blocks in batched.evolve_batch(task, [schedule], [config], [key], [state],
+                                           block_size, xp=xp.gpu_module()):
+            yield blocks[0]
         return
     state = state or initial_state(task, state_rows(config), key)
     if len(state.genomes) != state_rows(config):

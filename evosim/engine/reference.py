@@ -1,5 +1,6 @@
 """The NumPy kernel set: the vectorised reference of ``kernels.py``, with the same names and
-signatures, the same draws and the same results, bit for bit."""
+signatures, the same draws and the same results, bit for bit. Selection and crossover are the
+batched array kernels (``array_kernels``) run for one run."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,9 +8,8 @@ import numpy as np
 from evosim import counter_rng as crng
 from evosim.engine import nsga2
 from evosim.engine.nsga2 import peeling
-from evosim.engine.kernels import (RANDOM_DROP, S_NEUTRAL, S_PERM, S_RANK, S_TOURN, S_XO_CUT,
-                                   S_XO_DO, SCORE_MAX, TIE_BITS)
-from evosim.engine.params import ELITIST
+from evosim.engine import array_kernels
+from evosim.engine.array_kernels import run_keys
 from evosim.engine.sorting import float_keys_numpy
 
 def best_of(correct, cost) -> int:
@@ -29,10 +29,7 @@ def _draws(key, generation: int, stream: int, n: int) -> np.ndarray:
 
 
 def rank_by_score(scores: np.ndarray, key, generation) -> np.ndarray:
-    tie = _draws(key, generation, S_RANK, scores.size) >> RANDOM_DROP
-    tie[0] = 0  # the incumbent best wins its ties
-    keys = (SCORE_MAX - scores).astype(np.uint64) << TIE_BITS | tie
-    return np.argsort(keys, kind="stable")
+    return array_kernels.rank_by_score(scores[None], run_keys(key), generation)[0]
 
 
 def behavioural_diversity(words, n_rows, out) -> None:
@@ -44,31 +41,16 @@ def behavioural_diversity(words, n_rows, out) -> None:
 
 
 def random_order(n, key, generation) -> np.ndarray:
-    return np.argsort(_draws(key, generation, S_NEUTRAL, n) >> RANDOM_DROP, kind="stable")
+    return array_kernels.random_order(run_keys(key), n, generation)[0]
 
 
 def select_parents(order, n_elite, scheme, tournament_size, key, generation, parents) -> None:
-    n = order.size
-    if scheme == ELITIST:
-        parents[:] = np.concatenate([order[: n - n_elite], order[:n_elite]])
-        return
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    picks = crng.bounded_array(_draws(key, generation, S_TOURN, (n - n_elite) * tournament_size), n)
-    best = rank[picks.reshape(n - n_elite, tournament_size)].min(axis=1)
-    parents[:] = np.concatenate([order[:n_elite], order[best]])
+    parents[:] = array_kernels.select_parents(order[None], n_elite, scheme, tournament_size,
+                                              run_keys(key), generation)[0]
 
 
 def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
-    m, length = pop.shape[0] - n_elite, pop.shape[1]
-    perm = np.argsort(_draws(key, generation, S_PERM, m) >> RANDOM_DROP, kind="stable")
-    pairs = m // 2
-    a, b = n_elite + perm[0: 2 * pairs: 2], n_elite + perm[1: 2 * pairs: 2]
-    do = crng.below_array(_draws(key, generation, S_XO_DO, pairs), xo_thresh)
-    cut = 1 + crng.bounded_array(_draws(key, generation, S_XO_CUT, pairs), length - 1)
-    swap = do[:, None] & (np.arange(length)[None, :] >= cut[:, None])
-    ga, gb = pop[a], pop[b]
-    pop[a], pop[b] = np.where(swap, gb, ga), np.where(swap, ga, gb)
+    array_kernels.crossover(pop[None], n_elite, run_keys(key), generation, xo_thresh)
 
 
 def copy_rows(source, rows, target) -> None:
@@ -87,9 +69,7 @@ def scatter(rows, row_correct, row_cost, correct, cost) -> None:
 
 
 def scores(correct, cost, n_rows, weight) -> np.ndarray:
-    if weight == 0.0:
-        return correct.copy()
-    return np.unique(correct / n_rows - weight * cost, return_inverse=True)[1].astype(np.int64)
+    return array_kernels.scores(correct[None], cost[None], n_rows, weight)[0]
 
 
 # --- NSGA-II -------------------------------------------------------------------------------------

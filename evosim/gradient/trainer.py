@@ -12,6 +12,8 @@ from typing import Iterator
 
 import numpy as np
 
+from evosim import xp
+
 from evosim.gradient import data as gdata
 from evosim.gradient.measures import activation_change, layer_distances
 from evosim.gradient.network import (Pressures, forward, init_params, loss_and_grad,
@@ -119,15 +121,14 @@ def check_config(config) -> None:
 
 
 def array_module(name: str):
-    """NumPy, or CuPy for training on a GPU (optional extra ``gpu``); the same code runs on both."""
+    """NumPy, or CuPy for training on a GPU (optional extra ``gpu``); the same code runs on both.
+    ValueError (one line) where CuPy or a GPU is missing."""
     if name == "numpy":
         return np
     try:
-        import cupy
-    except ImportError:
-        raise ValueError('gradient.array_backend: cupy is not installed; pip install '
-                         '"evosim[gpu]" on a machine with a CUDA GPU, or use numpy') from None
-    return cupy
+        return xp.gpu_module("gradient.array_backend = cupy")
+    except xp.GPUUnavailable as err:
+        raise ValueError(f"{err}; or use numpy") from None
 
 
 def parameter_count(sizes: list[int]) -> int:

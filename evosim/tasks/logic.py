@@ -27,6 +27,7 @@ from evosim.counter_rng import Stream, below, bounded, draw, stream_state
 from evosim.goals import GoalFamily, input_bits, logic_goal_family
 from evosim.tasks import recurrent
 from evosim.tasks.protocol import TaskKernels
+from evosim.xp import array_module
 
 if TYPE_CHECKING:  # networkx is imported by graph() alone: runs start faster
     import networkx as nx
@@ -124,7 +125,7 @@ class LogicTask:
                     if backend == "numba" else
                     TaskKernels("logic-gates", recurrent.evaluate_recurrent_numpy, mutate_numpy))
         if backend == "numpy":
-            return TaskKernels("logic-gates", evaluate_numpy, mutate_numpy)
+            return TaskKernels("logic-gates", evaluate_numpy, mutate_numpy, batched=True)
         if c.cost_kind != costs.NONE and c.row_mask.size == 1 and c.n_gates <= 64:
             return TaskKernels("logic-gates-fused", evaluate_fused, mutate)
         if c.cost_kind == costs.NONE and (c.n_inputs, c.n_gates) == (CARD_INPUTS, CARD_GATES):
@@ -346,19 +347,22 @@ def _count_correct_1word(genomes, n_inputs, n_gates, inputs, target, mask, out) 
         out[i] = popcount64(~(signal[uintp(genomes[i, 2 * n_gates])] ^ target) & mask)
 
 
-def count_correct_numpy(genomes, n_inputs, n_gates, input_words, target_words,
-                        row_mask) -> np.ndarray:
-    """The vectorised NumPy reference of ``count_correct`` (whole population per gate)."""
-    n = genomes.shape[0]
-    rows = np.arange(n)
-    signal = np.empty((n, n_inputs + n_gates, row_mask.size), dtype=np.uint64)
+def count_correct_numpy(genomes, n_inputs, n_gates, input_words, target_words, row_mask):
+    """The vectorised reference of ``count_correct`` (whole population per gate), on NumPy or
+    CuPy arrays: genomes [N, L] against one target [W], or a batch of runs [R, N, L] against
+    one target per run [R, W]."""
+    xp = array_module(genomes)
+    flat = genomes.reshape(-1, genomes.shape[-1])
+    rows = xp.arange(len(flat))
+    signal = xp.empty((len(flat), n_inputs + n_gates, row_mask.size), dtype=np.uint64)
     signal[:, :n_inputs] = input_words
     for gate in range(n_gates):
-        a = signal[rows, genomes[:, 2 * gate]]
-        b = signal[rows, genomes[:, 2 * gate + 1]]
+        a = signal[rows, flat[:, 2 * gate]]
+        b = signal[rows, flat[:, 2 * gate + 1]]
         signal[:, n_inputs + gate] = ~(a & b)
-    out = signal[rows, genomes[:, 2 * n_gates]]
-    return np.bitwise_count(~(out ^ target_words) & row_mask).sum(axis=1).astype(np.int64)
+    out = signal[rows, flat[:, 2 * n_gates]].reshape(genomes.shape[:-1] + (row_mask.size,))
+    target = target_words[:, None] if genomes.ndim == 3 else target_words
+    return xp.bitwise_count(~(out ^ target) & row_mask).sum(axis=-1).astype(np.int64)
 
 
 # --- the engine's kernels (see evosim.tasks.protocol) ---------------------------------------------
@@ -409,9 +413,9 @@ def mutate_numpy(pop, n_fixed, key, generation, c) -> None:
     wiring = 2 * c.n_gates + 1
     mutate_rewire_numpy(pop, n_fixed, key, generation, c.rewire, c.gene_low, c.gene_size, 0,
                         c.rewired, S_MUT_DO)
-    if pop.shape[1] > wiring:
+    if pop.shape[-1] > wiring:  # genomes [N, L], or a batch of runs [R, N, L]
         mutate_rewire_numpy(pop, n_fixed, key, generation, c.move, c.gene_low, c.gene_size,
-                            wiring, pop.shape[1], S_MOVE)
+                            wiring, pop.shape[-1], S_MOVE)
 
 
 @njit(cache=True)
@@ -434,15 +438,24 @@ def mutate_rewire(pop, n_fixed, key, generation, threshold, gene_low, gene_size,
 
 def mutate_rewire_numpy(pop, n_fixed, key, generation, threshold, gene_low, gene_size, first,
                         stop, stream) -> None:
-    """The vectorised twin of ``mutate_rewire`` (same draws, same results)."""
-    def draws(offset, n):
-        state = crng.stream_state_array(key, generation, stream + offset)
-        return crng.draw_array(state, np.arange(n))
+    """The array twin of ``mutate_rewire`` (same draws, same results), on NumPy or CuPy: one
+    run's genomes [N, L] and key, or a batch [R, N, L] with keys uint64[R, 1] (and a threshold
+    per run [R, 1], or one for all)."""
+    xp = array_module(pop)
+    batch = pop if pop.ndim == 3 else pop[None]
+    keys = key if getattr(key, "ndim", 0) else np.array([[key]], dtype=np.uint64)
 
-    m = pop.shape[0] - n_fixed
+    def draws(offset, n):
+        state = crng.stream_state_array(keys, generation, stream + offset)
+        return crng.draw_array(state, xp.arange(n, dtype=np.uint64))
+
+    mutated = batch[:, n_fixed:]
+    m = mutated.shape[1]
     do = crng.below_array(draws(0, m), threshold)
-    slots = n_fixed + np.flatnonzero(do)
-    pos = first + crng.bounded_array(draws(1, m), stop - first)[do]
-    r = crng.bounded_array(draws(2, m)[do], gene_size[pos] - 1)
-    current = pop[slots, pos] - gene_low[pos]
-    pop[slots, pos] = gene_low[pos] + r + (r >= current)
+    pos = first + crng.bounded_array(draws(1, m), stop - first)
+    low, size = gene_low[pos], gene_size[pos]
+    r = crng.bounded_array(draws(2, m), size - 1)
+    current = xp.take_along_axis(mutated, pos[:, :, None], axis=2)[:, :, 0] - low
+    value = (low + r + (r >= current)).astype(pop.dtype)
+    hit = do[:, :, None] & (xp.arange(pop.shape[-1]) == pos[:, :, None])
+    mutated[...] = xp.where(hit, value[:, :, None], mutated)

@@ -13,6 +13,9 @@ Kernel signatures (``constants`` is the task's record; every array is written in
   cost (float64) of every genome, for one goal's packed target.
 - ``mutate(genomes, n_fixed, key, generation, constants)``: the task's mutation of every genome
   but the first ``n_fixed``, drawing from counter-based streams of (key, generation).
+- A task's NumPy kernels marked ``batched`` also take genomes [R, N, L] of R runs, a target per
+  run [R, W], correct and cost [R, N], keys uint64[R, 1], and constants whose numbers may be one
+  per run ([R, 1]), as NumPy or CuPy arrays (``evosim.engine.batched``).
 - ``behave(genomes, constants, out)`` (optional): every genome's answers over all rows, packed
   in uint64 words ``out[N, n_rows // 64]``: the behaviour that NSGA-II's diversity objective
   compares (``selection.diversity``).
@@ -36,6 +39,8 @@ class TaskKernels(NamedTuple):
     evaluate: Callable
     mutate: Callable
     behave: Callable | None = None  # a task without it cannot run selection.diversity
+    batched: bool = False     # NumPy kernels that take a batch of runs [R, N, L] (and keys
+    #                           uint64[R, 1]), on NumPy or CuPy: the batched engine can run it
 
     def tag(self) -> str:
         """The task's name and a stamp of its kernels' source files (path, size, mtime): a

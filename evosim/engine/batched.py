@@ -1,0 +1,183 @@
+"""The batched array engine: many runs of one shape evolve as one population [R, N, L], on a GPU
+with CuPy (``run.engine = "cupy"``) or on the CPU with NumPy, and each run's history is the one
+the Numba engine gives it alone, bit for bit.
+
+Runs batch together when their configs differ only in what can differ row by row: the seed (the
+run key), the goal schedule (each run's targets), and rates (a task constant or engine parameter
+that differs becomes one value per run, [R, 1]). One generation of all R runs is a fixed number
+of array operations, whatever R: the kernels are ``array_kernels`` and the task's array kernels
+(``TaskKernels.batched``), written once for NumPy and CuPy.
+
+Selection is elitist or tournament (the loops' ``truncation_generations``). Every generation
+evaluates every genome (the Numba loop lets unchanged copies inherit their values: the same
+numbers). Summed costs are exact in any order for the circuits' integer wire counts and squared
+lengths, so a GPU's parallel sums equal the CPU's sequential ones.
+"""
+from __future__ import annotations
+
+from typing import Iterator, NamedTuple, Sequence
+
+import numpy as np
+
+from evosim import counter_rng as crng
+from evosim.engine import EngineState, initial_state, state_rows
+from evosim.engine import array_kernels as AK
+from evosim.engine.params import NSGA2, Statistics, engine_params
+from evosim.goals import Schedule
+from evosim.recording import Block
+from evosim.xp import array_module, to_host
+
+# Keys that may differ between the runs of one batch (the rest must be equal).
+PER_RUN_KEYS = ("run.seed", "variation.mutation_rate", "variation.crossover_rate",
+                "variation.position_mutation_rate", "cost.weight")
+PER_RUN_SECTIONS = ("schedule",)
+
+
+def _STATISTICS(genome_length: int) -> list[tuple[tuple, type]]:
+    """The (per-row shape, dtype) of every field of ``params.Statistics``."""
+    return [((), np.int64), ((), np.int64), ((), np.float64), ((), np.float64), ((), np.int64),
+            ((genome_length,), np.int16)]
+
+
+class PerRun(NamedTuple):
+    """What differs between the runs of a batch, one row per run (on the batch's device)."""
+
+    keys: object         # uint64[R, 1]
+    crossover: object    # uint64[R, 1]: coin thresholds of a pair's crossover
+    cost_weight: object  # float64[R, 1]: the cost penalty's weight (0: none)
+    selected: np.ndarray  # bool[R, generations + 1] (host): False where nothing selects (vg0)
+
+
+def batch_problem(config, task) -> str | None:
+    """Why this config cannot run on the batched engine (one line naming the key), or None."""
+    if config.selection.scheme == "nsga2" or config.selection.operator:
+        return ("selection.scheme: the cupy engine runs elitist and tournament selection; "
+                "nsga2 and DEAP operators run on the numba or numpy engine")
+    kernels = task.kernels("numpy", task.kernel_constants(config.variation, config.cost))
+    if not kernels.batched:
+        return ("task: the cupy engine runs feed-forward logic-gates circuits (task.name "
+                "logic-gates, task.feedback false); this one runs on the numba or numpy engine")
+    return None
+
+
+def batch_signature(config) -> str:
+    """Equal for configs that can share a batch: the config with its per-run keys set aside."""
+    defaults = type(config)()
+    shared = config.replace(**{key: _get(defaults, key) for key in PER_RUN_KEYS})
+    for section in PER_RUN_SECTIONS:
+        shared = shared.replace(**{f"{section}.{name}": value
+                                   for name, value in vars(getattr(defaults, section)).items()})
+    return shared.to_toml()
+
+
+def _get(config, key: str):
+    section, name = key.split(".")
+    return getattr(getattr(config, section), name)
+
+
+def evolve_batch(task, schedules: Sequence[Schedule], configs: Sequence, keys: Sequence,
+                 states: Sequence[EngineState | None] | None = None, block_size: int = 100,
+                 xp=np) -> Iterator[list[Block]]:
+    """Run the generations of every run together, one list of Blocks (a Block per run, in the
+    order of ``configs``) per ``block_size`` generations, as ``engine.evolve`` yields for one run.
+
+    The runs must share a batch signature (``batch_signature``) and their states a generation;
+    ``xp`` is the array module (numpy, or cupy: the population then lives on the GPU)."""
+    first = configs[0]
+    if len({batch_signature(c) for c in configs}) > 1:
+        raise ValueError("these runs differ in more than seeds, schedules and rates: they "
+                         "cannot share a batch")
+    states = [s or initial_state(task, state_rows(c), k)
+              for s, c, k in zip(states or [None] * len(configs), configs, keys)]
+    if len({s.generation for s in states}) > 1:
+        raise ValueError("the runs of a batch must start from the same generation")
+    engine = engine_params(first, task.n_rows)
+    if engine.scheme == NSGA2:
+        raise ValueError("the batched engine runs elitist and tournament selection")
+    per_run = _per_run(configs, schedules, keys, xp)
+    constants = _batch_constants(task, configs, xp)
+    kernels = task.kernels("numpy", constants)
+    packed = [task.pack(s.targets) for s in schedules]
+    genomes = xp.asarray(np.stack([s.genomes for s in states]))
+    population, last = first.run.population, first.run.generations
+    gen = states[0].generation
+    while gen <= last:
+        stop = min(last + 1, (gen // block_size + 1) * block_size)
+        goals = np.stack([s.goal_index[gen:stop] for s in schedules])  # [R, B]
+        targets = xp.asarray(np.stack([p[g] for p, g in zip(packed, goals)], axis=1))
+        out = Statistics(*(xp.empty((stop - gen, len(configs)) + shape, dtype=dtype)
+                           for shape, dtype in _STATISTICS(task.genome_length)))
+        genomes = _generations(genomes, gen, targets, engine, per_run, kernels, constants, out)
+        host, state = Statistics(*map(to_host, out)), to_host(genomes)
+        yield [Block(generation=np.arange(gen, stop, dtype=np.int64), goal=goals[r],
+                     fitness_best=host.score_best[:, r] / task.n_rows,
+                     fitness_mean=host.score_sum[:, r] / (task.n_rows * population),
+                     cost_best=host.cost_best[:, r], cost_mean=host.cost_sum[:, r] / population,
+                     front0_size=np.zeros(stop - gen, dtype=np.int32),
+                     best_genome=host.best_genomes[:, r], state=EngineState(stop, state[r].copy()))
+               for r in range(len(configs))]
+        gen = stop
+
+
+def _generations(genomes, gen0, targets, engine, per_run, kernels, constants, out):
+    """``loops.truncation_generations`` for every run at once: evaluate, rank, record, select
+    (a random order where nothing selects), cross over and mutate. Returns the genomes of the
+    generation after the block."""
+    xp = array_module(genomes)
+    runs, n = genomes.shape[:2]
+    every_run = xp.arange(runs)
+    correct = xp.empty((runs, n), dtype=np.int64)
+    cost = xp.empty((runs, n), dtype=np.float64)
+    for b in range(targets.shape[0]):
+        generation = gen0 + b
+        kernels.evaluate(genomes, targets[b], constants, correct, cost)
+        order = AK.rank_by_score(AK.scores(correct, cost, engine.n_rows, per_run.cost_weight),
+                                 per_run.keys, generation)
+        best = order[:, 0]
+        out.score_best[b], out.score_sum[b] = correct[every_run, best], correct.sum(axis=1)
+        out.cost_best[b] = cost[every_run, best]
+        out.cost_sum[b] = xp.cumsum(cost, axis=1)[:, -1]  # in index order, as the kernels sum
+        out.front0[b] = 0
+        out.best_genomes[b] = genomes[every_run, best]
+        selects = per_run.selected[:, generation]
+        if not selects.all():
+            neutral = AK.random_order(per_run.keys, n, generation)
+            order = xp.where(xp.asarray(selects)[:, None], order, neutral)
+        parents = AK.select_parents(order, engine.n_elite, engine.scheme, engine.tournament_size,
+                                    per_run.keys, generation)
+        genomes = AK.gather_rows(genomes, parents)
+        AK.crossover(genomes, engine.n_elite, per_run.keys, generation, per_run.crossover)
+        kernels.mutate(genomes, engine.n_elite, per_run.keys, generation, constants)
+    return genomes
+
+
+def _per_run(configs, schedules, keys, xp) -> PerRun:
+    def column(values, dtype):
+        return xp.asarray(np.array(values, dtype=dtype).reshape(-1, 1))
+
+    generations = configs[0].run.generations + 1
+    return PerRun(
+        keys=column(keys, np.uint64),
+        crossover=column([crng.threshold(c.variation.crossover_rate) for c in configs],
+                         np.uint64),
+        cost_weight=column([c.cost.weight if c.cost.kind != "none" else 0.0 for c in configs],
+                           np.float64),
+        selected=np.stack([np.ones(generations, dtype=bool) if s.selected is None
+                           else np.asarray(s.selected, dtype=bool) for s in schedules]))
+
+
+def _batch_constants(task, configs, xp):
+    """The task's constants for the batch, on its device: a field equal in every run as it is,
+    a number that differs as one value per run [R, 1]."""
+    each = [task.kernel_constants(c.variation, c.cost) for c in configs]
+    fields = {}
+    for name in each[0]._fields:
+        values = [getattr(c, name) for c in each]
+        if all(np.array_equal(values[0], v) for v in values[1:]):
+            value = values[0]
+            fields[name] = xp.asarray(value) if isinstance(value, np.ndarray) else value
+        elif np.ndim(values[0]) == 0:
+            fields[name] = xp.asarray(np.array(values).reshape(-1, 1))
+        else:
+            raise ValueError(f"the task's {name} differs between the runs of a batch")
+    return type(each[0])(**fields)

@@ -1,0 +1,214 @@
+"""The batched array engine (the cupy engine's code, run here with NumPy) against the Numba
+engine run by run, and the batch's run files against single runs'."""
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from evosim import batch, runner
+from evosim import config as cfg
+from evosim import sweep as sw
+from evosim import xp
+from evosim.config import Config, ConfigError
+from evosim.engine import array_kernels as AK
+from evosim.engine import check_config, evolve
+from evosim.engine.batched import batch_signature, evolve_batch
+from evosim.tasks import get_task
+from tests.helpers import assert_same_run_files, datasets
+
+COLUMNS = ("generation", "goal", "fitness_best", "fitness_mean", "cost_best", "cost_mean",
+           "front0_size", "best_genome")
+
+
+@pytest.fixture
+def on_numpy(monkeypatch):
+    """The cupy engine with NumPy for CuPy: its own code, on the CPU."""
+    monkeypatch.setattr(xp, "gpu_module", lambda: np)
+
+
+def _columns(blocks) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([getattr(b, name) for b in blocks]) for name in COLUMNS}
+
+
+def _small(**overrides) -> Config:
+    return Config().replace(**{"run.population": 120, "run.generations": 160,
+                               "schedule.kind": "mvg", "schedule.period": 20,
+                               "output.flush_every": 50, "modularity.qm_samples": 3,
+                               **overrides})
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"selection.scheme": "tournament", "selection.tournament_size": 3},
+    {"cost.kind": "count", "cost.weight": 0.01},
+    {"cost.kind": "length", "cost.weight": 0.002, "cost.layout": "grid"},
+    {"cost.kind": "length", "cost.weight": 0.002, "cost.layout": "evolved",
+     "run.population": 40},
+    {"schedule.kind": "vg0", "schedule.period": 10},
+    {"task.output": "last-gate", "task.n_inputs": 7, "task.max_gates": 20},
+])
+def test_every_run_of_a_batch_is_the_numba_engines_run_alone(overrides):
+    """Three runs that differ in seed, schedule and rates (mutation, crossover, cost weight)
+    evolve as one batch; each run's every column equals the Numba engine's, and a batch of one
+    gives the same."""
+    base = _small(**overrides)
+    configs = [base.replace(**{"run.seed": 0}),
+               base.replace(**{"run.seed": 1, "variation.mutation_rate": 0.6,
+                               "variation.crossover_rate": 0.1}),
+               base.replace(**{"run.seed": 2, "schedule.kind": "rmvg", "cost.weight": 0.0})]
+    task = get_task(base.task, base.cost.layout)
+    schedules = [runner.build_schedule(c, task) for c in configs]
+    keys = [runner.run_key(c) for c in configs]
+    together = list(evolve_batch(task, schedules, configs, keys, block_size=50))
+    for r, config in enumerate(configs):
+        alone = _columns(list(evolve(task, schedules[r], config.replace(**{"run.engine": "numba"}),
+                                     keys[r], block_size=50)))
+        batched = _columns([blocks[r] for blocks in together])
+        for name in COLUMNS:
+            assert np.array_equal(alone[name], batched[name]), (r, name)
+    one = _columns([b[0] for b in evolve_batch(task, schedules[1:2], configs[1:2], keys[1:2],
+                                               block_size=50)])
+    assert all(np.array_equal(one[n], _columns([b[1] for b in together])[n]) for n in COLUMNS)
+
+
+def test_resuming_a_batch_from_its_block_states_continues_each_run():
+    configs = [_small(**{"run.seed": s}) for s in range(2)]
+    task = get_task(configs[0].task, configs[0].cost.layout)
+    schedules = [runner.build_schedule(c, task) for c in configs]
+    keys = [runner.run_key(c) for c in configs]
+    full = list(evolve_batch(task, schedules, configs, keys, block_size=50))
+    states = [b.state for b in full[1]]
+    resumed = list(evolve_batch(task, schedules, configs, keys, states, block_size=50))
+    assert len(resumed) == len(full) - 2
+    for a, b in zip(full[2:], resumed):
+        for r in range(2):
+            assert np.array_equal(a[r].best_genome, b[r].best_genome)
+            assert np.array_equal(a[r].fitness_mean, b[r].fitness_mean)
+
+
+def test_runs_that_differ_in_more_than_seeds_schedules_and_rates_do_not_batch():
+    a, b = _small(), _small(**{"run.population": 100})
+    assert batch_signature(a) == batch_signature(a.replace(**{"run.seed": 5,
+                                                              "schedule.kind": "rmvg",
+                                                              "cost.weight": 0.3}))
+    assert batch_signature(a) != batch_signature(b)
+    task = get_task(a.task, a.cost.layout)
+    with pytest.raises(ValueError, match="cannot share a batch"):
+        next(evolve_batch(task, [runner.build_schedule(c, task) for c in (a, b)], [a, b],
+                          [np.uint64(1), np.uint64(2)]))
+
+
+@pytest.mark.parametrize("overrides, key", [
+    ({"selection.scheme": "nsga2", "cost.kind": "count"}, "selection.scheme"),
+    ({"task.name": "retina"}, "task"),
+    ({"task.feedback": True}, "task"),
+])
+def test_what_the_cupy_engine_does_not_run_is_refused_naming_the_key(overrides, key):
+    with pytest.raises(ConfigError, match=f"^{key}"):
+        check_config(_small(**overrides, **{"run.engine": "cupy"}))
+
+
+def test_sort_keys_made_unique_give_the_stable_order():
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 8, size=(4, 300)).astype(np.uint64)  # many equal keys
+    assert np.array_equal(AK.order_of(keys), np.argsort(keys, axis=1, kind="stable"))
+
+
+def test_dense_scores_per_run_are_numpys_unique_inverse():
+    rng = np.random.default_rng(2)
+    correct = rng.integers(10, 16, size=(3, 200))
+    cost = rng.integers(0, 4, size=(3, 200)).astype(float)
+    weight = np.array([[0.01], [0.0], [0.5]])
+    dense = AK.scores(correct, cost, 16, weight)
+    for r in range(3):
+        fitness = correct[r] / 16 - weight[r, 0] * cost[r]
+        assert np.array_equal(dense[r], np.unique(fitness, return_inverse=True)[1])
+
+
+def test_a_batch_writes_the_files_its_runs_write_alone(tmp_path, on_numpy):
+    base = _small(**{"run.engine": "cupy", "run.generations": 120})
+    configs = [base.replace(**{"run.seed": 0}),
+               base.replace(**{"run.seed": 1, "variation.mutation_rate": 0.5,
+                               "schedule.kind": "rmvg"})]
+    paths = [tmp_path / f"batch{r}.h5" for r in range(2)]
+    results = batch.run_batch(configs, paths)
+    assert [r.status for r in results] == ["complete", "complete"]
+    for r, config in enumerate(configs):
+        alone = runner.run(config, tmp_path / f"alone{r}.h5").path
+        assert_same_run_files(paths[r], alone)
+        numba = runner.run(config.replace(**{"run.engine": "numba"}), tmp_path / f"numba{r}.h5")
+        theirs, ours = datasets(numba.path), datasets(paths[r])
+        assert sorted(theirs) == sorted(ours)
+        for name in ours:
+            assert np.array_equal(ours[name], theirs[name],
+                                  equal_nan=ours[name].dtype.kind == "f"), name
+    with pytest.raises(runner.RunError, match="exists"):
+        batch.run_batch(configs, paths)
+
+
+def test_an_interrupted_batch_leaves_each_run_resumable_alone(tmp_path, on_numpy, monkeypatch):
+    base = _small(**{"run.engine": "cupy", "run.generations": 200})
+    configs = [base.replace(**{"run.seed": s}) for s in range(2)]
+    original, calls = runner.Recorder.write, []
+
+    def write(self, block):  # a Ctrl-C while the second block is written
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, block)
+
+    monkeypatch.setattr(runner.Recorder, "write", write)
+    cut = batch.run_batch(configs, [tmp_path / f"cut{s}.h5" for s in range(2)])
+    monkeypatch.setattr(runner.Recorder, "write", original)
+    assert [r.status for r in cut] == ["interrupted", "interrupted"]
+    assert [r.generation for r in cut] == [100, 100]
+    for s, result in enumerate(cut):
+        runner.resume(result.path)
+        assert_same_run_files(result.path, runner.run(configs[s], tmp_path / f"w{s}.h5").path)
+
+
+def test_a_cupy_sweep_batches_its_new_runs_and_resumes_begun_ones_alone(tmp_path, on_numpy,
+                                                                        monkeypatch):
+    plan = sw.expand(_small(**{"run.engine": "cupy", "run.generations": 100}),
+                     sw.parse_grid(["variation.mutation_rate=0.3,0.5"]), [0, 1, 2])
+    groups = []
+    original = batch.run_batch
+    monkeypatch.setattr(batch, "run_batch",
+                        lambda configs, paths, **kw: groups.append(len(configs))
+                        or original(configs, paths, **kw))
+    folder = tmp_path / "sweep"
+    spec = plan.runs[0]
+    sw.prepare_folder(plan, folder)
+    runner.run(cfg.loads(spec.config_toml), folder / spec.file, progress=_stop_at(50))
+    summaries = sw.run_sweep(plan, folder, sw.Backend(sw.SerialExecutor(), 1, "here"), batch=4)
+    assert [s["status"] for s in summaries] == ["complete"] * 6
+    assert groups == [4]  # five new runs: a batch of 4, then one alone; the begun one resumed
+    for spec in plan.runs:
+        alone = runner.run(cfg.loads(spec.config_toml), tmp_path / f"{spec.name}.h5")
+        assert_same_run_files(folder / spec.file, alone.path)
+
+
+def _stop_at(generation):
+    def progress(p):
+        if p.generation >= generation:
+            raise KeyboardInterrupt
+    return progress
+
+
+@pytest.mark.skipif(importlib.util.find_spec("cupy") is not None,
+                    reason="CuPy is installed here")
+def test_without_cupy_the_cupy_engine_is_one_line_and_exit_2(tmp_path):
+    for command in (["run", "logic-gates", "--engine", "cupy", "--out", str(tmp_path / "a.h5")],
+                    ["sweep", "logic-gates", "--engine", "cupy", "--seeds", "0-1",
+                     "--out", str(tmp_path / "s")]):
+        done = subprocess.run([sys.executable, "-m", "evosim", *command], capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 2
+        assert done.stderr.strip().splitlines() == [
+            'error: --engine cupy needs CuPy and a CUDA GPU; pip install ".[gpu]" '
+            "(CuPy: ModuleNotFoundError: No module named 'cupy')"]
+        assert not (tmp_path / "a.h5").exists()

@@ -10,7 +10,7 @@ import numpy as np
 import tomli_w
 
 from evosim import config as cfg
-from evosim.cli_options import UserError, build_config, config_options
+from evosim.cli_options import UserError, build_config, config_options, load_target
 from evosim.io import RunFileError, load
 
 
@@ -49,9 +49,11 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
 @click.option("--resume", type=click.Path(dir_okay=False),
               help="Continue an interrupted run (with --generations: extend a run).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bar or notes: print only the path of "
+                                           "the run file written.")
 def run(target, out, force, resume, quiet, **flags) -> None:
-    """Run TARGET: a task name (logic-gates, retina) or a config file (configs/*.toml)."""
+    """Run TARGET: a task (logic-gates, retina; digit-pairs in gradient mode), a config file,
+    or the name of a shipped config (e.g. ka2005-logic-mvg; evosim configs lists them)."""
     from evosim import runner  # imported here so `evosim --help` stays instant
 
     try:
@@ -78,7 +80,7 @@ def run(target, out, force, resume, quiet, **flags) -> None:
         click.echo(f"interrupted at generation {result.generation}; "
                    f"continue with: evosim run --resume {result.path}", err=True)
         sys.exit(130)
-    click.echo(f"wrote {result.path} ({result.status})")
+    click.echo(result.path if quiet else f"wrote {result.path} ({result.status})")
 
 
 def _resume_flags(target, out, force, flags) -> int | None:
@@ -121,6 +123,9 @@ def _with_progress(start, label, quiet):
 def _describe(p) -> str:
     if p is None:
         return ""
+    if p.epochs:
+        return (f"epoch {p.generation}  loss {p.loss:.4g}  accuracy {p.fitness_best:.3f}  "
+                f"goal {p.goal}  Q {p.q_best:.3f}")
     return f"gen {p.generation}  best {p.fitness_best:.3f}  goal {p.goal}  Q {p.q_best:.3f}"
 
 
@@ -147,15 +152,19 @@ def show(path, show_config) -> None:
     gen = h["generation"]
     unit = "epochs" if gradient else "generations"
     click.echo(f"  {unit} {gen[0]}..{gen[-1]} ({len(h)} rows)  goals {', '.join(h.goal_names)}")
-    first = h.first_solved()
-    click.echo("  first solved: " + ", ".join(
-        f"{name} at {g}" if g is not None else f"{name} never" for name, g in first.items()))
+    from evosim.analysis.runs import is_regression
+
+    regression = is_regression(h)
+    if not regression:  # a regression's goal is a loss to lower: nothing is "solved"
+        click.echo("  first solved: " + ", ".join(
+            f"{name} at {g}" if g is not None else f"{name} never"
+            for name, g in h.first_solved().items()))
     try:
         config = cfg.loads(h.config_toml)
     except cfg.ConfigError:
         config = None
     if h.epochs:
-        for line in _epoch_lines(h, unit):
+        for line in (_regression_epoch_lines(h, unit) if regression else _epoch_lines(h, unit)):
             click.echo("  " + line)
     _final_lines(h, gradient)
     click.echo(f"  Q method {a.get('q_method') or '—'}; Qm null model "
@@ -202,6 +211,23 @@ def _epoch_lines(h, unit: str) -> list[str]:
     return lines
 
 
+def _regression_epoch_lines(h, unit: str) -> list[str]:
+    """A regression's goal epochs: how low the loss got by each epoch's end, and the modularity
+    of the network there (no epoch is "solved")."""
+    from evosim.analysis.runs import full_epochs, period_of
+
+    e = full_epochs(h)
+    lines = [f"goal epochs: {len(e['start'])} of {period_of(h)} {unit}"]
+    if len(e["start"]):
+        ends = e["start"] + e["length"] - 1
+        rows = np.searchsorted(h["generation"], ends)
+        loss, q = h["loss_train"][rows], e["q_end"]
+        lines.append(f"at the epochs' ends: training loss mean {np.mean(loss):.4g} (last "
+                     f"{loss[-1]:.4g}); Q of the network {np.nanmean(q):.4f} (mean of "
+                     f"{int(np.isfinite(q).sum())})")
+    return lines
+
+
 def _final_lines(h, gradient: bool) -> None:
     from evosim.analysis.runs import performance_label
 
@@ -235,6 +261,18 @@ def tasks() -> None:
         click.echo(f"  schedules: {', '.join(getattr(task, 'schedules', SCHEDULE_KINDS))}")
 
 
+@main.command("configs")
+def configs_list() -> None:
+    """List the configs that come with evosim, one line each (run one by name: evosim run
+    NAME; a NAME.toml in the current folder is found first)."""
+    from evosim import config_files
+
+    shipped = config_files.shipped()
+    width = max(map(len, shipped), default=0)
+    for name, path in shipped.items():
+        click.echo(f"{name:<{width}}  {config_files.summary(path)}")
+
+
 @main.group("config")
 def config_group() -> None:
     """Inspect configurations."""
@@ -243,10 +281,10 @@ def config_group() -> None:
 @config_group.command("show")
 @click.argument("target")
 def config_show(target) -> None:
-    """Print the default config of a task (or a config file) as annotated TOML."""
+    """Print the config of a task (its defaults), a config file or a shipped config's name as
+    annotated TOML."""
     try:
-        config = cfg.load(target) if target.endswith(".toml") else cfg.Config().replace(
-            **{"task.name": target})
+        config = load_target(target)
     except cfg.ConfigError as err:
         raise UserError(str(err)) from None
     types = {f.name: type(getattr(config, f.name)) for f in dataclasses.fields(config)}

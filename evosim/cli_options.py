@@ -7,7 +7,10 @@ from typing import Any, Callable
 import click
 
 from evosim import config as cfg
+from evosim import config_files
 from evosim.validate import validate
+
+TASKS = cfg.choices(cfg.TaskSection, "name")
 
 
 class UserError(click.ClickException):
@@ -71,6 +74,27 @@ def config_options(command: Callable) -> Callable:
 SCHEDULE_FLAGS = {"mvg": "mvg", "rmvg": "rmvg", "random_goals": "random"}
 
 
+def config_path(target: str) -> Path | None:
+    """The config file TARGET names: a path, or a config's name (``NAME.toml`` here, else a
+    shipped config: ``config_files.find``); None where TARGET is a task's name."""
+    if target in TASKS:
+        return None
+    path = Path(target)
+    if target.endswith(".toml") or path.is_file():
+        return path  # cfg.load says if it is missing
+    found = config_files.find(target)
+    if found is None:
+        raise cfg.ConfigError(f"{target}: not a task, a config file or a config's name; tasks: "
+                              f"{', '.join(TASKS)}; configs: evosim configs lists them")
+    return found
+
+
+def load_target(target: str) -> cfg.Config:
+    """The config TARGET names: a task's defaults, or a config file's (``config_path``)."""
+    path = config_path(target)
+    return cfg.Config().replace(**{"task.name": target}) if path is None else cfg.load(path)
+
+
 def build_config(target: str, goal: str | None = None, assignments: tuple[str, ...] = (),
                  mvg: bool = False, rmvg: bool = False, random_goals: bool = False,
                  **flags: Any) -> cfg.Config:
@@ -80,11 +104,7 @@ def build_config(target: str, goal: str | None = None, assignments: tuple[str, .
     if len(chosen) > 1:
         raise cfg.ConfigError(f"--{' and --'.join(chosen)} exclude each other: give one schedule")
     schedule = SCHEDULE_FLAGS[chosen[0].replace("-", "_")] if chosen else None
-    path = Path(target)
-    if target.endswith(".toml") or path.is_file():
-        config = cfg.load(path)
-    else:
-        config = cfg.Config().replace(**{"task.name": target})
+    config = load_target(target)
     overrides: dict[str, Any] = {}
     if schedule:
         overrides["schedule.kind"] = schedule

@@ -19,7 +19,7 @@ import tomli_w
 from evosim import config as cfg
 from evosim import sweep as sw
 from evosim import xp
-from evosim.cli_options import UserError, build_config, config_options
+from evosim.cli_options import UserError, build_config, config_options, config_path
 
 
 @click.command()
@@ -86,9 +86,12 @@ def sweep(target, seeds, grid, out, workers, retries, dask, slurm, jobs, cores, 
 def _base_config(target: str, flags: dict[str, Any]) -> tuple[cfg.Config, dict[str, Any]]:
     """The config of TARGET with the flags applied, and the file's ``[sweep]`` table (SLURM
     settings), which is not part of a run's config and so is taken out before it is read."""
-    path = Path(target)
+    try:
+        path = config_path(target)
+    except cfg.ConfigError as err:
+        raise UserError(str(err)) from None
     data = {}
-    if path.is_file():
+    if path is not None and path.is_file():
         try:
             data = tomllib.loads(path.read_text())
         except (OSError, tomllib.TOMLDecodeError):
@@ -108,6 +111,13 @@ def _run_with_progress(plan: sw.Sweep, out: Path, backend, retries: int,
                        batch: int | None) -> list[dict]:
     with backend as chosen:
         click.echo(f"sweep: {len(plan.runs)} runs into {out} ({chosen.description})", err=True)
+        if not sys.stderr.isatty():  # a log: one line per finished run, no bar to redraw
+            try:
+                return sw.run_sweep(plan, out, chosen, retries=retries, batch=batch,
+                                    on_result=_log_line)
+            except KeyboardInterrupt:
+                click.echo("stopped; continue with the same command", err=True)
+                sys.exit(130)
         with click.progressbar(length=len(plan.runs), label="runs", show_pos=True, file=sys.stderr,
                                item_show_func=_describe) as bar:
             try:
@@ -116,6 +126,12 @@ def _run_with_progress(plan: sw.Sweep, out: Path, backend, retries: int,
             except KeyboardInterrupt:
                 click.echo("\nstopped; continue with the same command", err=True)
                 sys.exit(130)
+
+
+def _log_line(summary: dict) -> None:
+    """One finished run, for a log: its name, status and seconds."""
+    seconds = "already complete" if summary.get("skipped") else f"{summary['seconds']:.1f} s"
+    click.echo(f"{summary['name']}: {summary['status']} ({seconds})", err=True)
 
 
 def _describe(summary: dict | None) -> str:

@@ -424,6 +424,11 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key, value
 
 
+def choices(section_cls: type, key: str) -> tuple[str, ...]:
+    """The values a choice field allows (empty for other fields)."""
+    return {f.name: f for f in dataclasses.fields(section_cls)}[key].metadata.get("choices", ())
+
+
 def describe(section_cls: type, key: str) -> str:
     """What a field allows, for error messages and ``evosim config show``."""
     f = {f.name: f for f in dataclasses.fields(section_cls)}[key]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import math
 import os
 import signal
 import time
@@ -44,6 +45,9 @@ class Progress:
     fitness_best: float
     goal: str
     q_best: float
+    epochs: bool = False        # a gradient run: rows are training epochs
+    loss: float = math.nan      # a gradient run's training loss (of the relaxed network for
+    #                             a genome model)
 
 
 @dataclass(frozen=True)
@@ -83,12 +87,13 @@ def build_schedule(config: cfg.Config, task) -> Schedule:
     return schedule.after_untrained_row() if gradient else schedule
 
 
-def default_path(config: cfg.Config, folder: Path = Path("runs")) -> Path:
-    """runs/<task>-<schedule>-seed<S>.h5, numbered so an existing run is never overwritten."""
+def default_path(config: cfg.Config, folder: Path = Path("runs"), numbered: bool = True) -> Path:
+    """runs/<task>-<schedule>-seed<S>.h5, numbered (-2, -3, ...) so an existing run is never
+    overwritten (``numbered=False``: the name without a number)."""
     stem = f"{config.task.name}-{config.schedule.kind}-seed{config.run.seed}"
     path = folder / f"{stem}.h5"
     n = 2
-    while path.exists():
+    while numbered and path.exists():
         path, n = folder / f"{stem}-{n}.h5", n + 1
     return path
 
@@ -110,6 +115,9 @@ def run(config: cfg.Config, out: str | Path | None = None, *, force: bool = Fals
     task = get_task(config.task, config.cost.layout)
     schedule = build_schedule(config, task)
     path = Path(out) if out else default_path(config)
+    if not out and notice and path != default_path(config, numbered=False):
+        notice(f"{default_path(config, numbered=False)} exists: this run goes to {path} "
+               "(--out names the file)")
     key = run_key(config)
     with locked(path):
         check_replaceable(path, force)
@@ -333,9 +341,12 @@ class Recorder:
         clock.lap("hdf5")
         self.generation = block.state.generation
         if self.progress:
+            rows = measured.rows
+            loss = rows.get("loss_train", rows.get("relaxed_loss"))
             self.progress(Progress(int(gens[-1]), last, float(block.fitness_best[-1]),
                                    self.schedule.names[block.goal[-1]],
-                                   float(measured.rows["q_best"][-1])))
+                                   float(rows["q_best"][-1]), self.config.run.mode == "gradient",
+                                   float(loss[-1]) if loss is not None else math.nan))
         clock.lap("progress")
         return True
 

@@ -68,7 +68,7 @@ CASES = [
     (["run", "{d}/section.toml"], "run: expected a [run] table"),
     (["run", "{d}/nested.toml"], "nested too deeply"),
     (["run", "{d}/big.toml"], "at most"),
-    (["run", "/dev/zero"], "task.name"),
+    (["run", "/dev/zero"], "/dev/zero: not a task, a config file or a config's name"),
     (["run", "{d}/none.toml"], "cannot read config file"),
     (["run", "logic-gates", "--out", "x" * 300 + ".h5"], "cannot write here"),
     (["run", "logic-gates", "--out", "{d}/ok.h5/x.h5"], "cannot write here"),

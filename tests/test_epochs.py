@@ -7,7 +7,7 @@ from helpers import assert_same_run_files
 
 from evosim import runner
 from evosim.dependence import halves_of, network_dependence
-from evosim.io import load
+from evosim.io import SCHEMA_VERSION, load
 from evosim.modularity import qm
 from evosim.tasks.logic import LogicTask
 
@@ -168,7 +168,7 @@ def test_a_schema_2_run_resumes_and_its_old_epochs_read_as_not_computed(tmp_path
     assert not old.epochs["q_dependency_exact"].any()
     runner.resume(cut)
     resumed, whole = load(cut), load(solved_runs["fixed"])
-    assert resumed.attrs["schema_version"] == 3
+    assert resumed.attrs["schema_version"] == SCHEMA_VERSION
     for name, column in whole.epochs.items():
         if name in ("one_sided_solved", "q_dependency_solved", "q_dependency_exact"):
             assert np.array_equal(resumed.epochs[name][kept:], column[kept:], equal_nan=True)

@@ -1,6 +1,7 @@
 """History columns to flat files, for tools that do not read HDF5 (spreadsheets, R, pandas).
 
-One row per generation; columns in the schema's order, then any others (e.g. a gradient run's
+One row per generation; columns in the schema's order, with ``goal_name`` (the goal's name)
+after ``goal`` (its row of /goals), then any others (e.g. a gradient run's
 ``activation_change``) by name.  Booleans are written as 0/1 and NaN as ``nan``.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 
 from evosim.io import HISTORY_COLUMNS, History
 
-__all__ = ["FORMATS", "ExportError", "column_order", "to_csv", "to_parquet", "export"]
+__all__ = ["FORMATS", "ExportError", "column_order", "table", "to_csv", "to_parquet", "export"]
 
 FORMATS = ("csv", "parquet")
 
@@ -24,7 +25,15 @@ class ExportError(ValueError):
 
 def column_order(h: History) -> list[str]:
     known = [c for c in HISTORY_COLUMNS if c in h.columns]
+    known.insert(known.index("goal") + 1, "goal_name")
     return known + sorted(c for c in h.columns if c not in HISTORY_COLUMNS)
+
+
+def table(h: History) -> dict[str, np.ndarray]:
+    """The exported columns, in their order."""
+    names = np.array(h.goal_names, dtype=object)
+    columns = {**h.columns, "goal_name": names[h["goal"]] if len(h) else names[:0]}
+    return {name: columns[name] for name in column_order(h)}
 
 
 def _cell(value) -> str:
@@ -41,11 +50,10 @@ def to_csv(h: History, out: str | Path | TextIO) -> None:
         with open(out, "w", newline="") as stream:
             to_csv(h, stream)
         return
-    names = column_order(h)
+    columns = table(h)
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(names)
-    columns = [h[n].tolist() for n in names]
-    for row in zip(*columns):
+    writer.writerow(columns)
+    for row in zip(*(values.tolist() for values in columns.values())):
         writer.writerow([_cell(v) for v in row])
 
 
@@ -55,10 +63,9 @@ def to_parquet(h: History, path: str | Path) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
-        raise ExportError("parquet export needs pyarrow: pip install pyarrow "
+        raise ExportError('parquet export needs pyarrow: pip install "evosim[data]" '
                           "(or use --format csv)") from None
-    names = column_order(h)
-    pq.write_table(pa.table({n: h[n] for n in names}), path)
+    pq.write_table(pa.table(table(h)), path)
 
 
 def export(h: History, fmt: str, path: str | Path) -> Path:

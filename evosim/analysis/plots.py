@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 
-from evosim.analysis.runs import performance_label  # noqa: E402
+from evosim.analysis.runs import is_regression, performance_label  # noqa: E402
 from evosim.analysis.stats import rolling_median  # noqa: E402
 from evosim.io import History  # noqa: E402
 
@@ -78,8 +78,9 @@ def _points(ax, x, y, label: str, color: str, ms: float = 2.5, marker: str = "o"
 
 
 def _rolling(ax, x, y, label: str, color: str) -> None:
+    """A rolling median line: drawn (and in the legend) only where it is a line, 2+ points."""
     smooth = rolling_median(y, _window(len(y)))
-    if np.isfinite(smooth).any():
+    if np.isfinite(smooth).sum() >= 2:
         ax.plot(x, smooth, color=color, lw=1.5, label=label)
 
 
@@ -96,6 +97,7 @@ def plot_history(h: History, path: str | Path, title: str | None = None) -> Path
     e = h.epochs
     n = len(e.get("solved", ()))
     few = n <= SHADE_MAX_EPOCHS
+    regression = is_regression(h)  # a loss to lower: no epoch is "solved"
     has_qm = n and any(np.isfinite(c).any() for c in
                        (e["qm_solved"], e["z_solved"], h["qm_best"], h["z"]))
     fig, axes = plt.subplots(3 if has_qm else 2, 1, sharex=True, figsize=(10, 8 if has_qm else 6))
@@ -113,7 +115,7 @@ def plot_history(h: History, path: str | Path, title: str | None = None) -> Path
         at = np.where(e["solved"], e["solved_at"], end).astype(np.float64)
         _points(ax_f, end, e["fitness_end"], "best at epoch end", "C0")
         _rolling(ax_f, end, e["fitness_end"], f"rolling median ({_window(n)} epochs)", "C3")
-        solved = e["solved"].astype(bool)
+        solved = e["solved"].astype(bool) & (not regression)
         if solved.any():
             ax_f.plot(end[solved], np.full(solved.sum(), 0.03), "|", ms=8, mew=1, color="C2",
                       transform=ax_f.get_xaxis_transform(),
@@ -135,7 +137,7 @@ def plot_history(h: History, path: str | Path, title: str | None = None) -> Path
     else:
         ax_q.plot(gen, h["q_best"], lw=1, label="Q (best)")
     for k, (goal, first) in enumerate(h.first_solved().items()):
-        if first is not None:
+        if first is not None and not regression:
             ax_f.plot([first], [1.0], marker="v", color=f"C{(k + 5) % 10}", ms=8, ls="none",
                       label=f"{goal} first solved (gen {first})")
     ax_f.set_ylabel(performance_label(h))

@@ -41,10 +41,10 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from evosim.goals import NO_SELECTION
-from evosim.io import History, RunFileError, load
+from evosim.io import History, RunFileError
 
 __all__ = ["AnalysisError", "RunSummary", "Speedup", "Measure", "MEASURES", "DEFAULT_MEASURES",
-           "DEFAULT_LAST_EPOCHS", "get_measure", "load_runs", "period_of", "full_epochs",
+           "DEFAULT_LAST_EPOCHS", "get_measure", "period_of", "full_epochs",
            "goal_epochs",
            "time_to_solve", "censored_t_solve", "solved_rate_all", "resolve_rate",
            "median_resolve", "epoch_mean", "q_end_mean", "summarise", "censored_times",
@@ -55,17 +55,6 @@ DEFAULT_LAST_EPOCHS = 50  # q_end: the last 50 full epochs (1000 generations at 
 
 class AnalysisError(ValueError):
     """An analysis that cannot be done as asked (unknown measure or key, no runs); for users."""
-
-
-def load_runs(path: str | Path) -> list[History]:
-    """One run file, or every ``*.h5`` in a folder (sorted by name)."""
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(path.glob("*.h5"))
-        if not files:
-            raise RunFileError(f"{path}: no run files (*.h5) in this folder")
-        return [load(p) for p in files]
-    return [load(path)]
 
 
 # ------------------------------------------------------------------------------ epoch measures
@@ -189,10 +178,24 @@ def q_end_mean(h: History, last: int = DEFAULT_LAST_EPOCHS) -> float:
 
 def performance_label(h: History) -> str:
     """What ``fitness_best`` is in this run: an evolved network's fitness, a trained MLP's
-    training accuracy, or a gradient-trained genome model's discretised network's performance."""
+    training accuracy (for a regression: the fraction of outputs within 0.5 of the target), or a
+    gradient-trained genome model's discretised network's performance."""
     if h.attrs.get("mode") != "gradient":
         return "fitness"
+    if is_regression(h):
+        return "training accuracy (|error| < 0.5)"
     return "training accuracy" if h.trained_weights else "discretised network's performance"
+
+
+def is_regression(h: History) -> bool:
+    """A network trained on a regression (``gradient.loss = "mse"``: digit pairs): its goal is
+    a loss to lower, not a truth table to solve, so "solved" does not describe it."""
+    if h.attrs.get("mode") != "gradient":
+        return False
+    try:
+        return tomllib.loads(h.config_toml).get("gradient", {}).get("loss") == "mse"
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 # ------------------------------------------------------------------------------------ registry

@@ -10,8 +10,8 @@ of array operations, whatever R: the kernels are ``array_kernels`` and the task'
 
 Selection is elitist or tournament (the loops' ``truncation_generations``). Every generation
 evaluates every genome (the Numba loop lets unchanged copies inherit their values: the same
-numbers). Summed costs are exact in any order for the circuits' integer wire counts and squared
-lengths, so a GPU's parallel sums equal the CPU's sequential ones.
+numbers). Summed costs are exact in any order where they are integers (connection counts,
+squared lengths on an integer grid), so a GPU's parallel sums equal the CPU's sequential ones.
 """
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def batch_problem(config, task) -> str | None:
                 "nsga2 and DEAP operators run on the numba or numpy engine")
     kernels = task.kernels("numpy", task.kernel_constants(config.variation, config.cost))
     if not kernels.batched:
-        return ("task: the cupy engine runs feed-forward logic-gates circuits (task.name "
-                "logic-gates, task.feedback false); this one runs on the numba or numpy engine")
+        return (f"task: {kernels.name} has no batched array kernels, so the cupy engine cannot "
+                "run it; the numba and numpy engines can")
     return None
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SCHEMA_VERSION = 3  # 2: /epochs; q_rand, q_rand_sd, q_max, z in /history. 3: dependence in /epochs
+SCHEMA_VERSION = 4  # 2: /epochs; q_rand, q_rand_sd, q_max, z in /history. 3: dependence in /epochs.
+#                     4: dimension scales (generation, epoch, gene, goal), description and units
 
 # /history/<column>: one row per generation (or epoch). NaN marks "not computed".
 HISTORY_COLUMNS: dict[str, np.dtype] = {
@@ -68,6 +69,96 @@ def upgraded_epochs(epochs: dict[str, np.ndarray], version: int) -> dict[str, np
             epochs.update({name: np.full(n, value, dtype=EPOCH_COLUMNS[name])
                            for name, value in added.items() if name not in epochs})
     return epochs
+
+# What each dataset holds and its units (netCDF's "1": a pure number), written as the dataset's
+# ``description`` and ``units`` attributes. Keys are paths; ``describe`` covers names made per run.
+_COST = "connections or squared length (cost.kind)"
+DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "history/generation": ("the row's generation (gradient mode: training epoch)", "generation"),
+    "history/goal": ("the goal in force: row of /goals/name", "1"),
+    "history/fitness_best": ("performance of the best: fraction of rows right", "1"),
+    "history/fitness_mean": ("mean performance of the population", "1"),
+    "history/q_best": ("max Newman modularity Q of the best's functional network", "1"),
+    "history/q_exact": ("q_best is the proven maximum, not a heuristic's", "boolean"),
+    "history/qm_best": ("Qm = (Q - Q_rand) / (Q_max - Q_rand) of the best (NaN: not computed)",
+                        "1"),
+    "history/q_rand": ("mean max Q of the best's null model, where Qm is computed", "1"),
+    "history/q_rand_sd": ("standard deviation of the null model's max Q", "1"),
+    "history/q_max": ("largest max Q found in the null family", "1"),
+    "history/z": ("(q_best - q_rand) / q_rand_sd", "standard deviations"),
+    "history/cost_best": ("connection cost of the best (NaN without a cost)", _COST),
+    "history/cost_mean": ("mean connection cost of the population", _COST),
+    "history/front0_size": ("NSGA-II: individuals in the population's first front (else 0)",
+                            "individuals"),
+    "history/n_nodes_best": ("nodes of the best's functional network", "nodes"),
+    "history/n_edges_best": ("edges of the best's functional network", "edges"),
+    "history/solved": ("fitness_best == 1", "boolean"),
+    "history/loss_train": ("training loss at the epoch's end", "1"),
+    "history/loss_test": ("test loss at the epoch's end", "1"),
+    "history/accuracy_train": ("fraction of training rows right", "1"),
+    "history/accuracy_test": ("fraction of test rows right", "1"),
+    "history/activation_change": ("mean absolute change of hidden activations over the epoch",
+                                  "1"),
+    "history/relaxed_loss": ("loss of the relaxed (continuous) network", "1"),
+    "history/relaxed_accuracy": ("fraction of rows the relaxed network gets right", "1"),
+    "history/discretisation_gap": ("relaxed accuracy minus the discretised network's", "1"),
+    "history/temperature": ("the relaxation's temperature", "1"),
+    "epochs/epoch": ("goal epoch: a run of rows under one goal", "epoch"),
+    "epochs/start": ("the epoch's first generation (gradient mode: training epoch)",
+                     "generation"),
+    "epochs/length": ("rows in the epoch (the run's last may be shorter)", "generations"),
+    "epochs/goal": ("the epoch's goal: row of /goals/name", "1"),
+    "epochs/solved": ("the best solved the goal at some row of the epoch", "boolean"),
+    "epochs/first_solved": ("rows from the start to the first solution; -1: none",
+                            "generations"),
+    "epochs/solved_at": ("generation of the last solving best; -1: none", "generation"),
+    "epochs/fitness_end": ("the best's performance at the epoch's last row", "1"),
+    "epochs/q_end": ("max Q of the best at the epoch's last row", "1"),
+    "epochs/q_solved": ("max Q of the last solving best (NaN: unsolved)", "1"),
+    "epochs/q_solved_exact": ("q_solved is the proven maximum", "boolean"),
+    "epochs/cost_solved": ("connection cost of the last solving best (NaN without a cost)",
+                           _COST),
+    "epochs/n_nodes_solved": ("nodes of the last solving best's functional network", "nodes"),
+    "epochs/n_edges_solved": ("edges of the last solving best's functional network", "edges"),
+    "epochs/qm_solved": ("Qm of the last solving best (NaN: not computed)", "1"),
+    "epochs/z_solved": ("z of the last solving best (NaN: not computed)",
+                        "standard deviations"),
+    "epochs/q_rand_solved": ("its null model's mean max Q", "1"),
+    "epochs/q_max_solved": ("the largest max Q of its null family", "1"),
+    "epochs/one_sided_solved": ("fraction of its units that use one input half only", "1"),
+    "epochs/q_dependency_solved": ("max Q of its unit-input dependency graph", "1"),
+    "epochs/q_dependency_exact": ("q_dependency_solved is the proven maximum", "boolean"),
+    "epochs/genome": ("genome of the last solving best (of the best at the end if unsolved)",
+                      "gene values"),
+    "snapshots/generation": ("generation of each stored genome", "generation"),
+    "snapshots/genome": ("the best's genome at that generation", "gene values"),
+    "goals/name": ("goal names", ""),
+    "goals/target": ("each goal's target on every row of the truth table (digit pairs: its "
+                     "coefficients)", "1"),
+    "goals/row": ("row of the truth table (digit pairs: coefficient)", "1"),
+    "gene": ("index into a genome (gradient MLPs: into the flattened weights and biases)", "1"),
+    "checkpoint/engine_key": ("the engine's 64-bit key: with the generation, the RNG state", "1"),
+    "checkpoint/active": ("the checkpoint slot (0 or 1) to resume from", "1"),
+    "checkpoint/generation": ("the generation each slot resumes at (-1: empty)", "generation"),
+    "checkpoint/epoch_genome": ("each slot's open epoch's last solving genome", "gene values"),
+    "gradient/layer_sizes": ("units per layer, inputs first", "units"),
+    "gradient/train_rows": ("rows of the task's data set trained on", "1"),
+    "gradient/test_rows": ("rows of the task's data set held out", "1"),
+}
+
+
+def describe(path: str) -> tuple[str, str]:
+    """(description, units) of the dataset at ``path`` (no leading slash)."""
+    if path in DESCRIPTIONS:
+        return DESCRIPTIONS[path]
+    group, _, name = path.rpartition("/")
+    if name.startswith("activation_change_layer"):
+        layer = name.removeprefix("activation_change_layer")
+        return f"activation change of hidden layer {layer}", "1"
+    if group == "checkpoint":
+        return f"the run's state to resume from: {name}, one row per slot", "1"
+    return name.replace("_", " "), "1"
+
 
 ROOT_ATTRS = ("schema_version", "evosim_version", "task", "mode", "seed", "config", "created",
               "status", "engine", "q_method", "qm_null_model")

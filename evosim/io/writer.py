@@ -24,7 +24,7 @@ import numpy as np
 from evosim import __version__
 from evosim.io.integrity import read_appended
 from evosim.io.schema import (EPOCH_COLUMNS, EPOCH_COLUMNS_SINCE, HISTORY_COLUMNS, SCHEMA_VERSION,
-                              STATUSES, upgraded_epochs)
+                              STATUSES, describe, upgraded_epochs)
 
 _STR = h5py.string_dtype()
 RECORDED_SETS = ("q_method", "qm_null_model")  # attributes that list what a run used
@@ -98,6 +98,7 @@ class RunWriter:
         # the open goal epoch's last solving best: /epochs needs it after a resume
         ckpt.create_dataset("epoch_genome", shape=(2, genome_shape[1]), dtype=genome_dtype,
                             fletcher32=True, chunks=(1, genome_shape[1]))
+        _label(f, genome_shape[1])
         f.flush()
         f.swmr_mode = True
         return cls(f, path)
@@ -331,6 +332,36 @@ def _growing(f: h5py.File, name: str, row_shape: tuple, dtype, chunk_rows: int) 
     """An appendable dataset of rows, checksummed per chunk (see evosim.io.integrity)."""
     f.create_dataset(name, shape=(0, *row_shape), maxshape=(None, *row_shape), dtype=dtype,
                      chunks=(chunk_rows, *row_shape), fletcher32=True)
+
+
+def _label(f: h5py.File, genome_length: int) -> None:
+    """Dimension scales and every dataset's description and units, so that netCDF tools
+    (xarray with h5netcdf) see /history indexed by generation, /epochs by epoch, /snapshots by
+    generation, genomes by gene and goal targets by goal name: no phony dimensions."""
+    _fixed(f, "gene", np.arange(genome_length, dtype=np.int64))
+    f["gene"].make_scale("gene")
+    f["goals/name"].make_scale("goal")
+    target = f["goals/target"]
+    if target.ndim == 2:
+        _fixed(f, "goals/row", np.arange(target.shape[1], dtype=np.int64))
+        f["goals/row"].make_scale("row")
+        target.dims[1].attach_scale(f["goals/row"])
+    target.dims[0].attach_scale(f["goals/name"])
+    for group, index in (("history", "generation"), ("epochs", "epoch"),
+                         ("snapshots", "generation")):
+        scale = f[group][index]
+        scale.make_scale(index)
+        for dataset in f[group].values():
+            if dataset.name != scale.name:
+                dataset.dims[0].attach_scale(scale)
+            if dataset.ndim == 2:
+                dataset.dims[1].attach_scale(f["gene"])
+
+    def describe_dataset(name: str, obj) -> None:
+        if isinstance(obj, h5py.Dataset):
+            obj.attrs["description"], obj.attrs["units"] = describe(name)
+
+    f.visititems(describe_dataset)
 
 
 def _fixed(group, name: str, values: np.ndarray) -> None:

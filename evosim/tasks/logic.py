@@ -123,7 +123,8 @@ class LogicTask:
         if c.steps:
             return (TaskKernels("logic-gates-recurrent", recurrent.evaluate_recurrent, mutate)
                     if backend == "numba" else
-                    TaskKernels("logic-gates", recurrent.evaluate_recurrent_numpy, mutate_numpy))
+                    TaskKernels("logic-gates-recurrent", recurrent.evaluate_recurrent_numpy,
+                                mutate_numpy))
         if backend == "numpy":
             return TaskKernels("logic-gates", evaluate_numpy, mutate_numpy, batched=True)
         if c.cost_kind != costs.NONE and c.row_mask.size == 1 and c.n_gates <= 64:

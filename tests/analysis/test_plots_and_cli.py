@@ -192,6 +192,8 @@ def test_export_csv(logic_run, tmp_path):
     assert np.array_equal(np.array(table["q_best"], float), h["q_best"])
     assert np.array_equal(np.array(table["qm_best"], float), h["qm_best"], equal_nan=True)
     assert table["solved"] == [str(int(v)) for v in h["solved"]]
+    assert table["goal_name"] == [h.goal_names[g] for g in h["goal"]]
+    assert rows[0].index("goal_name") == rows[0].index("goal") + 1
     stdout = invoke(export, [logic_run, "-o", "-"])
     assert stdout.exit_code == 0 and stdout.output.splitlines()[0] == ",".join(rows[0])
 
@@ -212,7 +214,12 @@ def test_export_parquet(logic_run, tmp_path):
     if importlib.util.find_spec("pyarrow") is None:
         assert_one_line_error(result, "pyarrow")
     else:
-        assert result.exit_code == 0 and out.stat().st_size > 0
+        assert result.exit_code == 0
+        import pyarrow.parquet as pq
+        back, h = pq.read_table(out).to_pydict(), load(logic_run)
+        assert list(back) == column_order(h)
+        assert back["goal_name"] == [h.goal_names[g] for g in h["goal"]]
+        assert np.array_equal(back["q_best"], h["q_best"])
 
 
 @pytest.mark.parametrize("args, words", [

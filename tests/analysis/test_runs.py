@@ -9,7 +9,7 @@ from scipy import stats
 
 from evosim.analysis import (DEFAULT_MEASURES, MEASURES, AnalysisError, RunSummary,
                              bootstrap_ci, censored_t_solve, censored_times, cliffs_delta,
-                             epoch_mean, epoch_series, get_measure, load_runs, mann_whitney,
+                             epoch_mean, epoch_series, get_measure, load_sources, mann_whitney,
                              mean_sd, median_resolve, resolve_rate, rolling_median,
                              solved_rate_all,
                              speedup, summarise, time_to_solve, trajectories)
@@ -131,7 +131,7 @@ def by_hand(h):
 
 
 def test_summaries_of_real_run_files_recomputed_by_hand(sweep_folder):
-    histories = load_runs(sweep_folder)
+    histories = load_sources([sweep_folder])
     assert len(histories) == 6
     seen_resolve = seen_qm = False
     for h in histories:
@@ -290,8 +290,8 @@ def test_trajectories_interpolate_and_normalise():
     assert values[1].tolist() == [1.0, 1.0, 1.0]
 
 
-def test_load_runs(sweep_folder, tmp_path):
-    assert len(load_runs(next(sweep_folder.glob("*.h5")))) == 1
+def test_load_sources(sweep_folder, tmp_path):
+    assert len(load_sources([next(sweep_folder.glob("*.h5"))])) == 1
     (tmp_path / "empty").mkdir()
-    with pytest.raises(RunFileError, match="no run files"):
-        load_runs(tmp_path / "empty")
+    with pytest.raises(AnalysisError, match="no run files"):
+        load_sources([tmp_path / "empty"])

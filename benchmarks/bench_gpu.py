@@ -2,7 +2,8 @@
 the same runs, measured in the same script (issue 20's targets are ratios and rates on one GPU).
 
     python benchmarks/bench_gpu.py [--runs 1,64,1024] [--generations 2000] [--population 1000]
-                                   [--xp cupy|numpy] [--numba-runs N] [--json FILE]
+                                   [--xp cupy|numpy] [--retina-runs R] [--numba-runs N]
+                                   [--json FILE]
 
 For every R in --runs: the main job's configuration (logic-gates, MVG, elitist), R seeds as one
 batch, engine only ("q off": evolve_batch, nothing recorded) and whole ("q on": run_batch, exact
@@ -11,7 +12,7 @@ core) of the same configuration on the Numba engine, one process per core, engin
 whole (a local ``evosim sweep``). The figure is individual-generations per second:
 R x population x (generations + 1) / wall seconds. ``--xp numpy`` runs the batched engine with
 NumPy (the CPU path the tests use): a smoke test of this script, not a GPU figure. The retina
-is not on the batched engine yet (its array kernels take one run), so it has no row here.
+(MVG, elitist) runs the same way at R = --retina-runs (default 64).
 """
 from __future__ import annotations
 
@@ -36,9 +37,11 @@ from evosim.engine.batched import evolve_batch
 from evosim.tasks import get_task
 
 
-def main_job(generations: int, population: int, engine: str) -> Config:
-    return Config().replace(**{"run.generations": generations, "run.population": population,
-                               "schedule.kind": "mvg", "run.engine": engine})
+def job(task: str, generations: int, population: int, engine: str) -> Config:
+    """The main job (logic-gates, MVG, elitist), or the retina under MVG."""
+    return Config().replace(**{"task.name": task, "run.generations": generations,
+                               "run.population": population, "schedule.kind": "mvg",
+                               "run.engine": engine})
 
 
 def batched_engine_only(configs: list[Config], xp) -> float:
@@ -87,6 +90,7 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=2000)
     parser.add_argument("--population", type=int, default=1000)
     parser.add_argument("--xp", choices=("cupy", "numpy"), default="cupy")
+    parser.add_argument("--retina-runs", type=int, default=64)
     parser.add_argument("--numba-runs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -94,36 +98,42 @@ def main() -> None:
     if args.xp == "numpy":
         arrays.gpu_module = lambda setting="": np  # the cupy engine's code, with NumPy
     rows = []
+    jobs = [("logic-gates", list(map(int, args.runs.split(",")))), ("retina", [args.retina_runs])]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        base = main_job(args.generations, args.population, "numba")
-        numba = [base.replace(**{"run.seed": s}) for s in range(args.numba_runs)]
-        numba_engine_only(numba[0].to_toml())  # compile once before timing
-        for whole in (False, True):
-            seconds = numba_sweep(numba, whole, tmp / f"numba-{whole}")
-            rows.append(("numba sweep", args.numba_runs, whole, seconds,
-                         rate(args.numba_runs, base, seconds)))
-        cupy = main_job(args.generations, args.population, "cupy")
-        batched_engine_only([cupy], xp)  # warm-up: CuPy compiles its kernels at first use
-        for r in map(int, args.runs.split(",")):
-            configs = [cupy.replace(**{"run.seed": s}) for s in range(r)]
-            seconds = batched_engine_only(configs, xp)
-            rows.append((f"batched {args.xp}", r, False, seconds, rate(r, cupy, seconds)))
-            folder = tmp / f"batch-{r}"
-            start = time.perf_counter()
-            batch.run_batch(configs, [folder / f"seed{s}.h5" for s in range(r)])
-            seconds = time.perf_counter() - start
-            rows.append((f"batched {args.xp}", r, True, seconds, rate(r, cupy, seconds)))
-    baseline = {whole: speed for name, _, whole, _, speed in rows if name == "numba sweep"}
-    print(f"{'engine':<16} {'runs':>5} {'Q':>4} {'seconds':>9} {'ind-gen/s':>11} {'vs numba':>9}")
-    for name, r, whole, seconds, speed in rows:
-        print(f"{name:<16} {r:>5} {'on' if whole else 'off':>4} {seconds:>9.2f} {speed:>11.3g} "
-              f"{speed / baseline[whole]:>8.2f}x")
+        for task, batches in jobs:
+            base = job(task, args.generations, args.population, "numba")
+            numba = [base.replace(**{"run.seed": s}) for s in range(args.numba_runs)]
+            numba_engine_only(numba[0].to_toml())  # compile once before timing
+            for whole in (False, True):
+                seconds = numba_sweep(numba, whole, tmp / f"numba-{task}-{whole}")
+                rows.append((task, "numba sweep", args.numba_runs, whole, seconds,
+                             rate(args.numba_runs, base, seconds)))
+            cupy = job(task, args.generations, args.population, "cupy")
+            batched_engine_only([cupy], xp)  # warm-up: CuPy compiles its kernels at first use
+            for r in batches:
+                configs = [cupy.replace(**{"run.seed": s}) for s in range(r)]
+                seconds = batched_engine_only(configs, xp)
+                rows.append((task, f"batched {args.xp}", r, False, seconds,
+                             rate(r, cupy, seconds)))
+                folder = tmp / f"batch-{task}-{r}"
+                start = time.perf_counter()
+                batch.run_batch(configs, [folder / f"seed{s}.h5" for s in range(r)])
+                seconds = time.perf_counter() - start
+                rows.append((task, f"batched {args.xp}", r, True, seconds,
+                             rate(r, cupy, seconds)))
+    baseline = {(task, whole): speed for task, name, _, whole, _, speed in rows
+                if name == "numba sweep"}
+    print(f"{'task':<12} {'engine':<16} {'runs':>5} {'Q':>4} {'seconds':>9} {'ind-gen/s':>11} "
+          f"{'vs numba':>9}")
+    for task, name, r, whole, seconds, speed in rows:
+        print(f"{task:<12} {name:<16} {r:>5} {'on' if whole else 'off':>4} {seconds:>9.2f} "
+              f"{speed:>11.3g} {speed / baseline[task, whole]:>8.2f}x")
     if args.json:
         args.json.write_text(json.dumps({
             "machine": platform.platform(), "cores": os.cpu_count(), "args": vars(args) | {
                 "json": str(args.json)},
-            "rows": [dict(zip(("engine", "runs", "q", "seconds", "ind_gen_per_s"), row))
+            "rows": [dict(zip(("task", "engine", "runs", "q", "seconds", "ind_gen_per_s"), row))
                      for row in rows]}, indent=1))
 
 

@@ -29,7 +29,9 @@ from evosim.xp import array_module, to_host
 
 # Keys that may differ between the runs of one batch (the rest must be equal).
 PER_RUN_KEYS = ("run.seed", "variation.mutation_rate", "variation.crossover_rate",
-                "variation.position_mutation_rate", "cost.weight")
+                "variation.position_mutation_rate", "variation.add_connection_rate",
+                "variation.delete_connection_rate", "variation.weight_mutation_scale",
+                "variation.bias_mutation_rate", "cost.weight")
 PER_RUN_SECTIONS = ("schedule",)
 
 
@@ -167,15 +169,17 @@ def _per_run(configs, schedules, keys, xp) -> PerRun:
 
 
 def _batch_constants(task, configs, xp):
-    """The task's constants for the batch, on its device: a field equal in every run as it is,
-    a number that differs as one value per run [R, 1]."""
+    """The task's constants for the batch, on its device (but the record's ``HOST_FIELDS``): a
+    field equal in every run as it is, a number that differs as one value per run [R, 1]."""
     each = [task.kernel_constants(c.variation, c.cost) for c in configs]
+    host = getattr(type(each[0]), "HOST_FIELDS", ())  # arrays the kernels read on the host
     fields = {}
     for name in each[0]._fields:
         values = [getattr(c, name) for c in each]
         if all(np.array_equal(values[0], v) for v in values[1:]):
             value = values[0]
-            fields[name] = xp.asarray(value) if isinstance(value, np.ndarray) else value
+            on_device = isinstance(value, np.ndarray) and name not in host
+            fields[name] = xp.asarray(value) if on_device else value
         elif np.ndim(values[0]) == 0:
             fields[name] = xp.asarray(np.array(values).reshape(-1, 1))
         else:

@@ -50,15 +50,24 @@ def _small(**overrides) -> Config:
      "run.population": 40},
     {"schedule.kind": "vg0", "schedule.period": 10},
     {"task.output": "last-gate", "task.n_inputs": 7, "task.max_gates": 20},
+    {"task.name": "retina", "run.population": 60},
+    {"task.name": "retina", "run.population": 60, "selection.scheme": "tournament",
+     "cost.kind": "length", "cost.weight": 0.002, "variation.value_mutation": "sferes"},
+    {"task.name": "retina", "run.population": 60, "task.activation": "tanh",
+     "task.zero_output": "wrong", "cost.kind": "count", "cost.weight": 0.01,
+     "variation.crossover_rate": 0.5},
 ])
 def test_every_run_of_a_batch_is_the_numba_engines_run_alone(overrides):
-    """Three runs that differ in seed, schedule and rates (mutation, crossover, cost weight)
-    evolve as one batch; each run's every column equals the Numba engine's, and a batch of one
+    """Three runs that differ in seed, schedule and rates (mutation, crossover, the retina's
+    connection and value mutations, cost weight) evolve as one batch; each run's every column equals the Numba engine's, and a batch of one
     gives the same."""
     base = _small(**overrides)
     configs = [base.replace(**{"run.seed": 0}),
                base.replace(**{"run.seed": 1, "variation.mutation_rate": 0.6,
-                               "variation.crossover_rate": 0.1}),
+                               "variation.crossover_rate": 0.1,
+                               "variation.add_connection_rate": 0.5,
+                               "variation.weight_mutation_scale": 3.0,
+                               "variation.bias_mutation_rate": 0.2}),
                base.replace(**{"run.seed": 2, "schedule.kind": "rmvg", "cost.weight": 0.0})]
     task = get_task(base.task, base.cost.layout)
     schedules = [runner.build_schedule(c, task) for c in configs]
@@ -104,7 +113,7 @@ def test_runs_that_differ_in_more_than_seeds_schedules_and_rates_do_not_batch():
 
 @pytest.mark.parametrize("overrides, key", [
     ({"selection.scheme": "nsga2", "cost.kind": "count"}, "selection.scheme"),
-    ({"task.name": "retina"}, "task"),
+    ({"task.name": "retina", "cost.kind": "length", "cost.layout": "optimal"}, "task"),
     ({"task.feedback": True}, "task"),
 ])
 def test_what_the_cupy_engine_does_not_run_is_refused_naming_the_key(overrides, key):

@@ -30,6 +30,7 @@ def _small(**overrides) -> Config:
     {"selection.scheme": "tournament", "selection.tournament_size": 3},
     {"cost.kind": "length", "cost.weight": 0.002, "cost.layout": "evolved"},
     {"schedule.kind": "vg0", "schedule.period": 10},
+    {"task.name": "retina", "run.population": 200, "cost.kind": "length", "cost.weight": 0.002},
 ])
 def test_a_gpu_batch_gives_each_run_the_numba_engines_history(overrides):
     base = _small(**overrides)

@@ -67,6 +67,8 @@ class RetinaConstants(NamedTuple):
     sferes: bool                 # weights and biases change as Clune lab code's sferes does
     evaluate_copies: bool        # False: copies inherit their values (evaluation costs more)
 
+    HOST_FIELDS = ("layers",)    # the batched engine keeps these on the host (shapes, offsets)
+
 
 def left_object(bits: np.ndarray) -> np.ndarray:
     value = bits[0] + 2 * bits[1] + 4 * bits[2] + 8 * bits[3]
@@ -155,8 +157,10 @@ class RetinaTask:
     @staticmethod
     def kernels(backend: str, constants: RetinaConstants) -> TaskKernels:
         """The retina kernels of a backend ("numba" or "numpy")."""
-        if backend == "numpy":
-            return TaskKernels("retina", evaluate_numpy, mutate_numpy, behave_numpy)
+        if backend == "numpy":  # batched but for the optimal layout, whose float lengths
+            #                       sum to other bits in another order (a GPU's)
+            return TaskKernels("retina", evaluate_numpy, mutate_numpy, behave_numpy,
+                               batched=not constants.optimal)
         return TaskKernels("retina", evaluate, mutate, behave)
 
     def pack(self, tables: np.ndarray) -> np.ndarray:

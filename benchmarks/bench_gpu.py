@@ -2,7 +2,8 @@
 the same runs, measured in the same script (issue 20's targets are ratios and rates on one GPU).
 
     python benchmarks/bench_gpu.py [--runs 1,64,1024] [--generations 2000] [--population 1000]
-                                   [--xp cupy|numpy] [--retina-runs R] [--numba-runs N]
+                                   [--xp cupy|numpy] [--retina-runs R] [--nsga2-runs R]
+                                   [--numba-runs N]
                                    [--json FILE]
 
 For every R in --runs: the main job's configuration (logic-gates, MVG, elitist), R seeds as one
@@ -12,7 +13,8 @@ core) of the same configuration on the Numba engine, one process per core, engin
 whole (a local ``evosim sweep``). The figure is individual-generations per second:
 R x population x (generations + 1) / wall seconds. ``--xp numpy`` runs the batched engine with
 NumPy (the CPU path the tests use): a smoke test of this script, not a GPU figure. The retina
-(MVG, elitist) runs the same way at R = --retina-runs (default 64).
+(MVG, elitist) runs the same way at R = --retina-runs (default 64), and logic gates under
+P&NSGA (NSGA-II, whose selection runs on the host's cores) at R = --nsga2-runs (default 64).
 """
 from __future__ import annotations
 
@@ -37,9 +39,16 @@ from evosim.engine.batched import evolve_batch
 from evosim.tasks import get_task
 
 
-def job(task: str, generations: int, population: int, engine: str) -> Config:
-    """The main job (logic-gates, MVG, elitist), or the retina under MVG."""
-    return Config().replace(**{"task.name": task, "run.generations": generations,
+JOBS = {"logic-gates": {"task.name": "logic-gates"},  # the main job
+        "retina": {"task.name": "retina"},
+        "logic-pnsga": {"task.name": "logic-gates", "selection.scheme": "nsga2",
+                         "cost.kind": "count", "cost.p": 0.25}}
+
+
+def job(name: str, generations: int, population: int, engine: str) -> Config:
+    """One of ``JOBS`` under MVG: the main job (logic-gates, elitist), the retina, or logic
+    gates under P&NSGA (NSGA-II, connection count counted with p = 0.25)."""
+    return Config().replace(**{**JOBS[name], "run.generations": generations,
                                "run.population": population, "schedule.kind": "mvg",
                                "run.engine": engine})
 
@@ -91,6 +100,7 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=1000)
     parser.add_argument("--xp", choices=("cupy", "numpy"), default="cupy")
     parser.add_argument("--retina-runs", type=int, default=64)
+    parser.add_argument("--nsga2-runs", type=int, default=64)
     parser.add_argument("--numba-runs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -98,7 +108,8 @@ def main() -> None:
     if args.xp == "numpy":
         arrays.gpu_module = lambda setting="": np  # the cupy engine's code, with NumPy
     rows = []
-    jobs = [("logic-gates", list(map(int, args.runs.split(",")))), ("retina", [args.retina_runs])]
+    jobs = [("logic-gates", list(map(int, args.runs.split(",")))), ("retina", [args.retina_runs]),
+            ("logic-pnsga", [args.nsga2_runs])]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for task, batches in jobs:
@@ -124,7 +135,7 @@ def main() -> None:
                              rate(r, cupy, seconds)))
     baseline = {(task, whole): speed for task, name, _, whole, _, speed in rows
                 if name == "numba sweep"}
-    print(f"{'task':<12} {'engine':<16} {'runs':>5} {'Q':>4} {'seconds':>9} {'ind-gen/s':>11} "
+    print(f"{'job':<12} {'engine':<16} {'runs':>5} {'Q':>4} {'seconds':>9} {'ind-gen/s':>11} "
           f"{'vs numba':>9}")
     for task, name, r, whole, seconds, speed in rows:
         print(f"{task:<12} {name:<16} {r:>5} {'on' if whole else 'off':>4} {seconds:>9.2f} "

@@ -24,29 +24,48 @@ from evosim.validate import validate
 
 
 def run_batch(configs: Sequence[cfg.Config], paths: Sequence[str | Path], *,
-              force: bool = False) -> list[runner.RunResult]:
-    """Start and record new runs that share a batch (``batched.batch_signature``), one file
+              force: bool = False, skip_locked: bool = False) -> list[runner.RunResult | None]:
+    """Start and record new runs that share a batch (``batched.batch_problems``), one file
     each; returns how each ended. Every file equals the one ``runner.run(config, path)`` writes.
 
-    All the files are locked for the batch's life. A first signal stops every run after the
-    block in flight, checkpointed (each resumable alone with ``evosim run --resume``)."""
+    The files are locked for the batch's life; a file another process holds raises RunLocked,
+    or with ``skip_locked`` is left to it (its result is None) while the others run. A first
+    signal stops every run after the block in flight, checkpointed (each resumable alone with
+    ``evosim run --resume``); an error closes every file as interrupted at its last checkpoint."""
     if len(configs) != len(paths) or not configs:
         raise ValueError("run_batch: one path per config, and at least one")
     for config in configs:
         validate(config)
         runner.check_fits(config)
-    if len({batched.batch_signature(c) for c in configs}) > 1:
-        raise runner.RunError("these runs differ in more than seeds, schedules and rates: they "
-                              "cannot share a batch")
-    first = configs[0]
-    array_module = xp.gpu_module() if first.run.engine == "cupy" else np
-    task = get_task(first.task, first.cost.layout)
-    paths = [Path(p) for p in paths]
+    task = get_task(configs[0].task, configs[0].cost.layout)
+    problem = batched.batch_problems(task, configs)
+    if problem:
+        raise runner.RunError(problem)
+    array_module = xp.gpu_module() if batched.on_gpu(configs[0]) else np
+    results: list[runner.RunResult | None] = [None] * len(configs)
     with ExitStack() as locks:
-        recorders, schedules, keys = [], [], []
-        for path in paths:
-            locks.enter_context(runner.locked(path))
+        mine = []  # the runs this call holds the lock of
+        for i, path in enumerate(map(Path, paths)):
+            try:
+                locks.enter_context(runner.locked(path))
+            except runner.RunLocked:
+                if not skip_locked:
+                    raise
+                continue
             runner.check_replaceable(path, force)
+            mine.append(i)
+        if mine:
+            ended = _run_held(task, [configs[i] for i in mine], [Path(paths[i]) for i in mine],
+                              array_module)
+            for i, result in zip(mine, ended):
+                results[i] = result
+    return results
+
+
+def _run_held(task, configs, paths, array_module) -> list[runner.RunResult]:
+    """Record the runs whose files this process holds; each file is closed however it ends."""
+    recorders, schedules, keys = [], [], []
+    try:
         for config, path in zip(configs, paths):
             schedule = runner.build_schedule(config, task)
             key = runner.run_key(config)
@@ -56,35 +75,28 @@ def run_batch(configs: Sequence[cfg.Config], paths: Sequence[str | Path], *,
             schedules.append(schedule)
             keys.append(key)
         blocks = batched.evolve_batch(task, schedules, configs, keys,
-                                      block_size=first.output.flush_every, xp=array_module)
-        status = _record_all(recorders, blocks)
-        results, failure = [], None
+                                      block_size=configs[0].output.flush_every, xp=array_module)
+        with _ahead(blocks) as ahead:
+            status = runner.record_until_stopped(ahead, lambda batch: all(
+                [recorder.write(block) for recorder, block in zip(recorders, batch)]))
+    except BaseException:
         for recorder in recorders:
-            try:
-                results.append(recorder.finish(status))
-            except runner.WriteFailed as err:
-                failure = failure or err
-        if failure is not None:
-            raise failure
-        return results
-
-
-def _record_all(recorders: list[runner.Recorder], blocks: Iterator[list]) -> str:
-    """Write every run's block as the batch yields them; 'complete', or 'interrupted' after a
-    signal or a failed write (which stops every run of the batch)."""
-    with runner.stop_requests() as stop_requested, _ahead(blocks) as ahead:
+            recorder.abandon()
+        raise
+    results, failure = [], None
+    for recorder in recorders:
         try:
-            for batch in ahead:
-                written = [recorder.write(block) for recorder, block in zip(recorders, batch)]
-                if not all(written) or stop_requested():
-                    return "interrupted"
-        except KeyboardInterrupt:  # a second signal: the last checkpoints stand
-            return "interrupted"
-    return "complete"
+            results.append(recorder.finish(status))
+        except runner.WriteFailed as err:
+            failure = failure or err
+    if failure is not None:
+        raise failure
+    return results
 
 
 class _ahead:
-    """Iterate ``items`` one item ahead in a daemon thread (its exceptions re-raised here)."""
+    """Iterate ``items`` one item ahead in a daemon thread (its exceptions re-raised here).
+    Leaving the ``with`` does not wait for the item in the making: the thread drops it."""
 
     _DONE = object()
 
@@ -100,22 +112,26 @@ class _ahead:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        while self._thread.is_alive():  # unblock a producer waiting to put
+
+    def _put(self, entry) -> bool:
+        """Hand ``entry`` over, or give up (False) once the consumer has gone."""
+        while not self._stop.is_set():
             try:
-                self._queue.get(timeout=0.1)
-            except queue.Empty:
-                pass
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _produce(self) -> None:
         try:
             for item in self._items:
-                self._queue.put((item, None))
-                if self._stop.is_set():
+                if not self._put((item, None)):
                     return
         except BaseException as err:  # noqa: BLE001 - handed to the consumer
-            self._queue.put((None, err))
+            self._put((None, err))
             return
-        self._queue.put((self._DONE, None))
+        self._put((self._DONE, None))
 
     def _consume(self) -> Iterator:
         while True:

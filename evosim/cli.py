@@ -221,7 +221,8 @@ def _regression_epoch_lines(h, unit: str) -> list[str]:
     if len(e["start"]):
         ends = e["start"] + e["length"] - 1
         rows = np.searchsorted(h["generation"], ends)
-        loss, q = h["loss_train"][rows], e["q_end"]
+        losses = "loss_train" if "loss_train" in h.columns else "relaxed_loss"
+        loss, q = h[losses][rows], e["q_end"]
         lines.append(f"at the epochs' ends: training loss mean {np.mean(loss):.4g} (last "
                      f"{loss[-1]:.4g}); Q of the network {np.nanmean(q):.4f} (mean of "
                      f"{int(np.isfinite(q).sum())})")

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import tomllib
 from collections import Counter
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import tomli_w
 from evosim import config as cfg
 from evosim import sweep as sw
 from evosim import xp
+from evosim.engine import batched
 from evosim.cli_options import UserError, build_config, config_options, config_path
 
 
@@ -66,8 +68,12 @@ def sweep(target, seeds, grid, out, workers, retries, dask, slurm, jobs, cores, 
         base, table = _base_config(target, flags)
         plan = sw.expand(base, sw.parse_grid(grid),
                          sw.parse_seeds(seeds) if seeds is not None else [base.run.seed])
+        on_gpu = any(batched.on_gpu(cfg.loads(spec.config_toml)) for spec in plan.runs)
+        if batch is not None and not on_gpu:
+            raise UserError("--batch: only runs evolving on the cupy engine (--engine cupy) "
+                            "batch; these do not")
         sw.prepare_folder(plan, Path(out))  # a wrong folder is refused before any cluster starts
-        if base.run.engine == "cupy":
+        if on_gpu and not (slurm or dask):  # a cluster's GPUs are its workers' to check
             xp.gpu_module()  # refused in one line before any run starts
             workers = workers or 1  # one GPU: its batches one after another, in this process
         if slurm:
@@ -111,26 +117,26 @@ def _run_with_progress(plan: sw.Sweep, out: Path, backend, retries: int,
                        batch: int | None) -> list[dict]:
     with backend as chosen:
         click.echo(f"sweep: {len(plan.runs)} runs into {out} ({chosen.description})", err=True)
-        if not sys.stderr.isatty():  # a log: one line per finished run, no bar to redraw
-            try:
+        terminal = sys.stderr.isatty()  # else a log: one line per finished run, no bar
+        shown = (click.progressbar(length=len(plan.runs), label="runs", show_pos=True,
+                                   file=sys.stderr, item_show_func=_describe)
+                 if terminal else nullcontext())
+        try:
+            with shown as bar:
                 return sw.run_sweep(plan, out, chosen, retries=retries, batch=batch,
-                                    on_result=_log_line)
-            except KeyboardInterrupt:
-                click.echo("stopped; continue with the same command", err=True)
-                sys.exit(130)
-        with click.progressbar(length=len(plan.runs), label="runs", show_pos=True, file=sys.stderr,
-                               item_show_func=_describe) as bar:
-            try:
-                return sw.run_sweep(plan, out, chosen, retries=retries, batch=batch,
-                                    on_result=lambda s: bar.update(1, current_item=s))
-            except KeyboardInterrupt:
-                click.echo("\nstopped; continue with the same command", err=True)
-                sys.exit(130)
+                                    on_result=(lambda s: bar.update(1, current_item=s))
+                                    if terminal else _log_line)
+        except KeyboardInterrupt:
+            click.echo(("\n" if terminal else "")
+                       + "stopped; continue with the same command", err=True)
+            sys.exit(130)
 
 
 def _log_line(summary: dict) -> None:
-    """One finished run, for a log: its name, status and seconds."""
+    """One finished run, for a log: its name, status and seconds (a batch's runs share theirs)."""
     seconds = "already complete" if summary.get("skipped") else f"{summary['seconds']:.1f} s"
+    if summary.get("batch", 1) > 1:
+        seconds += f" for its batch of {summary['batch']} runs"
     click.echo(f"{summary['name']}: {summary['status']} ({seconds})", err=True)
 
 

@@ -97,6 +97,12 @@ def below(x: np.uint64, thresh: np.uint64) -> bool:
 # They take NumPy or CuPy arrays alike (uint64 operators only), and a key may be an array of run
 # keys (shape [R, 1]): the draws then broadcast to one row per run.
 
+def key_rows(key):
+    """Run keys as the array twins' rows uint64[R, 1]: one run's key (R = 1), or an array of
+    them as it is (on its own device)."""
+    return key if getattr(key, "ndim", 0) else np.array([[key]], dtype=np.uint64)
+
+
 def _u64(x):
     """x as uint64: an array (NumPy or CuPy) is converted on its own device."""
     return x.astype(np.uint64, copy=False) if hasattr(x, "astype") else np.asarray(x, np.uint64)
@@ -123,7 +129,9 @@ def draw_array(state, index):
 
 
 def bounded_array(x, n):
-    return (((x >> _S32) * _u64(n)) >> _S32).astype(np.int64)
+    # a plain count as a NumPy scalar, which CuPy takes beside its arrays (a 0-d array it refuses)
+    n = _u64(n) if hasattr(n, "astype") else np.uint64(n)
+    return (((x >> _S32) * n) >> _S32).astype(np.int64)
 
 
 def below_array(x, thresh):

@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from evosim import warmup
 from evosim import xp
 from evosim.counter_rng import seed_streams
 from evosim.engine import needs_compiling
+from evosim.engine.batched import on_gpu
 from evosim.goals import Schedule, make_schedule
 from evosim.io import RunFileError, RunWriter, load
 from evosim.io.lock import RunLock, RunLockedError
@@ -207,7 +208,7 @@ def check_fits(config: cfg.Config) -> None:
     """The run fits this machine: its memory, and with --engine cupy a GPU to run on."""
     try:
         check_memory(config)
-        if config.run.engine == "cupy" and config.run.mode == "evolution":
+        if on_gpu(config):
             xp.gpu_module()
     except (cfg.ConfigError, xp.GPUUnavailable) as err:
         raise RunError(str(err)) from None
@@ -290,22 +291,33 @@ def _record(config, schedule, writer, blocks, meter, progress, timings=None,
     """Write the blocks as they come (with the meter's measures), until done or stopped.
 
     A failed write (a full disk, a vanished folder) ends the run at its last checkpoint with
-    ``WriteFailed``; a first signal stops after the block in flight, a second at once."""
+    ``WriteFailed``; a first signal stops after the block in flight, a second at once; any
+    other error closes the file as interrupted (its last checkpoint stands) and propagates."""
     recorder = Recorder(config, schedule, writer, meter, progress, timings, start)
-    status = "interrupted"
+    try:
+        status = record_until_stopped(blocks, recorder.write)
+    except BaseException:
+        recorder.abandon()
+        raise
+    return recorder.finish(status)
+
+
+def record_until_stopped(items: Iterable, write: Callable[[Any], bool]) -> str:
+    """``write`` each item as it comes: 'complete' when the items run out, 'interrupted' when a
+    write fails (returns False) or a signal stops it (a first after the item in flight, a second
+    at once)."""
     with stop_requests() as stop_requested:
         try:
-            for block in blocks:
-                if not recorder.write(block) or stop_requested():
-                    break
-            else:
-                status = "complete"
+            for item in items:
+                if not write(item) or stop_requested():
+                    return "interrupted"
         except KeyboardInterrupt:  # a second signal, or a caller's: the last checkpoint stands
-            pass
+            return "interrupted"
         except SystemError:  # a second signal while a compiled kernel returned
             if not stop_requested():
                 raise
-    return recorder.finish(status)
+            return "interrupted"
+    return "complete"
 
 
 class Recorder:
@@ -349,6 +361,11 @@ class Recorder:
                                    float(loss[-1]) if loss is not None else math.nan))
         clock.lap("progress")
         return True
+
+    def abandon(self) -> None:
+        """Close the file as interrupted after an error (its last checkpoint stands); raises
+        nothing, so that the error itself propagates."""
+        _close_quietly(self.writer, self.meter, "interrupted")
 
     def finish(self, status: str) -> RunResult:
         """Close the file as ``status`` (interrupted if a write failed)."""

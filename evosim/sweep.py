@@ -284,22 +284,30 @@ def run_one(name: str, config_toml: str, path: str) -> dict[str, Any]:
 
 def run_group(names: list[str], config_tomls: list[str], paths: list[str]) -> list[dict]:
     """New runs of one batch (``evosim.batch``: the batched engine evolves them together); one
-    summary per run, as ``run_one`` gives (a batch that fails fails each of its runs)."""
+    summary per run, as ``run_one`` gives, with ``batch``: how many runs shared the batch's
+    ``seconds`` (a batch that fails fails each of its runs; a run another driver holds is left
+    to it, 'elsewhere', and the rest run)."""
     def action():
         from evosim import batch
-        return batch.run_batch([cfg.loads(t) for t in config_tomls], paths)
+        return batch.run_batch([cfg.loads(t) for t in config_tomls], paths, skip_locked=True)
 
-    return _attempt(action, names)
+    return [{**summary, "batch": len(names)} for summary in _attempt(action, names)]
+
+
+_ELSEWHERE = {"status": "elsewhere", "generations": None,
+              "error": "another driver holds its file"}
 
 
 def _attempt(action: Callable[[], list], names: list[str]) -> list[dict[str, Any]]:
-    """The summaries of the runs ``action`` records (its RunResults), or of how it failed."""
+    """The summaries of the runs ``action`` records (its RunResults; None: a run another
+    driver holds), or of how it failed."""
     from evosim import runner
 
     start = time.perf_counter()
     _WORKER.busy = True
     try:
-        summaries = [{"status": result.status, "generations": result.generation - 1}
+        summaries = [_ELSEWHERE if result is None else
+                     {"status": result.status, "generations": result.generation - 1}
                      for result in action()]
     except runner.RunLocked as err:  # another driver runs it: not this one's to run
         summaries = [{"status": "elsewhere", "generations": None, "error": str(err)}] * len(names)
@@ -534,14 +542,14 @@ def _summaries(future: cf.Future, group: list[RunSpec], stopping: bool) -> list[
 
 def _batch_signatures(specs) -> dict[str, str | None]:
     """Each run's batch signature (``engine.batched``), or None for a run that runs alone (not
-    on the cupy engine)."""
+    evolving on the cupy engine)."""
     from evosim.engine import batched
 
     signatures = {}
     for spec in specs:
         config = cfg.loads(spec.config_toml)
         signatures[spec.name] = (batched.batch_signature(config)
-                                 if config.run.engine == "cupy" else None)
+                                 if batched.on_gpu(config) else None)
     return signatures
 
 

@@ -3,7 +3,7 @@
 #   scripts/slurm-local.sh install   # Debian/Ubuntu packages: slurm-wlm, munge (needs root)
 #   scripts/slurm-local.sh start     # munge, slurmctld and slurmd for this host; prints the
 #                                    # SLURM_CONF to export for sbatch/squeue (and dask-jobqueue)
-#   scripts/slurm-local.sh stop      # stops the daemons it started
+#   scripts/slurm-local.sh stop      # stops the daemons it started (not a munged it found)
 # State lives in $EVOSIM_SLURM_DIR (default /tmp/evosim-slurm). The node offers every core and
 # most of the memory; jobs run as the user who submits them (slurmd runs as root).
 set -euo pipefail
@@ -23,7 +23,11 @@ start() {
         dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2> /dev/null
         chmod 400 /etc/munge/munge.key
     fi
-    pgrep -x munged > /dev/null || munged --force
+    rm -f "$DIR/munged.pid"
+    if ! pgrep -x munged > /dev/null; then  # a munged already running is not ours to stop
+        munged --force
+        pgrep -x -n munged > "$DIR/munged.pid"
+    fi
     local cpus memory
     cpus=$(nproc)
     memory=$(( $(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo) * 8 / 10 ))
@@ -65,10 +69,10 @@ CONF
 }
 
 stop() {
-    for daemon in slurmd slurmctld; do
+    for daemon in slurmd slurmctld munged; do  # munged only if this script started it
         [ -f "$DIR/$daemon.pid" ] && kill "$(cat "$DIR/$daemon.pid")" 2> /dev/null || true
+        rm -f "$DIR/$daemon.pid"
     done
-    pkill -x munged 2> /dev/null || true
 }
 
 case "${1:-}" in

@@ -116,6 +116,17 @@ def regression_run(tmp_path_factory):
     return path
 
 
+def test_a_truth_table_trained_with_mse_is_still_solved_or_not(tmp_path):
+    """"solved" is the task's to rule out (digit pairs fit values), not the loss's."""
+    path = tmp_path / "mse.h5"
+    result = CliRunner().invoke(main, ["run", "logic-gates", "--mode", "gradient", "--epochs",
+                                       "3", "--set", "gradient.loss=mse", "--out", str(path),
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    text = CliRunner().invoke(main, ["show", str(path), "--no-config"]).output
+    assert "first solved: G1" in text and "(|error| < 0.5)" not in text
+
+
 def test_show_of_a_regression_run_says_nothing_of_solving(regression_run):
     text = CliRunner().invoke(main, ["show", str(regression_run), "--no-config"]).output
     assert "solved" not in text and "never" not in text

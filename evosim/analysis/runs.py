@@ -188,14 +188,11 @@ def performance_label(h: History) -> str:
 
 
 def is_regression(h: History) -> bool:
-    """A network trained on a regression (``gradient.loss = "mse"``: digit pairs): its goal is
-    a loss to lower, not a truth table to solve, so "solved" does not describe it."""
-    if h.attrs.get("mode") != "gradient":
-        return False
-    try:
-        return tomllib.loads(h.config_toml).get("gradient", {}).get("loss") == "mse"
-    except tomllib.TOMLDecodeError:
-        return False
+    """A network trained on a regression (digit pairs: a x + b y): its goal is a loss to lower,
+    not a truth table to solve, so "solved" does not describe it."""
+    from evosim.tasks import is_regression as regression_task
+
+    return regression_task(str(h.attrs.get("task", "")))
 
 
 # ------------------------------------------------------------------------------------ registry

@@ -22,11 +22,6 @@ from evosim.xp import array_module
 INDEX_BITS = np.uint64(18)  # state rows are at most 2 * 65535 < 2**18; keys are below 2**40
 
 
-def run_keys(key) -> np.ndarray:
-    """One run's key as the kernels' uint64[1, 1]."""
-    return np.array([[key]], dtype=np.uint64)
-
-
 def draws(keys, generation: int, stream: int, n: int):
     """The first n draws of a stream, for every run: uint64[R, n]."""
     xp = array_module(keys)
@@ -48,6 +43,15 @@ def rank_by_score(scores, keys, generation: int):
     tie = draws(keys, generation, S_RANK, scores.shape[-1]) >> RANDOM_DROP
     tie[:, 0] = 0
     return order_of((SCORE_MAX - scores).astype(np.uint64) << TIE_BITS | tie)
+
+
+def best_of(correct, cost):
+    """Every run's best under multiple objectives (``kernels.best_of``): most rows correct, then
+    the lowest cost, then the lowest index."""
+    xp = array_module(correct)
+    top = correct == correct.max(axis=-1, keepdims=True)
+    lowest = xp.where(top, cost, xp.inf).min(axis=-1, keepdims=True)
+    return xp.argmax((top & (cost == lowest)).astype(np.int8), axis=-1)  # the first such
 
 
 def random_order(keys, n: int, generation: int):

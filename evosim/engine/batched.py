@@ -8,13 +8,19 @@ that differs becomes one value per run, [R, 1]). One generation of all R runs is
 of array operations, whatever R: the kernels are ``array_kernels`` and the task's array kernels
 (``TaskKernels.batched``), written once for NumPy and CuPy.
 
-Selection is elitist or tournament (the loops' ``truncation_generations``). Every generation
-evaluates every genome (the Numba loop lets unchanged copies inherit their values: the same
-numbers). Summed costs are exact in any order where they are integers (connection counts,
+Selection is elitist or tournament (the loops' ``truncation_generations``), or NSGA-II with
+P&NSGA's coins, per pair or per check (``nsga2_generations``): its sort visits a run's
+individuals one after another, so each generation's objectives go to the host, where every
+run's selection is the Numba kernels' for that run alone (``nsga2.runs``), and the picks come
+back. Every generation evaluates every genome (the Numba loops let unchanged copies inherit
+their values: the same numbers). Summed costs are exact in any order where they are integers (connection counts,
 squared lengths on an integer grid), so a GPU's parallel sums equal the CPU's sequential ones.
 """
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, NamedTuple, Sequence
 
 import numpy as np
@@ -22,6 +28,7 @@ import numpy as np
 from evosim import counter_rng as crng
 from evosim.engine import EngineState, initial_state, state_rows
 from evosim.engine import array_kernels as AK
+from evosim.engine.nsga2.runs import select_runs
 from evosim.engine.params import NSGA2, Statistics, engine_params
 from evosim.goals import Schedule
 from evosim.recording import Block
@@ -35,12 +42,6 @@ PER_RUN_KEYS = ("run.seed", "variation.mutation_rate", "variation.crossover_rate
 PER_RUN_SECTIONS = ("schedule",)
 
 
-def _STATISTICS(genome_length: int) -> list[tuple[tuple, type]]:
-    """The (per-row shape, dtype) of every field of ``params.Statistics``."""
-    return [((), np.int64), ((), np.int64), ((), np.float64), ((), np.float64), ((), np.int64),
-            ((genome_length,), np.int16)]
-
-
 class PerRun(NamedTuple):
     """What differs between the runs of a batch, one row per run (on the batch's device)."""
 
@@ -50,15 +51,41 @@ class PerRun(NamedTuple):
     selected: np.ndarray  # bool[R, generations + 1] (host): False where nothing selects (vg0)
 
 
+def on_gpu(config) -> bool:
+    """The run evolves on the batched engine on a GPU: ``run.engine = "cupy"`` in evolution mode
+    (gradient mode does not read ``run.engine``)."""
+    return config.run.engine == "cupy" and config.run.mode == "evolution"
+
+
 def batch_problem(config, task) -> str | None:
     """Why this config cannot run on the batched engine (one line naming the key), or None."""
-    if config.selection.scheme == "nsga2" or config.selection.operator:
-        return ("selection.scheme: the cupy engine runs elitist and tournament selection; "
-                "nsga2 and DEAP operators run on the numba or numpy engine")
+    if config.run.mode != "evolution":
+        return "run.mode: the batched engine evolves; gradient runs train one at a time"
+    if config.selection.operator:
+        return ("selection.operator: the cupy engine runs evosim's own selection; DEAP "
+                "operators run on the deap engine")
+    if config.selection.scheme == "nsga2":
+        for name in ("unique", "diversity"):  # Clune et al.'s options: whole genomes compared
+            if getattr(config.selection, name):
+                return (f"selection.{name}: the cupy engine's NSGA-II runs without it; allowed "
+                        "on the cupy engine: false (the numba and numpy engines run it)")
     kernels = task.kernels("numpy", task.kernel_constants(config.variation, config.cost))
     if not kernels.batched:
         return (f"task: {kernels.name} has no batched array kernels, so the cupy engine cannot "
                 "run it; the numba and numpy engines can")
+    return None
+
+
+def batch_problems(task, configs: Sequence) -> str | None:
+    """Why these configs cannot evolve as one batch (one line), or None: each must run on the
+    batched engine, and all must share a batch signature."""
+    for config in configs:
+        problem = batch_problem(config, task)
+        if problem:
+            return problem
+    if len({batch_signature(c) for c in configs}) > 1:
+        return ("these runs differ in more than seeds, schedules and rates: they cannot share "
+                "a batch")
     return None
 
 
@@ -85,17 +112,15 @@ def evolve_batch(task, schedules: Sequence[Schedule], configs: Sequence, keys: S
 
     The runs must share a batch signature (``batch_signature``) and their states a generation;
     ``xp`` is the array module (numpy, or cupy: the population then lives on the GPU)."""
+    problem = batch_problems(task, configs)
+    if problem:
+        raise ValueError(problem)
     first = configs[0]
-    if len({batch_signature(c) for c in configs}) > 1:
-        raise ValueError("these runs differ in more than seeds, schedules and rates: they "
-                         "cannot share a batch")
     states = [s or initial_state(task, state_rows(c), k)
               for s, c, k in zip(states or [None] * len(configs), configs, keys)]
     if len({s.generation for s in states}) > 1:
         raise ValueError("the runs of a batch must start from the same generation")
     engine = engine_params(first, task.n_rows)
-    if engine.scheme == NSGA2:
-        raise ValueError("the batched engine runs elitist and tournament selection")
     per_run = _per_run(configs, schedules, keys, xp)
     constants = _batch_constants(task, configs, xp)
     kernels = task.kernels("numpy", constants)
@@ -107,21 +132,21 @@ def evolve_batch(task, schedules: Sequence[Schedule], configs: Sequence, keys: S
         stop = min(last + 1, (gen // block_size + 1) * block_size)
         goals = np.stack([s.goal_index[gen:stop] for s in schedules])  # [R, B]
         targets = xp.asarray(np.stack([p[g] for p, g in zip(packed, goals)], axis=1))
-        out = Statistics(*(xp.empty((stop - gen, len(configs)) + shape, dtype=dtype)
-                           for shape, dtype in _STATISTICS(task.genome_length)))
-        genomes = _generations(genomes, gen, targets, engine, per_run, kernels, constants, out)
+        out = Statistics.empty((stop - gen, len(configs)), genomes.shape[2], genomes.dtype, xp)
+        generations = _nsga2_generations if engine.scheme == NSGA2 else _truncation_generations
+        genomes = generations(genomes, gen, targets, engine, per_run, kernels, constants, out)
         host, state = Statistics(*map(to_host, out)), to_host(genomes)
         yield [Block(generation=np.arange(gen, stop, dtype=np.int64), goal=goals[r],
                      fitness_best=host.score_best[:, r] / task.n_rows,
                      fitness_mean=host.score_sum[:, r] / (task.n_rows * population),
                      cost_best=host.cost_best[:, r], cost_mean=host.cost_sum[:, r] / population,
-                     front0_size=np.zeros(stop - gen, dtype=np.int32),
+                     front0_size=host.front0[:, r].astype(np.int32),
                      best_genome=host.best_genomes[:, r], state=EngineState(stop, state[r].copy()))
                for r in range(len(configs))]
         gen = stop
 
 
-def _generations(genomes, gen0, targets, engine, per_run, kernels, constants, out):
+def _truncation_generations(genomes, gen0, targets, engine, per_run, kernels, constants, out):
     """``loops.truncation_generations`` for every run at once: evaluate, rank, record, select
     (a random order where nothing selects), cross over and mutate. Returns the genomes of the
     generation after the block."""
@@ -151,6 +176,45 @@ def _generations(genomes, gen0, targets, engine, per_run, kernels, constants, ou
         AK.crossover(genomes, engine.n_elite, per_run.keys, generation, per_run.crossover)
         kernels.mutate(genomes, engine.n_elite, per_run.keys, generation, constants)
     return genomes
+
+
+def _nsga2_generations(genomes, gen0, targets, engine, per_run, kernels, constants, out):
+    """``loops.nsga2_generations`` for every run at once: evaluate the 2N (survivors and
+    offspring), select on the host (``nsga2.runs``), record the survivors, breed and vary N
+    offspring. Returns the state after the block: the survivors, then their offspring."""
+    threads = min(len(genomes), os.cpu_count() or 1)
+    with ThreadPoolExecutor(threads) as pool:
+        select = functools.partial(select_runs, thresholds=engine.objective_thresholds[:2],
+                                   n=genomes.shape[1] // 2, keys=to_host(per_run.keys)[:, 0],
+                                   per_check=engine.per_check, pool=pool, threads=threads)
+        for b in range(targets.shape[0]):
+            genomes = _nsga2_generation(genomes, gen0 + b, targets[b], select, per_run, kernels,
+                                        constants, out, b)
+    return genomes
+
+
+def _nsga2_generation(genomes, generation, target, select, per_run, kernels, constants, out, b):
+    """One generation of ``_nsga2_generations`` (``select``: ``select_runs`` with the batch's
+    settings), recorded in row b of ``out``."""
+    xp = array_module(genomes)
+    every_run, rows = xp.arange(len(genomes)), xp.arange(len(genomes))[:, None]
+    correct = xp.empty(genomes.shape[:2], dtype=np.int64)
+    cost = xp.empty(genomes.shape[:2], dtype=np.float64)
+    kernels.evaluate(genomes, target, constants, correct, cost)
+    chosen, winners, front0 = select(to_host(correct), to_host(cost), generation=generation)
+    chosen, winners = xp.asarray(chosen), xp.asarray(winners)
+    survivors = AK.gather_rows(genomes, chosen)
+    kept_correct, kept_cost = correct[rows, chosen], cost[rows, chosen]
+    best = AK.best_of(kept_correct, kept_cost)
+    out.score_best[b], out.score_sum[b] = kept_correct[every_run, best], kept_correct.sum(1)
+    out.cost_best[b] = kept_cost[every_run, best]
+    out.cost_sum[b] = xp.cumsum(kept_cost, axis=1)[:, -1]  # in index order, as the kernels
+    out.front0[b] = xp.asarray(front0)
+    out.best_genomes[b] = survivors[every_run, best]
+    offspring = AK.gather_rows(survivors, winners)
+    AK.crossover(offspring, 0, per_run.keys, generation, per_run.crossover)
+    kernels.mutate(offspring, 0, per_run.keys, generation, constants)
+    return xp.concatenate([survivors, offspring], axis=1)
 
 
 def _per_run(configs, schedules, keys, xp) -> PerRun:

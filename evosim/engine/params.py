@@ -43,10 +43,14 @@ class Statistics(NamedTuple):
     best_genomes: np.ndarray  # [B, L]: genome of the best
 
     @classmethod
-    def empty(cls, rows: int, genome_length: int, dtype) -> "Statistics":
-        return cls(np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64),
-                   np.empty(rows), np.empty(rows), np.empty(rows, dtype=np.int64),
-                   np.empty((rows, genome_length), dtype=dtype))
+    def empty(cls, rows: int | tuple[int, ...], genome_length: int, dtype,
+              xp=np) -> "Statistics":
+        """Uninitialised fields for ``rows`` generations (a shape: (generations, runs) for the
+        batched engine), on the device of the array module ``xp``."""
+        shape = (rows,) if isinstance(rows, int) else tuple(rows)
+        return cls(xp.empty(shape, dtype=np.int64), xp.empty(shape, dtype=np.int64),
+                   xp.empty(shape), xp.empty(shape), xp.empty(shape, dtype=np.int64),
+                   xp.empty(shape + (genome_length,), dtype=dtype))
 
 
 def engine_params(config, n_rows: int, selected: np.ndarray | None = None) -> EngineParams:

@@ -9,12 +9,10 @@ from evosim import counter_rng as crng
 from evosim.engine import nsga2
 from evosim.engine.nsga2 import peeling
 from evosim.engine import array_kernels
-from evosim.engine.array_kernels import run_keys
 from evosim.engine.sorting import float_keys_numpy
 
 def best_of(correct, cost) -> int:
-    """Most rows correct, then the lowest cost, then the lowest index."""
-    return int(np.lexsort((np.arange(correct.size), cost, -correct))[0])
+    return int(array_kernels.best_of(correct[None], cost[None])[0])
 
 
 def record(b, best, genomes, correct, cost, out) -> None:
@@ -29,7 +27,7 @@ def _draws(key, generation: int, stream: int, n: int) -> np.ndarray:
 
 
 def rank_by_score(scores: np.ndarray, key, generation) -> np.ndarray:
-    return array_kernels.rank_by_score(scores[None], run_keys(key), generation)[0]
+    return array_kernels.rank_by_score(scores[None], crng.key_rows(key), generation)[0]
 
 
 def behavioural_diversity(words, n_rows, out) -> None:
@@ -41,16 +39,16 @@ def behavioural_diversity(words, n_rows, out) -> None:
 
 
 def random_order(n, key, generation) -> np.ndarray:
-    return array_kernels.random_order(run_keys(key), n, generation)[0]
+    return array_kernels.random_order(crng.key_rows(key), n, generation)[0]
 
 
 def select_parents(order, n_elite, scheme, tournament_size, key, generation, parents) -> None:
     parents[:] = array_kernels.select_parents(order[None], n_elite, scheme, tournament_size,
-                                              run_keys(key), generation)[0]
+                                              crng.key_rows(key), generation)[0]
 
 
 def crossover(pop, n_elite, key, generation, xo_thresh) -> None:
-    array_kernels.crossover(pop[None], n_elite, run_keys(key), generation, xo_thresh)
+    array_kernels.crossover(pop[None], n_elite, crng.key_rows(key), generation, xo_thresh)
 
 
 def copy_rows(source, rows, target) -> None:

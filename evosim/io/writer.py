@@ -346,7 +346,8 @@ def _label(f: h5py.File, genome_length: int) -> None:
         _fixed(f, "goals/row", np.arange(target.shape[1], dtype=np.int64))
         f["goals/row"].make_scale("row")
         target.dims[1].attach_scale(f["goals/row"])
-    target.dims[0].attach_scale(f["goals/name"])
+    if "goals/name" in f and target.shape[0] == len(f["goals/name"]):
+        target.dims[0].attach_scale(f["goals/name"])
     for group, index in (("history", "generation"), ("epochs", "epoch"),
                          ("snapshots", "generation")):
         scale = f[group][index]

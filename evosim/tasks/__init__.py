@@ -18,6 +18,12 @@ TASKS: dict[str, str] = {
                    "gradient mode only",
 }
 
+def is_regression(name: str) -> bool:
+    """Task ``name``'s goals are values to fit, not truth tables: no network of it is "solved"."""
+    task = {"logic-gates": LogicTask, "retina": RetinaTask, "digit-pairs": DigitPairsTask}.get(name)
+    return bool(getattr(task, "regression", False))
+
+
 def get_task(section: Any, layout: str = "line") -> LogicTask | RetinaTask | DigitPairsTask:
     """The task object for a config's [task] section; ``layout`` (cost.layout) matters to circuits,
     whose genomes carry gate positions when it is ``evolved``."""

@@ -59,6 +59,7 @@ class DigitPairsTask:
     """Digit pairs have no genome: the task names its goals and builds its schedules."""
 
     name = "digit-pairs"
+    regression = True  # its goals are values to fit (a loss to lower), not truth tables to solve
     n_inputs = 0
     layouts = ()
     schedules = ("fixed", "mvg", "rmvg")

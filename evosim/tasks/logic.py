@@ -444,7 +444,7 @@ def mutate_rewire_numpy(pop, n_fixed, key, generation, threshold, gene_low, gene
     per run [R, 1], or one for all)."""
     xp = array_module(pop)
     batch = pop if pop.ndim == 3 else pop[None]
-    keys = key if getattr(key, "ndim", 0) else np.array([[key]], dtype=np.uint64)
+    keys = crng.key_rows(key)
 
     def draws(offset, n):
         state = crng.stream_state_array(keys, generation, stream + offset)

@@ -5,18 +5,23 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from evosim import batch, runner
 from evosim import config as cfg
 from evosim import sweep as sw
 from evosim import xp
+from evosim.cli import main
 from evosim.config import Config, ConfigError
 from evosim.engine import array_kernels as AK
 from evosim.engine import check_config, evolve
-from evosim.engine.batched import batch_signature, evolve_batch
+from evosim.engine.batched import batch_signature, evolve_batch, on_gpu
+from evosim.io import load
+from evosim.io.lock import RunLock
 from evosim.tasks import get_task
 from tests.helpers import assert_same_run_files, datasets
 
@@ -53,6 +58,14 @@ def _small(**overrides) -> Config:
     {"task.name": "retina", "run.population": 60},
     {"task.name": "retina", "run.population": 60, "selection.scheme": "tournament",
      "cost.kind": "length", "cost.weight": 0.002, "variation.value_mutation": "sferes"},
+    {"selection.scheme": "nsga2", "cost.kind": "count", "cost.p": 0.25},
+    {"selection.scheme": "nsga2", "cost.kind": "count", "cost.p": 0.25,
+     "cost.coins": "per-check"},
+    {"selection.scheme": "nsga2", "cost.kind": "length", "cost.layout": "evolved",
+     "run.population": 40},
+    {"selection.scheme": "nsga2"},
+    {"task.name": "retina", "run.population": 60, "selection.scheme": "nsga2",
+     "cost.kind": "count", "cost.p": 0.5, "cost.coins": "per-check"},
     {"task.name": "retina", "run.population": 60, "task.activation": "tanh",
      "task.zero_output": "wrong", "cost.kind": "count", "cost.weight": 0.01,
      "variation.crossover_rate": 0.5},
@@ -84,8 +97,10 @@ def test_every_run_of_a_batch_is_the_numba_engines_run_alone(overrides):
     assert all(np.array_equal(one[n], _columns([b[1] for b in together])[n]) for n in COLUMNS)
 
 
-def test_resuming_a_batch_from_its_block_states_continues_each_run():
-    configs = [_small(**{"run.seed": s}) for s in range(2)]
+@pytest.mark.parametrize("scheme", ["elitist", "nsga2"])
+def test_resuming_a_batch_from_its_block_states_continues_each_run(scheme):
+    configs = [_small(**{"run.seed": s, "selection.scheme": scheme, "cost.kind": "count"})
+               for s in range(2)]
     task = get_task(configs[0].task, configs[0].cost.layout)
     schedules = [runner.build_schedule(c, task) for c in configs]
     keys = [runner.run_key(c) for c in configs]
@@ -97,6 +112,7 @@ def test_resuming_a_batch_from_its_block_states_continues_each_run():
         for r in range(2):
             assert np.array_equal(a[r].best_genome, b[r].best_genome)
             assert np.array_equal(a[r].fitness_mean, b[r].fitness_mean)
+            assert np.array_equal(a[r].state.genomes, b[r].state.genomes)
 
 
 def test_runs_that_differ_in_more_than_seeds_schedules_and_rates_do_not_batch():
@@ -112,7 +128,10 @@ def test_runs_that_differ_in_more_than_seeds_schedules_and_rates_do_not_batch():
 
 
 @pytest.mark.parametrize("overrides, key", [
-    ({"selection.scheme": "nsga2", "cost.kind": "count"}, "selection.scheme"),
+    ({"selection.scheme": "nsga2", "cost.kind": "count", "selection.unique": True},
+     "selection.unique"),
+    ({"task.name": "retina", "selection.scheme": "nsga2", "selection.diversity": True},
+     "selection.diversity"),
     ({"task.name": "retina", "cost.kind": "length", "cost.layout": "optimal"}, "task"),
     ({"task.feedback": True}, "task"),
 ])
@@ -138,8 +157,10 @@ def test_dense_scores_per_run_are_numpys_unique_inverse():
         assert np.array_equal(dense[r], np.unique(fitness, return_inverse=True)[1])
 
 
-def test_a_batch_writes_the_files_its_runs_write_alone(tmp_path, on_numpy):
-    base = _small(**{"run.engine": "cupy", "run.generations": 120})
+@pytest.mark.parametrize("scheme", [{}, {"selection.scheme": "nsga2", "cost.kind": "count",
+                                         "cost.p": 0.25}])
+def test_a_batch_writes_the_files_its_runs_write_alone(tmp_path, on_numpy, scheme):
+    base = _small(**{"run.engine": "cupy", "run.generations": 120, **scheme})
     configs = [base.replace(**{"run.seed": 0}),
                base.replace(**{"run.seed": 1, "variation.mutation_rate": 0.5,
                                "schedule.kind": "rmvg"})]
@@ -201,6 +222,65 @@ def test_a_cupy_sweep_batches_its_new_runs_and_resumes_begun_ones_alone(tmp_path
         assert_same_run_files(folder / spec.file, alone.path)
 
 
+def test_a_batch_leaves_a_run_another_process_holds_and_runs_the_rest(tmp_path, on_numpy):
+    configs = [_small(**{"run.engine": "cupy", "run.generations": 60, "run.seed": s})
+               for s in range(2)]
+    paths = [tmp_path / f"held{s}.h5" for s in range(2)]
+    with RunLock(paths[0]):
+        with pytest.raises(runner.RunLocked):
+            batch.run_batch(configs, paths)
+        held, ran = batch.run_batch(configs, paths, skip_locked=True)
+    assert held is None and not paths[0].exists()
+    assert ran.status == "complete"
+    assert_same_run_files(paths[1], runner.run(configs[1], tmp_path / "alone.h5").path)
+
+
+def test_an_error_in_a_batch_closes_every_file_resumable(tmp_path, on_numpy, monkeypatch):
+    configs = [_small(**{"run.engine": "cupy", "run.generations": 150, "run.seed": s})
+               for s in range(2)]
+    original = batch.batched.evolve_batch
+
+    def failing(*args, **kwargs):  # the engine dies after its first block
+        blocks = original(*args, **kwargs)
+        yield next(blocks)
+        raise RuntimeError("the engine failed")
+
+    paths = [tmp_path / f"err{s}.h5" for s in range(2)]
+    with monkeypatch.context() as patched, pytest.raises(RuntimeError, match="engine failed"):
+        patched.setattr(batch.batched, "evolve_batch", failing)
+        batch.run_batch(configs, paths)
+    for config, path in zip(configs, paths):
+        assert load(path).attrs["status"] == "interrupted" and len(load(path)) == 50
+        runner.resume(path)
+        assert_same_run_files(path, runner.run(config, tmp_path / f"whole-{path.name}").path)
+
+
+def test_leaving_the_prefetch_does_not_wait_for_the_item_in_the_making():
+    release, made = threading.Event(), []
+
+    def items():
+        yield 1
+        release.wait(timeout=60)  # the next item takes until the test releases it
+        made.append(2)
+        yield 2
+
+    with batch._ahead(items()) as ahead:
+        assert next(ahead) == 1
+    assert not made  # left while the producer was still making its second item
+    release.set()
+
+
+def test_gradient_runs_never_batch_nor_ask_for_a_gpu(tmp_path):
+    config = Config().replace(**{"task.name": "retina", "run.mode": "gradient",
+                                 "run.engine": "cupy", "run.generations": 5})
+    assert not on_gpu(config) and on_gpu(_small(**{"run.engine": "cupy"}))
+    plan = sw.expand(config, {}, [0, 1])
+    assert set(sw._batch_signatures(plan.runs).values()) == {None}
+    runner.check_fits(config)  # no GPU wanted: raises nothing without CuPy
+    with pytest.raises(runner.RunError, match="^run.mode: the batched engine evolves"):
+        batch.run_batch([config], [tmp_path / "g.h5"])
+
+
 def _stop_at(generation):
     def progress(p):
         if p.generation >= generation:
@@ -221,3 +301,23 @@ def test_without_cupy_the_cupy_engine_is_one_line_and_exit_2(tmp_path):
             'error: --engine cupy needs CuPy and a CUDA GPU; pip install ".[gpu]" '
             "(CuPy: ModuleNotFoundError: No module named 'cupy')"]
         assert not (tmp_path / "a.h5").exists()
+
+
+def test_a_logged_cupy_sweep_says_its_runs_share_their_batchs_seconds(tmp_path, on_numpy):
+    result = CliRunner().invoke(main, ["sweep", "logic-gates", "--engine", "cupy", "--seeds",
+                                       "0-2", "--generations", "40", "--population", "60",
+                                       "--out", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if "complete (" in line]
+    assert len(lines) == 3
+    assert all(line.endswith(" s for its batch of 3 runs)") for line in lines)
+
+
+def test_batch_without_the_cupy_engine_is_refused_in_one_line(tmp_path):
+    result = CliRunner().invoke(main, ["sweep", "logic-gates", "--seeds", "0-1", "--batch", "2",
+                                       "--out", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("error: --batch: only runs evolving on the cupy engine "
+                                     "(--engine cupy) batch; these do not")
+    assert not (tmp_path / "s").exists()
+

@@ -31,6 +31,9 @@ def _small(**overrides) -> Config:
     {"cost.kind": "length", "cost.weight": 0.002, "cost.layout": "evolved"},
     {"schedule.kind": "vg0", "schedule.period": 10},
     {"task.name": "retina", "run.population": 200, "cost.kind": "length", "cost.weight": 0.002},
+    {"selection.scheme": "nsga2", "cost.kind": "count", "cost.p": 0.25},
+    {"selection.scheme": "nsga2", "cost.kind": "count", "cost.p": 0.25,
+     "cost.coins": "per-check"},
 ])
 def test_a_gpu_batch_gives_each_run_the_numba_engines_history(overrides):
     base = _small(**overrides)
@@ -44,7 +47,7 @@ def test_a_gpu_batch_gives_each_run_the_numba_engines_history(overrides):
         alone = list(evolve(task, schedules[r], config, keys[r], block_size=100))
         for a, b in zip(alone, (blocks[r] for blocks in together)):
             for name in ("fitness_best", "fitness_mean", "cost_best", "cost_mean",
-                         "best_genome"):
+                         "front0_size", "best_genome"):
                 assert np.array_equal(getattr(a, name), getattr(b, name)), (r, name)
             assert np.array_equal(a.state.genomes, b.state.genomes)
 

@@ -68,7 +68,7 @@ def mutate_retina_numpy(pop, n_fixed, key, generation, add_th, del_th, weight_sc
     per run [R, 1])."""
     xp = array_module(pop)
     batch = pop if pop.ndim == 3 else pop[None]
-    keys = key if getattr(key, "ndim", 0) else np.array([[key]], dtype=np.uint64)
+    keys = crng.key_rows(key)
     runs, m, length = batch.shape[0], batch.shape[1] - n_fixed, batch.shape[2]
 
     def draws(stream, per_genome=1):  # [R * m, per_genome]: run r's genome j is row r * m + j

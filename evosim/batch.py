@@ -28,8 +28,9 @@ def run_batch(configs: Sequence[cfg.Config], paths: Sequence[str | Path], *,
     """Start and record new runs that share a batch (``batched.batch_problems``), one file
     each; returns how each ended. Every file equals the one ``runner.run(config, path)`` writes.
 
-    The files are locked for the batch's life; a file another process holds raises RunLocked,
-    or with ``skip_locked`` is left to it (its result is None) while the others run. A first
+    The files are locked for the batch's life; a file another process holds raises RunLocked
+    (one that holds generations, RunExists), or with ``skip_locked`` is left to that process
+    (its result is None: another sweep driver's run) while the others run. A first
     signal stops every run after the block in flight, checkpointed (each resumable alone with
     ``evosim run --resume``); an error closes every file as interrupted at its last checkpoint."""
     if len(configs) != len(paths) or not configs:
@@ -46,13 +47,16 @@ def run_batch(configs: Sequence[cfg.Config], paths: Sequence[str | Path], *,
     with ExitStack() as locks:
         mine = []  # the runs this call holds the lock of
         for i, path in enumerate(map(Path, paths)):
+            held = ExitStack()
             try:
-                locks.enter_context(runner.locked(path))
-            except runner.RunLocked:
+                held.enter_context(runner.locked(path))
+                runner.check_replaceable(path, force)
+            except (runner.RunLocked, runner.RunExists):
+                held.close()
                 if not skip_locked:
                     raise
                 continue
-            runner.check_replaceable(path, force)
+            locks.push(held)
             mine.append(i)
         if mine:
             ended = _run_held(task, [configs[i] for i in mine], [Path(paths[i]) for i in mine],
@@ -126,8 +130,8 @@ class _ahead:
     def _produce(self) -> None:
         try:
             for item in self._items:
-                if not self._put((item, None)):
-                    return
+                if not self._put((item, None)) or self._stop.is_set():
+                    return  # no further item once the consumer has gone
         except BaseException as err:  # noqa: BLE001 - handed to the consumer
             self._put((None, err))
             return

@@ -32,7 +32,8 @@ from evosim.cli_options import UserError, build_config, config_options, config_p
               help="Conditions: one run per value (several --grid: every combination).")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder of the sweep's run files.")
 @click.option("--workers", type=click.IntRange(min=1),
-              help="Local processes (default: all cores; 1 runs in this process), or the "
+              help="Local processes (default: every core this process may use; 1 runs in this "
+                   "process), or the "
                    "workers of --dask local.")
 @click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
               help="Retries of a run that fails before it is reported as failed.")
@@ -73,7 +74,8 @@ def sweep(target, seeds, grid, out, workers, retries, dask, slurm, jobs, cores, 
             raise UserError("--batch: only runs evolving on the cupy engine (--engine cupy) "
                             "batch; these do not")
         sw.prepare_folder(plan, Path(out))  # a wrong folder is refused before any cluster starts
-        if on_gpu and not (slurm or dask):  # a cluster's GPUs are its workers' to check
+        remote = slurm or (dask is not None and dask != "local")
+        if on_gpu and not remote:  # a cluster's GPUs are its workers' to check
             xp.gpu_module()  # refused in one line before any run starts
             workers = workers or 1  # one GPU: its batches one after another, in this process
         if slurm:

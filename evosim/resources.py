@@ -9,6 +9,14 @@ from evosim import config as cfg
 GIB = 1 << 30
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (what SLURM or a cgroup cpuset
+    grants), where the system tells it, else every core of the machine."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def memory_needed(config: cfg.Config) -> int:
     """Bytes a run holds at its peak, roughly (an upper estimate of the big arrays): the goal of
     every generation (the schedule, built up front), the population and its copies, and in

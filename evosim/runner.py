@@ -69,6 +69,10 @@ class RunLocked(RunError):
     """Another live process writes the run file."""
 
 
+class RunExists(RunError):
+    """The run file exists and holds generations: it is replaced only with ``force``."""
+
+
 class WriteFailed(RunError):
     """The run file could not be written; the run stopped at its last checkpoint, resumable."""
 
@@ -265,7 +269,7 @@ def check_replaceable(path: Path, force: bool) -> None:
     except RunFileError:
         empty = False
     if not empty:
-        raise RunError(f"{path}: exists; choose another --out, --resume it, or add --force")
+        raise RunExists(f"{path}: exists; choose another --out, --resume it, or add --force")
 
 
 def _checkpoint_upgrade(config):

@@ -36,6 +36,8 @@ import numpy as np
 import tomli_w
 
 from evosim import config as cfg
+from evosim.io.lock import remove_if_stale
+from evosim.resources import usable_cores
 from evosim.validate import validate
 
 MANIFEST = "sweep.toml"
@@ -291,7 +293,10 @@ def run_group(names: list[str], config_tomls: list[str], paths: list[str]) -> li
         from evosim import batch
         return batch.run_batch([cfg.loads(t) for t in config_tomls], paths, skip_locked=True)
 
-    return [{**summary, "batch": len(names)} for summary in _attempt(action, names)]
+    summaries = _attempt(action, names)
+    held = sum(s["status"] != "elsewhere" for s in summaries)  # the runs that shared the time
+    return [summary if summary["status"] == "elsewhere" else {**summary, "batch": held}
+            for summary in summaries]
 
 
 _ELSEWHERE = {"status": "elsewhere", "generations": None,
@@ -310,7 +315,7 @@ def _attempt(action: Callable[[], list], names: list[str]) -> list[dict[str, Any
                      {"status": result.status, "generations": result.generation - 1}
                      for result in action()]
     except runner.RunLocked as err:  # another driver runs it: not this one's to run
-        summaries = [{"status": "elsewhere", "generations": None, "error": str(err)}] * len(names)
+        summaries = [{**_ELSEWHERE, "error": str(err)}] * len(names)
     except runner.WriteFailed as err:  # a full disk: resumable once there is space
         summaries = [{"status": "interrupted", "generations": None, "error": str(err)}] * len(names)
     except Exception:  # noqa: BLE001 - the run's own failure: reported, retried by the driver
@@ -375,8 +380,9 @@ def _exit_with_parent(parent: int, every: float = 0.5) -> None:
 
 @contextmanager
 def local_backend(workers: int | None = None) -> Iterator[Backend]:
-    """A process pool (spawn) of ``workers`` processes (default: all cores); 1: in-process."""
-    workers = workers or os.cpu_count() or 1
+    """A process pool (spawn) of ``workers`` processes (default: one per core this process may
+    use, ``resources.usable_cores``); 1: in-process."""
+    workers = workers or usable_cores()
     if workers == 1:
         yield Backend(SerialExecutor(), 1, "in this process")
         return
@@ -392,7 +398,7 @@ def dask_backend(address: str, workers: int | None = None) -> Iterator[Backend]:
     single-threaded processes. evosim must be importable on the workers."""
     distributed = _import_dask("distributed")
     if address == "local":
-        n = workers or os.cpu_count() or 1
+        n = workers or usable_cores()
         cluster = distributed.LocalCluster(n_workers=n, processes=True, threads_per_worker=1,
                                            dashboard_address=None)
         with cluster, _client(distributed, cluster, f"a Dask LocalCluster of {n} processes") as b:
@@ -466,6 +472,7 @@ def run_sweep(sweep: Sweep, folder: str | Path, backend: Backend, *, retries: in
     for spec in sweep.runs:
         state = run_state(folder, spec.name)
         if state.state == "complete":
+            remove_if_stale(folder / spec.file)
             summaries.append({"name": spec.name, "status": "complete", "skipped": True,
                               "generations": state.generation, "seconds": 0.0})
             if on_result:

@@ -23,7 +23,9 @@ start() {
         dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2> /dev/null
         chmod 400 /etc/munge/munge.key
     fi
-    rm -f "$DIR/munged.pid"
+    if [ -f "$DIR/munged.pid" ] && ! kill -0 "$(cat "$DIR/munged.pid")" 2> /dev/null; then
+        rm -f "$DIR/munged.pid"  # ours, but gone
+    fi
     if ! pgrep -x munged > /dev/null; then  # a munged already running is not ours to stop
         munged --force
         pgrep -x -n munged > "$DIR/munged.pid"

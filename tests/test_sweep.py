@@ -104,6 +104,20 @@ def test_local_pool_serial_and_dask_give_identical_files_and_reruns_skip(tmp_pat
     assert result.exit_code == 2 and "different sweep" in result.output
 
 
+def test_a_rerun_clears_the_lock_a_killed_writer_left_beside_a_complete_run(tmp_path):
+    from evosim.io.lock import RunLock, lock_path
+
+    args = [CONFIG, "--seeds", "0-1", "--generations", 20, "--population", 20,
+            "--set", "modularity.qm_samples=2", "--out", tmp_path, "--workers", 1]
+    assert invoke(*args).exit_code == 0
+    stale, held = sorted(tmp_path.glob("*.h5"))
+    lock_path(stale).write_text("process 1 on a killed host")  # no flock: nobody holds it
+    with RunLock(held):  # a run someone holds is theirs: left alone, and said so
+        result = invoke(*args)
+        assert result.exit_code == 130 and "by another process" in result.output
+        assert not lock_path(stale).exists() and lock_path(held).exists()
+
+
 def test_sweep_killed_half_way_then_run_again_completes_each_run_once(tmp_path):
     args = [CONFIG, "--grid", "schedule.kind=fixed,mvg", "--seeds", "0-1", "--generations",
             2000, "--population", 100, "--set", "modularity.qm_epochs=0",

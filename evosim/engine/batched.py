@@ -19,7 +19,6 @@ squared lengths on an integer grid), so a GPU's parallel sums equal the CPU's se
 from __future__ import annotations
 
 import functools
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, NamedTuple, Sequence
 
@@ -32,6 +31,7 @@ from evosim.engine.nsga2.runs import select_runs
 from evosim.engine.params import NSGA2, Statistics, engine_params
 from evosim.goals import Schedule
 from evosim.recording import Block
+from evosim.resources import usable_cores
 from evosim.xp import array_module, to_host
 
 # Keys that may differ between the runs of one batch (the rest must be equal).
@@ -152,7 +152,6 @@ def _truncation_generations(genomes, gen0, targets, engine, per_run, kernels, co
     generation after the block."""
     xp = array_module(genomes)
     runs, n = genomes.shape[:2]
-    every_run = xp.arange(runs)
     correct = xp.empty((runs, n), dtype=np.int64)
     cost = xp.empty((runs, n), dtype=np.float64)
     for b in range(targets.shape[0]):
@@ -160,12 +159,7 @@ def _truncation_generations(genomes, gen0, targets, engine, per_run, kernels, co
         kernels.evaluate(genomes, targets[b], constants, correct, cost)
         order = AK.rank_by_score(AK.scores(correct, cost, engine.n_rows, per_run.cost_weight),
                                  per_run.keys, generation)
-        best = order[:, 0]
-        out.score_best[b], out.score_sum[b] = correct[every_run, best], correct.sum(axis=1)
-        out.cost_best[b] = cost[every_run, best]
-        out.cost_sum[b] = xp.cumsum(cost, axis=1)[:, -1]  # in index order, as the kernels sum
-        out.front0[b] = 0
-        out.best_genomes[b] = genomes[every_run, best]
+        _record(out, b, genomes, correct, cost, order[:, 0], 0)
         selects = per_run.selected[:, generation]
         if not selects.all():
             neutral = AK.random_order(per_run.keys, n, generation)
@@ -182,7 +176,7 @@ def _nsga2_generations(genomes, gen0, targets, engine, per_run, kernels, constan
     """``loops.nsga2_generations`` for every run at once: evaluate the 2N (survivors and
     offspring), select on the host (``nsga2.runs``), record the survivors, breed and vary N
     offspring. Returns the state after the block: the survivors, then their offspring."""
-    threads = min(len(genomes), os.cpu_count() or 1)
+    threads = min(len(genomes), usable_cores())
     with ThreadPoolExecutor(threads) as pool:
         select = functools.partial(select_runs, thresholds=engine.objective_thresholds[:2],
                                    n=genomes.shape[1] // 2, keys=to_host(per_run.keys)[:, 0],
@@ -197,7 +191,7 @@ def _nsga2_generation(genomes, generation, target, select, per_run, kernels, con
     """One generation of ``_nsga2_generations`` (``select``: ``select_runs`` with the batch's
     settings), recorded in row b of ``out``."""
     xp = array_module(genomes)
-    every_run, rows = xp.arange(len(genomes)), xp.arange(len(genomes))[:, None]
+    rows = xp.arange(len(genomes))[:, None]
     correct = xp.empty(genomes.shape[:2], dtype=np.int64)
     cost = xp.empty(genomes.shape[:2], dtype=np.float64)
     kernels.evaluate(genomes, target, constants, correct, cost)
@@ -205,16 +199,27 @@ def _nsga2_generation(genomes, generation, target, select, per_run, kernels, con
     chosen, winners = xp.asarray(chosen), xp.asarray(winners)
     survivors = AK.gather_rows(genomes, chosen)
     kept_correct, kept_cost = correct[rows, chosen], cost[rows, chosen]
-    best = AK.best_of(kept_correct, kept_cost)
-    out.score_best[b], out.score_sum[b] = kept_correct[every_run, best], kept_correct.sum(1)
-    out.cost_best[b] = kept_cost[every_run, best]
-    out.cost_sum[b] = xp.cumsum(kept_cost, axis=1)[:, -1]  # in index order, as the kernels
-    out.front0[b] = xp.asarray(front0)
-    out.best_genomes[b] = survivors[every_run, best]
+    _record(out, b, survivors, kept_correct, kept_cost, AK.best_of(kept_correct, kept_cost),
+            xp.asarray(front0))
     offspring = AK.gather_rows(survivors, winners)
     AK.crossover(offspring, 0, per_run.keys, generation, per_run.crossover)
     kernels.mutate(offspring, 0, per_run.keys, generation, constants)
     return xp.concatenate([survivors, offspring], axis=1)
+
+
+def _record(out, b, genomes, correct, cost, best, front0) -> None:
+    """Row b of every run's statistics (``kernels.record``), its best at index ``best[r]``.
+
+    Costs are summed in index order on NumPy, as the kernels sum; a GPU's parallel scan adds in
+    another order, which gives the same sum only because the batched engine's costs are
+    integers (``batch_problem`` refuses tasks whose kernels sum float lengths)."""
+    xp = array_module(genomes)
+    every_run = xp.arange(len(genomes))
+    out.score_best[b], out.score_sum[b] = correct[every_run, best], correct.sum(axis=1)
+    out.cost_best[b] = cost[every_run, best]
+    out.cost_sum[b] = xp.cumsum(cost, axis=1)[:, -1]
+    out.front0[b] = front0
+    out.best_genomes[b] = genomes[every_run, best]
 
 
 def _per_run(configs, schedules, keys, xp) -> PerRun:

@@ -12,6 +12,7 @@ from evosim.engine import array_kernels
 from evosim.engine.sorting import float_keys_numpy
 
 def best_of(correct, cost) -> int:
+    """Most rows correct, then the lowest cost, then the lowest index."""
     return int(array_kernels.best_of(correct[None], cost[None])[0])
 
 

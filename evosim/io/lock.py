@@ -81,6 +81,14 @@ class RunLock:
         self._fd = None
 
 
+def remove_if_stale(path: str | Path) -> None:
+    """Remove the lock file beside run file ``path`` if nobody holds it: what a writer killed
+    between closing the run and releasing its lock leaves, which a complete run, never locked
+    again, would keep. (A writer taking the lock meanwhile finds its file gone and takes anew.)"""
+    if holder(path) is None:
+        lock_path(path).unlink(missing_ok=True)
+
+
 def holder(path: str | Path) -> str | None:
     """Who holds the lock of a run file ("process 123 on host since ..."), or None if nobody."""
     where = lock_path(path)

@@ -222,17 +222,25 @@ def test_a_cupy_sweep_batches_its_new_runs_and_resumes_begun_ones_alone(tmp_path
         assert_same_run_files(folder / spec.file, alone.path)
 
 
-def test_a_batch_leaves_a_run_another_process_holds_and_runs_the_rest(tmp_path, on_numpy):
+def test_a_batch_leaves_the_runs_another_driver_holds_or_wrote_and_runs_the_rest(tmp_path,
+                                                                                 on_numpy):
     configs = [_small(**{"run.engine": "cupy", "run.generations": 60, "run.seed": s})
-               for s in range(2)]
-    paths = [tmp_path / f"held{s}.h5" for s in range(2)]
+               for s in range(3)]
+    paths = [tmp_path / f"held{s}.h5" for s in range(3)]
+    written = runner.run(configs[2], paths[2])  # another driver's, finished meanwhile
     with RunLock(paths[0]):
         with pytest.raises(runner.RunLocked):
             batch.run_batch(configs, paths)
-        held, ran = batch.run_batch(configs, paths, skip_locked=True)
-    assert held is None and not paths[0].exists()
-    assert ran.status == "complete"
+        held, ran, done = batch.run_batch(configs, paths, skip_locked=True)
+        with pytest.raises(runner.RunExists):
+            batch.run_batch(configs[1:], [tmp_path / "new.h5", paths[2]])
+        summaries = sw.run_group(["a", "b", "c"], [c.to_toml() for c in configs],
+                                 [str(paths[0]), str(tmp_path / "other.h5"), str(paths[2])])
+    assert held is None and done is None and not paths[0].exists()
+    assert ran.status == "complete" and written.status == "complete"
     assert_same_run_files(paths[1], runner.run(configs[1], tmp_path / "alone.h5").path)
+    assert [s["status"] for s in summaries] == ["elsewhere", "complete", "elsewhere"]
+    assert summaries[1]["batch"] == 1 and "batch" not in summaries[0]  # its time is its own
 
 
 def test_an_error_in_a_batch_closes_every_file_resumable(tmp_path, on_numpy, monkeypatch):
@@ -293,7 +301,9 @@ def _stop_at(generation):
 def test_without_cupy_the_cupy_engine_is_one_line_and_exit_2(tmp_path):
     for command in (["run", "logic-gates", "--engine", "cupy", "--out", str(tmp_path / "a.h5")],
                     ["sweep", "logic-gates", "--engine", "cupy", "--seeds", "0-1",
-                     "--out", str(tmp_path / "s")]):
+                     "--out", str(tmp_path / "s")],
+                    ["sweep", "logic-gates", "--engine", "cupy", "--seeds", "0-1", "--dask",
+                     "local", "--out", str(tmp_path / "d")]):  # local: this machine's GPU
         done = subprocess.run([sys.executable, "-m", "evosim", *command], capture_output=True,
                               text=True, timeout=120)
         assert done.returncode == 2

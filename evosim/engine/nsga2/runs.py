@@ -14,11 +14,12 @@ from concurrent.futures import Executor
 import numpy as np
 from numba import njit
 
+from evosim.engine.loops import OBJECTIVE_WEIGHTS
 from evosim.engine.nsga2 import binary_tournament, select_sorted
 from evosim.engine.nsga2.peeling import dominance_tournament, select_per_check
 from evosim.engine.nsga2.sweep import sweep_order
 
-WEIGHTS = np.array([1.0, -1.0])  # performance up, cost down (``loops.OBJECTIVE_WEIGHTS``)
+WEIGHTS = OBJECTIVE_WEIGHTS[:2]  # performance up, cost down
 
 
 def select_runs(correct: np.ndarray, cost: np.ndarray, thresholds: np.ndarray, n: int,

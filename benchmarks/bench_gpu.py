@@ -3,12 +3,12 @@ the same runs, measured in the same script (issue 20's targets are ratios and ra
 
     python benchmarks/bench_gpu.py [--runs 1,64,1024] [--generations 2000] [--population 1000]
                                    [--xp cupy|numpy] [--retina-runs R] [--nsga2-runs R]
-                                   [--numba-runs N]
+                                   [--numba-runs N] [--processes P]
                                    [--json FILE]
 
 For every R in --runs: the main job's configuration (logic-gates, MVG, elitist), R seeds as one
 batch, engine only ("q off": evolve_batch, nothing recorded) and whole ("q on": run_batch, exact
-Q of every run's best, run files written). The baseline is --numba-runs seeds (default: one per
+Q of every run's best, run files written, by --processes recording processes). The baseline is --numba-runs seeds (default: one per
 core) of the same configuration on the Numba engine, one process per core, engine only and
 whole (a local ``evosim sweep``). The figure is individual-generations per second:
 R x population x (generations + 1) / wall seconds. ``--xp numpy`` runs the batched engine with
@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--xp", choices=("cupy", "numpy"), default="cupy")
     parser.add_argument("--retina-runs", type=int, default=64)
     parser.add_argument("--nsga2-runs", type=int, default=64)
+    parser.add_argument("--processes", type=int, default=None,
+                        help="recording processes of a batch (default: run_batch's)")
     parser.add_argument("--numba-runs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -129,7 +131,8 @@ def main() -> None:
                              rate(r, cupy, seconds)))
                 folder = tmp / f"batch-{task}-{r}"
                 start = time.perf_counter()
-                batch.run_batch(configs, [folder / f"seed{s}.h5" for s in range(r)])
+                batch.run_batch(configs, [folder / f"seed{s}.h5" for s in range(r)],
+                                processes=args.processes)
                 seconds = time.perf_counter() - start
                 rows.append((task, f"batched {args.xp}", r, True, seconds,
                              rate(r, cupy, seconds)))

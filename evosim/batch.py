@@ -2,8 +2,9 @@
 (``evosim.engine.batched``, on the GPU with ``run.engine = "cupy"``), each recorded to its own
 run file exactly as ``runner.run`` records it alone.
 
-The engine works a block ahead in a thread of its own while this thread measures Q (on the
-host's cores) and writes the block before: the GPU's generations overlap with the host's work.
+The engine works a block ahead in a thread of its own while the block before is recorded
+(exact Q of each run's best, the files) by host processes (``batch_recording``): the GPU's
+generations overlap with the host's work, and the recording takes the host's cores.
 """
 from __future__ import annotations
 
@@ -18,13 +19,15 @@ import numpy as np
 from evosim import config as cfg
 from evosim import runner
 from evosim import xp
+from evosim.batch_recording import Recorders, default_processes
 from evosim.engine import batched
 from evosim.tasks import get_task
 from evosim.validate import validate
 
 
 def run_batch(configs: Sequence[cfg.Config], paths: Sequence[str | Path], *,
-              force: bool = False, skip_locked: bool = False) -> list[runner.RunResult | None]:
+              force: bool = False, skip_locked: bool = False,
+              processes: int | None = None) -> list[runner.RunResult | None]:
     """Start and record new runs that share a batch (``batched.batch_problems``), one file
     each; returns how each ended. Every file equals the one ``runner.run(config, path)`` writes.
 
@@ -32,7 +35,9 @@ def run_batch(configs: Sequence[cfg.Config], paths: Sequence[str | Path], *,
     (one that holds generations, RunExists), or with ``skip_locked`` is left to that process
     (its result is None: another sweep driver's run) while the others run. A first
     signal stops every run after the block in flight, checkpointed (each resumable alone with
-    ``evosim run --resume``); an error closes every file as interrupted at its last checkpoint."""
+    ``evosim run --resume``); an error closes every file as interrupted at its last checkpoint.
+    The runs are recorded (exact Q, the files) by ``processes`` host processes (default:
+    ``batch_recording.default_processes``; 1: this one)."""
     if len(configs) != len(paths) or not configs:
         raise ValueError("run_batch: one path per config, and at least one")
     for config in configs:
@@ -60,42 +65,24 @@ def run_batch(configs: Sequence[cfg.Config], paths: Sequence[str | Path], *,
             mine.append(i)
         if mine:
             ended = _run_held(task, [configs[i] for i in mine], [Path(paths[i]) for i in mine],
-                              array_module)
+                              array_module, processes or default_processes(len(mine)))
             for i, result in zip(mine, ended):
                 results[i] = result
     return results
 
 
-def _run_held(task, configs, paths, array_module) -> list[runner.RunResult]:
+def _run_held(task, configs, paths, array_module, processes: int) -> list[runner.RunResult]:
     """Record the runs whose files this process holds; each file is closed however it ends."""
-    recorders, schedules, keys = [], [], []
+    recorders = Recorders(configs, paths, processes)
     try:
-        for config, path in zip(configs, paths):
-            schedule = runner.build_schedule(config, task)
-            key = runner.run_key(config)
-            source = runner.source_of(config, task, schedule, key, None)
-            writer = runner.new_writer(config, path, schedule, key, source)
-            recorders.append(runner.Recorder(config, schedule, writer, source.meter))
-            schedules.append(schedule)
-            keys.append(key)
-        blocks = batched.evolve_batch(task, schedules, configs, keys,
+        blocks = batched.evolve_batch(task, recorders.schedules, configs, recorders.keys,
                                       block_size=configs[0].output.flush_every, xp=array_module)
         with _ahead(blocks) as ahead:
-            status = runner.record_until_stopped(ahead, lambda batch: all(
-                [recorder.write(block) for recorder, block in zip(recorders, batch)]))
+            status = runner.record_until_stopped(ahead, recorders.write)
     except BaseException:
-        for recorder in recorders:
-            recorder.abandon()
+        recorders.abandon()
         raise
-    results, failure = [], None
-    for recorder in recorders:
-        try:
-            results.append(recorder.finish(status))
-        except runner.WriteFailed as err:
-            failure = failure or err
-    if failure is not None:
-        raise failure
-    return results
+    return recorders.finish(status)
 
 
 class _ahead:

@@ -6,12 +6,13 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from evosim import batch, runner
+from evosim import batch, batch_recording, runner
 from evosim import config as cfg
 from evosim import sweep as sw
 from evosim import xp
@@ -178,6 +179,66 @@ def test_a_batch_writes_the_files_its_runs_write_alone(tmp_path, on_numpy, schem
                                   equal_nan=ours[name].dtype.kind == "f"), name
     with pytest.raises(runner.RunError, match="exists"):
         batch.run_batch(configs, paths)
+
+
+def test_runs_recorded_by_processes_of_their_own_write_the_files_they_write_alone(
+        tmp_path, on_numpy, monkeypatch):
+    """Three runs recorded by two processes; a Ctrl-C after the second block stops them all,
+    each resumable alone; the finished files equal single runs'."""
+    base = _small(**{"run.engine": "cupy", "run.generations": 200})
+    configs = [base.replace(**{"run.seed": s}) for s in range(3)]
+    whole = batch.run_batch(configs, [tmp_path / f"p{s}.h5" for s in range(3)], processes=2)
+    assert [r.status for r in whole] == ["complete"] * 3
+    original, calls = batch_recording.Recorders.write, []
+
+    def write(self, blocks):  # a Ctrl-C while the second block is recorded
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, blocks)
+
+    monkeypatch.setattr(batch_recording.Recorders, "write", write)
+    cut = batch.run_batch(configs, [tmp_path / f"cut{s}.h5" for s in range(3)], processes=2)
+    monkeypatch.setattr(batch_recording.Recorders, "write", original)
+    assert [(r.status, r.generation) for r in cut] == [("interrupted", 100)] * 3
+    for s, result in enumerate(cut):
+        runner.resume(result.path)
+        alone = runner.run(configs[s], tmp_path / f"alone{s}.h5").path
+        assert_same_run_files(result.path, alone)
+        assert_same_run_files(tmp_path / f"p{s}.h5", alone)
+
+
+KILLED_BATCH = """
+from evosim import batch
+from evosim.config import Config
+base = Config().replace(**{{"run.generations": 3000, "run.population": 100, "run.engine": "numpy",
+                           "schedule.kind": "mvg", "output.flush_every": 100}})
+batch.run_batch([base.replace(**{{"run.seed": s}}) for s in range(2)],
+                [r"{folder}/k0.h5", r"{folder}/k1.h5"], processes=2)
+"""
+
+
+def test_a_batch_killed_9_leaves_its_recording_processes_to_close_each_file(tmp_path):
+    """kill -9 of the engine's process: the recording processes see their pipes close, close
+    their files at the last checkpoint and exit; each run resumes to its uninterrupted file."""
+    engine = subprocess.Popen([sys.executable, "-c", KILLED_BATCH.format(folder=tmp_path)])
+    paths = [tmp_path / "k0.h5", tmp_path / "k1.h5"]
+    deadline = time.monotonic() + 120
+    while not all(p.exists() and len(load(p)) >= 300 for p in paths):
+        assert engine.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    engine.kill()
+    engine.wait()
+    while not all(load(p).attrs["status"] == "interrupted" for p in paths):
+        assert time.monotonic() < deadline + 60
+        time.sleep(0.2)
+    config = Config().replace(**{"run.generations": 3000, "run.population": 100,
+                                 "run.engine": "numpy", "schedule.kind": "mvg",
+                                 "output.flush_every": 100})
+    for s, path in enumerate(paths):
+        assert runner.resume(path).status == "complete"
+        alone = runner.run(config.replace(**{"run.seed": s}), tmp_path / f"alone{s}.h5")
+        assert_same_run_files(path, alone.path)
 
 
 def test_an_interrupted_batch_leaves_each_run_resumable_alone(tmp_path, on_numpy, monkeypatch):

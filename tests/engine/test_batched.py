@@ -181,13 +181,15 @@ def test_a_batch_writes_the_files_its_runs_write_alone(tmp_path, on_numpy, schem
         batch.run_batch(configs, paths)
 
 
-def test_runs_recorded_by_processes_of_their_own_write_the_files_they_write_alone(
-        tmp_path, on_numpy, monkeypatch):
-    """Three runs recorded by two processes; a Ctrl-C after the second block stops them all,
-    each resumable alone; the finished files equal single runs'."""
+@pytest.mark.parametrize("processes", [1, 2])
+def test_an_interrupted_batch_leaves_each_run_resumable_alone(tmp_path, on_numpy, monkeypatch,
+                                                              processes):
+    """Three runs recorded here or by two processes of their own; a Ctrl-C after the second
+    block stops them all, each resumable alone; the finished files equal single runs'."""
     base = _small(**{"run.engine": "cupy", "run.generations": 200})
     configs = [base.replace(**{"run.seed": s}) for s in range(3)]
-    whole = batch.run_batch(configs, [tmp_path / f"p{s}.h5" for s in range(3)], processes=2)
+    whole = batch.run_batch(configs, [tmp_path / f"p{s}.h5" for s in range(3)],
+                            processes=processes)
     assert [r.status for r in whole] == ["complete"] * 3
     original, calls = batch_recording.Recorders.write, []
 
@@ -198,7 +200,8 @@ def test_runs_recorded_by_processes_of_their_own_write_the_files_they_write_alon
         return original(self, blocks)
 
     monkeypatch.setattr(batch_recording.Recorders, "write", write)
-    cut = batch.run_batch(configs, [tmp_path / f"cut{s}.h5" for s in range(3)], processes=2)
+    cut = batch.run_batch(configs, [tmp_path / f"cut{s}.h5" for s in range(3)],
+                          processes=processes)
     monkeypatch.setattr(batch_recording.Recorders, "write", original)
     assert [(r.status, r.generation) for r in cut] == [("interrupted", 100)] * 3
     for s, result in enumerate(cut):
@@ -239,27 +242,6 @@ def test_a_batch_killed_9_leaves_its_recording_processes_to_close_each_file(tmp_
         assert runner.resume(path).status == "complete"
         alone = runner.run(config.replace(**{"run.seed": s}), tmp_path / f"alone{s}.h5")
         assert_same_run_files(path, alone.path)
-
-
-def test_an_interrupted_batch_leaves_each_run_resumable_alone(tmp_path, on_numpy, monkeypatch):
-    base = _small(**{"run.engine": "cupy", "run.generations": 200})
-    configs = [base.replace(**{"run.seed": s}) for s in range(2)]
-    original, calls = runner.Recorder.write, []
-
-    def write(self, block):  # a Ctrl-C while the second block is written
-        calls.append(1)
-        if len(calls) == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(self, block)
-
-    monkeypatch.setattr(runner.Recorder, "write", write)
-    cut = batch.run_batch(configs, [tmp_path / f"cut{s}.h5" for s in range(2)])
-    monkeypatch.setattr(runner.Recorder, "write", original)
-    assert [r.status for r in cut] == ["interrupted", "interrupted"]
-    assert [r.generation for r in cut] == [100, 100]
-    for s, result in enumerate(cut):
-        runner.resume(result.path)
-        assert_same_run_files(result.path, runner.run(configs[s], tmp_path / f"w{s}.h5").path)
 
 
 def test_a_cupy_sweep_batches_its_new_runs_and_resumes_begun_ones_alone(tmp_path, on_numpy,
